@@ -1,0 +1,26 @@
+//! Write capability providers that serve WIT interfaces over wRPC on NATS.
+//!
+//! - [`wire`]: the wRPC value encoding ([`Encode`](wire::Encode), [`Decode`](wire::Decode)),
+//!   byte-compatible with `wrpc-transport 0.29` peers.
+//! - [`transport`]: invoke and serve functions over NATS (compatible with
+//!   `wrpc-transport-nats 0.31`) or in-process.
+//! - [`Error`]: everything that can go wrong, wire and transport failures apart.
+
+#![warn(missing_docs, clippy::unwrap_used)]
+
+mod channel;
+mod error;
+pub mod transport;
+pub mod wire;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use async_nats::HeaderMap;
+
+/// The workspace README's examples, run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
+pub use channel::Limits;
+pub use error::{Error, Result};

@@ -1,0 +1,182 @@
+//! A private `nats-server` process.
+
+use std::io::{self, Write as _};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How to configure a [`NatsServer`].
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct NatsServerConfig {
+    /// The server's `max_payload` in bytes (`None`: the server's default, 1 MiB).
+    pub max_payload: Option<usize>,
+    /// Whether to enable JetStream (with a store in the server's temporary directory).
+    pub jetstream: bool,
+}
+
+impl NatsServerConfig {
+    /// Sets `max_payload`.
+    pub fn max_payload(mut self, bytes: usize) -> Self {
+        self.max_payload = Some(bytes);
+        self
+    }
+
+    /// Enables JetStream.
+    pub fn jetstream(mut self) -> Self {
+        self.jetstream = true;
+        self
+    }
+}
+
+/// A `nats-server` on a free port of 127.0.0.1, killed when dropped.
+#[derive(Debug)]
+pub struct NatsServer {
+    child: Child,
+    addr: SocketAddr,
+    config: NatsServerConfig,
+    dir: tempfile::TempDir,
+}
+
+impl NatsServer {
+    /// How long to wait for the server to accept connections.
+    const READY_TIMEOUT: Duration = Duration::from_secs(10);
+
+    /// Starts a server with JetStream enabled.
+    pub fn start() -> io::Result<Self> {
+        Self::start_with(NatsServerConfig::default().jetstream())
+    }
+
+    /// Starts a server with `config`.
+    ///
+    /// Fails with a message naming the binary if `nats-server` is not installed.
+    pub fn start_with(config: NatsServerConfig) -> io::Result<Self> {
+        let dir = tempfile::Builder::new().prefix("nats-server-").tempdir()?;
+        // A port can be taken between choosing it and the server binding it: try a few.
+        let mut last_error = None;
+        for _ in 0..5 {
+            let addr = free_port()?;
+            match Self::spawn(&config, &dir, addr) {
+                Ok(child) => {
+                    return Ok(Self {
+                        child,
+                        addr,
+                        config,
+                        dir,
+                    });
+                }
+                Err(error) => last_error = Some(error),
+            }
+        }
+        Err(last_error.unwrap_or_else(|| io::Error::other("nats-server did not start")))
+    }
+
+    fn spawn(
+        config: &NatsServerConfig,
+        dir: &tempfile::TempDir,
+        addr: SocketAddr,
+    ) -> io::Result<Child> {
+        let config_path = dir.path().join("nats-server.conf");
+        let mut file = std::fs::File::create(&config_path)?;
+        writeln!(file, "listen: \"{addr}\"")?;
+        if let Some(max_payload) = config.max_payload {
+            writeln!(file, "max_payload: {max_payload}")?;
+        }
+        if config.jetstream {
+            let store: PathBuf = dir.path().join("jetstream");
+            writeln!(
+                file,
+                "jetstream {{ store_dir: {:?} }}",
+                store.display().to_string()
+            )?;
+        }
+        drop(file);
+        let log = std::fs::File::create(dir.path().join("nats-server.log"))?;
+        let mut child = Command::new("nats-server")
+            .arg("-c")
+            .arg(&config_path)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .map_err(|error| {
+                io::Error::new(
+                    error.kind(),
+                    format!("could not run `nats-server` ({error}); install it (Debian: `apt-get install nats-server`)"),
+                )
+            })?;
+        let deadline = Instant::now() + Self::READY_TIMEOUT;
+        loop {
+            if let Some(status) = child.try_wait()? {
+                let log =
+                    std::fs::read_to_string(dir.path().join("nats-server.log")).unwrap_or_default();
+                return Err(io::Error::other(format!(
+                    "nats-server exited with {status}: {log}"
+                )));
+            }
+            if TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_ok() {
+                return Ok(child);
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!("nats-server did not listen on {addr}"),
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The server's address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The server's URL, `nats://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("nats://{}", self.addr)
+    }
+
+    /// Connects a new client.
+    pub async fn connect(&self) -> Result<async_nats::Client, async_nats::ConnectError> {
+        async_nats::connect(self.url()).await
+    }
+
+    /// Stops the server and starts it again on the same port, with the same JetStream store.
+    pub fn restart(&mut self) -> io::Result<()> {
+        self.stop();
+        let deadline = Instant::now() + Self::READY_TIMEOUT;
+        loop {
+            match Self::spawn(&self.config, &self.dir, self.addr) {
+                Ok(child) => {
+                    self.child = child;
+                    return Ok(());
+                }
+                // The old socket may linger for a moment.
+                Err(_) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(100))
+                }
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    /// Kills the server; [`NatsServer::restart`] brings it back.
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for NatsServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn free_port() -> io::Result<SocketAddr> {
+    TcpListener::bind("127.0.0.1:0")?.local_addr()
+}

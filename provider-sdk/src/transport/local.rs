@@ -1,0 +1,175 @@
+//! The in-process transport: the same calls as over NATS, through memory.
+//!
+//! Servers register their invocation subjects on a [`Bus`]; a call finds one (round-robin, like
+//! a NATS queue group), hands it the call, and writes its params straight into the server's
+//! [`Inbox`] in `max_payload`-byte pieces. Results come back the same way. The codec, the
+//! channel readers and the serve loop are the ones NATS uses.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+
+use async_nats::HeaderMap;
+use bytes::Bytes;
+use tokio::sync::mpsc;
+
+use super::{Invocation, InvocationContext};
+use crate::channel::{ChannelReader, Inbox, Limits, Outgoing};
+use crate::error::{Error, Result};
+use crate::wire::{Deferred, spawn_deferred};
+
+/// How many calls may wait for a server's permits before callers wait too.
+const QUEUE_DEPTH: usize = 256;
+
+/// A call on its way to a server.
+pub(crate) struct Call {
+    subject: Arc<str>,
+    headers: Option<HeaderMap>,
+    params: Arc<Inbox>,
+    results: Outgoing,
+}
+
+#[derive(Default)]
+struct Endpoints {
+    next: usize,
+    servers: Vec<(u64, mpsc::Sender<Call>)>,
+}
+
+/// The in-process bus.
+pub(crate) struct Bus {
+    endpoints: Mutex<HashMap<String, Endpoints>>,
+    next_id: AtomicU64,
+    max_payload: usize,
+    limits: Limits,
+}
+
+impl fmt::Debug for Bus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Bus")
+            .field("subjects", &self.lock().len())
+            .field("max_payload", &self.max_payload)
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A server's registration of one subject; dropping it unregisters.
+pub(crate) struct Endpoint {
+    bus: Weak<Bus>,
+    subject: String,
+    id: u64,
+    calls: mpsc::Receiver<Call>,
+}
+
+impl Endpoint {
+    pub(crate) async fn next(&mut self) -> Option<Call> {
+        self.calls.recv().await
+    }
+}
+
+impl Drop for Endpoint {
+    fn drop(&mut self) {
+        let Some(bus) = self.bus.upgrade() else {
+            return;
+        };
+        let mut endpoints = bus.lock();
+        if let Some(entry) = endpoints.get_mut(&self.subject) {
+            entry.servers.retain(|(id, _)| *id != self.id);
+            if entry.servers.is_empty() {
+                endpoints.remove(&self.subject);
+            }
+        }
+    }
+}
+
+impl Bus {
+    pub(crate) fn new(max_payload: usize, limits: Limits) -> Self {
+        Self {
+            endpoints: Mutex::default(),
+            next_id: AtomicU64::new(0),
+            max_payload: max_payload.max(1),
+            limits,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, Endpoints>> {
+        self.endpoints
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(crate) fn subscribe(self: &Arc<Self>, subject: &str) -> Endpoint {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (tx, calls) = mpsc::channel(QUEUE_DEPTH);
+        self.lock()
+            .entry(subject.to_owned())
+            .or_default()
+            .servers
+            .push((id, tx));
+        Endpoint {
+            bus: Arc::downgrade(self),
+            subject: subject.to_owned(),
+            id,
+            calls,
+        }
+    }
+
+    /// A server for `subject`, taking turns among several.
+    fn pick(&self, subject: &str) -> Option<mpsc::Sender<Call>> {
+        let mut endpoints = self.lock();
+        let entry = endpoints.get_mut(subject)?;
+        let count = entry.servers.len();
+        (0..count).find_map(|_| {
+            entry.next = (entry.next + 1) % count;
+            let (_, server) = &entry.servers[entry.next];
+            (!server.is_closed()).then(|| server.clone())
+        })
+    }
+
+    pub(crate) async fn invoke(
+        &self,
+        subject: &str,
+        headers: Option<&HeaderMap>,
+        params: Bytes,
+        deferred: Vec<Deferred>,
+    ) -> Result<ChannelReader> {
+        let no_server = || Error::NoServer {
+            subject: subject.to_owned(),
+        };
+        let server = self.pick(subject).ok_or_else(no_server)?;
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let results_inbox = Arc::new(Inbox::new(
+            format!("in-process.{id}.results"),
+            self.limits,
+            None,
+        ));
+        let params_inbox = Arc::new(Inbox::new(
+            format!("in-process.{id}.params"),
+            self.limits,
+            None,
+        ));
+        let results = results_inbox.claim_root()?;
+        let call = Call {
+            subject: subject.into(),
+            headers: headers.cloned(),
+            params: Arc::clone(&params_inbox),
+            results: Outgoing::local(results_inbox, self.max_payload),
+        };
+        server.send(call).await.map_err(|_| no_server())?;
+        let out = Outgoing::local(params_inbox, self.max_payload);
+        out.send(params).await?;
+        out.close().await?;
+        spawn_deferred(&out, deferred);
+        Ok(results)
+    }
+
+    pub(crate) fn accept(&self, call: Call) -> Result<Invocation> {
+        let params = call.params.claim_root()?;
+        let context = InvocationContext {
+            subject: call.subject,
+            headers: call.headers,
+        };
+        Ok(Invocation::new(context, params, call.results))
+    }
+}

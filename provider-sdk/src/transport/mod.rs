@@ -1,0 +1,575 @@
+//! wRPC transports: invoke functions and serve them, over NATS or in-process.
+//!
+//! A [`Transport`] is one NATS connection (or one in-process bus). From it come
+//! [`Client`]s, which invoke functions under a subject prefix, and [`Server`]s, which serve them
+//! with bounded concurrency. Both transports have the same API, so code written against one runs
+//! on the other: the in-process transport is the embedded default when there is no NATS server,
+//! and the fast way to test a handler.
+//!
+//! ```
+//! # async fn demo() -> provider_sdk::Result<()> {
+//! use provider_sdk::transport::{Invocation, ServeOptions, Transport};
+//!
+//! let transport = Transport::in_process();
+//! let server = transport.server(ServeOptions::new("demo"));
+//! let _serving = server
+//!     .serve_fn("example:greeter/greet", "greet", |_cx, (name,): (String,)| async move {
+//!         (format!("Hello, {name}!"),)
+//!     })
+//!     .await?;
+//!
+//! let client = transport.client("demo");
+//! let (greeting,): (String,) = client.invoke("example:greeter/greet", "greet", ("wRPC",)).await?;
+//! assert_eq!(greeting, "Hello, wRPC!");
+//! # Ok(())
+//! # }
+//! # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+//! ```
+
+mod local;
+mod nats;
+pub mod subject;
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::HeaderMap;
+use tokio::sync::{Semaphore, watch};
+use tracing::Instrument as _;
+
+use crate::channel::{ChannelReader, Limits, Outgoing};
+use crate::error::{Error, Result};
+use crate::wire::{Decode, Encode, Writer, spawn_deferred};
+
+pub use self::subject::invocation_subject;
+
+/// One wRPC transport: a NATS connection, or an in-process bus.
+///
+/// Cheap to clone; clones share the connection.
+#[derive(Clone)]
+pub struct Transport {
+    kind: Kind,
+}
+
+#[derive(Clone)]
+enum Kind {
+    Nats(Arc<nats::Session>),
+    Local(Arc<local::Bus>),
+}
+
+impl fmt::Debug for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            Kind::Nats(session) => f.debug_tuple("Transport::Nats").field(session).finish(),
+            Kind::Local(bus) => f.debug_tuple("Transport::InProcess").field(bus).finish(),
+        }
+    }
+}
+
+impl Transport {
+    /// wRPC over an established NATS connection, with default [`Limits`].
+    ///
+    /// Subscribes the connection's one inbox wildcard (`_INBOX.<id>.>`), through which every
+    /// reply for every call and invocation on this transport arrives.
+    pub async fn nats(client: async_nats::Client) -> Result<Self> {
+        Self::nats_with_limits(client, Limits::default()).await
+    }
+
+    /// wRPC over an established NATS connection.
+    pub async fn nats_with_limits(client: async_nats::Client, limits: Limits) -> Result<Self> {
+        Ok(Self {
+            kind: Kind::Nats(nats::Session::start(client, limits).await?),
+        })
+    }
+
+    /// An in-process transport: clients and servers made from it (or its clones) talk through
+    /// memory. Values are split into 1 MiB pieces, as over a default NATS server.
+    pub fn in_process() -> Self {
+        Self::in_process_with(1 << 20, Limits::default())
+    }
+
+    /// An in-process transport that splits values into `max_payload`-byte pieces.
+    pub fn in_process_with(max_payload: usize, limits: Limits) -> Self {
+        Self {
+            kind: Kind::Local(Arc::new(local::Bus::new(max_payload, limits))),
+        }
+    }
+
+    /// A client that invokes functions under `prefix` (`<lattice>.<target-id>` in wasmCloud; an
+    /// empty prefix is none).
+    pub fn client(&self, prefix: impl Into<String>) -> Client {
+        Client {
+            transport: self.clone(),
+            prefix: prefix.into().into(),
+            timeout: Client::DEFAULT_TIMEOUT,
+        }
+    }
+
+    /// A server for functions under `options.prefix`.
+    pub fn server(&self, options: ServeOptions) -> Server {
+        Server {
+            inner: Arc::new(ServerInner {
+                transport: self.clone(),
+                permits: Arc::new(Semaphore::new(options.max_concurrency)),
+                options,
+                stop: watch::Sender::new(false),
+            }),
+        }
+    }
+}
+
+/// Per-call settings.
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct CallOptions {
+    /// NATS headers for the invocation (wasmCloud: `source-id`, `link-name`, `traceparent`).
+    pub headers: Option<HeaderMap>,
+    /// The deadline for the whole call, overriding the client's.
+    pub timeout: Option<Duration>,
+}
+
+impl CallOptions {
+    /// Sets a header.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers
+            .get_or_insert_with(HeaderMap::new)
+            .insert(name, value);
+        self
+    }
+
+    /// Sets the deadline.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+}
+
+/// Invokes functions under one subject prefix.
+#[derive(Clone, Debug)]
+pub struct Client {
+    transport: Transport,
+    prefix: Arc<str>,
+    timeout: Duration,
+}
+
+impl Client {
+    /// The deadline of a call when neither the client nor the call sets one.
+    pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+    /// Sets the deadline of this client's calls.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The subject prefix.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// Invokes `func` of `instance` with `params` (a tuple) and decodes its results (a tuple).
+    pub async fn invoke<P: Encode, R: Decode>(
+        &self,
+        instance: &str,
+        func: &str,
+        params: P,
+    ) -> Result<R> {
+        self.invoke_with(&CallOptions::default(), instance, func, params)
+            .await
+    }
+
+    /// Like [`Client::invoke`], with headers or a deadline for this call.
+    pub async fn invoke_with<P: Encode, R: Decode>(
+        &self,
+        options: &CallOptions,
+        instance: &str,
+        func: &str,
+        params: P,
+    ) -> Result<R> {
+        let subject = invocation_subject(&self.prefix, instance, func);
+        let mut w = Writer::new();
+        params.encode(&mut w)?;
+        let (params, deferred) = w.finish();
+        let timeout = options.timeout.unwrap_or(self.timeout);
+        let call = async {
+            let mut call = match &self.transport.kind {
+                Kind::Nats(session) => {
+                    session
+                        .invoke(&subject, options.headers.as_ref(), params, deferred)
+                        .await?
+                }
+                Kind::Local(bus) => {
+                    bus.invoke(&subject, options.headers.as_ref(), params, deferred)
+                        .await?
+                }
+            };
+            let results = call.read::<R>("result").await?;
+            if R::MIN_SIZE == 0 {
+                // Nothing to decode means nothing to wait for: the end of the results channel
+                // is what says the function has run.
+                call.expect_end().await?;
+            }
+            Ok(results)
+        };
+        match tokio::time::timeout(timeout, call).await {
+            Ok(result) => result,
+            Err(_) => Err(Error::Timeout {
+                subject,
+                after: timeout,
+            }),
+        }
+        .inspect_err(|error| tracing::debug!(%error, "call failed"))
+    }
+}
+
+/// Settings of a [`Server`].
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct ServeOptions {
+    /// The subject prefix functions are served under (`<lattice>.<provider-id>` in wasmCloud).
+    pub prefix: String,
+    /// The NATS queue group (`<lattice>.<provider-id>` in wasmCloud). Without one, every replica
+    /// answers every call and their results corrupt each other.
+    pub queue_group: Option<String>,
+    /// The most invocations handled at once, across all functions of the server. Past it, new
+    /// invocations wait in the subscription's buffer (backpressure), not in spawned tasks.
+    pub max_concurrency: usize,
+}
+
+impl ServeOptions {
+    /// The default for [`ServeOptions::max_concurrency`].
+    pub const DEFAULT_MAX_CONCURRENCY: usize = 1024;
+
+    /// Options for `prefix`, with the prefix as queue group.
+    pub fn new(prefix: impl Into<String>) -> Self {
+        let prefix = prefix.into();
+        Self {
+            queue_group: Some(prefix.clone()),
+            prefix,
+            max_concurrency: Self::DEFAULT_MAX_CONCURRENCY,
+        }
+    }
+
+    /// Sets the queue group (`None`: every server answers).
+    pub fn queue_group(mut self, group: Option<String>) -> Self {
+        self.queue_group = group;
+        self
+    }
+
+    /// Sets the concurrency limit (at least 1).
+    pub fn max_concurrency(mut self, limit: usize) -> Self {
+        self.max_concurrency = limit.max(1);
+        self
+    }
+}
+
+/// What a handler learns about an invocation besides its params.
+#[derive(Clone, Debug)]
+pub struct InvocationContext {
+    subject: Arc<str>,
+    headers: Option<HeaderMap>,
+}
+
+impl InvocationContext {
+    /// The invocation subject.
+    pub fn subject(&self) -> &str {
+        &self.subject
+    }
+
+    /// The invocation's NATS headers, if it had any.
+    pub fn headers(&self) -> Option<&HeaderMap> {
+        self.headers.as_ref()
+    }
+
+    /// One header's value.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.as_ref()?.get(name).map(|value| value.as_str())
+    }
+}
+
+/// One incoming call: read its params, then write its results.
+///
+/// Dropping an invocation without writing results ends the results channel, so the caller sees
+/// [`Error::Incomplete`] at once instead of waiting for its deadline.
+pub struct Invocation {
+    context: InvocationContext,
+    params: ChannelReader,
+    results: Option<Outgoing>,
+}
+
+impl fmt::Debug for Invocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Invocation")
+            .field("context", &self.context)
+            .field("params", &self.params)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Invocation {
+    fn drop(&mut self) {
+        if let Some(results) = self.results.take() {
+            tokio::spawn(async move {
+                let _ = results.close().await;
+            });
+        }
+    }
+}
+
+impl Invocation {
+    fn new(context: InvocationContext, params: ChannelReader, results: Outgoing) -> Self {
+        Self {
+            context,
+            params,
+            results: Some(results),
+        }
+    }
+
+    /// The invocation's subject and headers.
+    pub fn context(&self) -> &InvocationContext {
+        &self.context
+    }
+
+    /// Reads the params (a tuple) as soon as they have all arrived.
+    pub async fn read_params<P: Decode>(&mut self) -> Result<P> {
+        self.params.read("params").await
+    }
+
+    /// Writes the results (a tuple), ends the results channel, and starts sending any pending
+    /// `stream`s and `future`s in them.
+    pub async fn write_results<R: Encode>(mut self, results: R) -> Result<()> {
+        let Some(out) = self.results.take() else {
+            return Err(Error::Closed);
+        };
+        let mut w = Writer::new();
+        if let Err(error) = results.encode(&mut w) {
+            let _ = out.close().await;
+            return Err(error);
+        }
+        let (bytes, deferred) = w.finish();
+        let sent = out.send(bytes).await;
+        let closed = out.close().await;
+        sent.and(closed)?;
+        spawn_deferred(&out, deferred);
+        Ok(())
+    }
+}
+
+/// A running subscription of one function. Serving stops when it is dropped.
+#[must_use = "the function is served only while its `Serving` handle lives"]
+pub struct Serving {
+    subject: String,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl fmt::Debug for Serving {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Serving")
+            .field("subject", &self.subject)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Serving {
+    /// The subject being served.
+    pub fn subject(&self) -> &str {
+        &self.subject
+    }
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Serves functions under one subject prefix, with bounded concurrency.
+///
+/// Cheap to clone; clones share the concurrency limit.
+#[derive(Clone)]
+pub struct Server {
+    inner: Arc<ServerInner>,
+}
+
+struct ServerInner {
+    transport: Transport,
+    options: ServeOptions,
+    permits: Arc<Semaphore>,
+    stop: watch::Sender<bool>,
+}
+
+impl fmt::Debug for Server {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Server")
+            .field("options", &self.inner.options)
+            .field("available_permits", &self.inner.permits.available_permits())
+            .finish_non_exhaustive()
+    }
+}
+
+/// An invocation that has arrived but not yet been accepted (handshake sent, channels set up).
+enum Arrival {
+    Nats(Arc<nats::Session>, async_nats::Message),
+    Local(Arc<local::Bus>, local::Call),
+}
+
+impl Arrival {
+    async fn accept(self) -> Result<Invocation> {
+        match self {
+            Arrival::Nats(session, message) => session.accept(message).await,
+            Arrival::Local(bus, call) => bus.accept(call),
+        }
+    }
+}
+
+/// Where a served function's invocations come from.
+enum Source {
+    Nats(Arc<nats::Session>, async_nats::Subscriber),
+    Local(Arc<local::Bus>, local::Endpoint),
+}
+
+impl Source {
+    async fn next(&mut self) -> Option<Arrival> {
+        use futures::StreamExt as _;
+        match self {
+            Source::Nats(session, subscriber) => {
+                let message = subscriber.next().await?;
+                Some(Arrival::Nats(Arc::clone(session), message))
+            }
+            Source::Local(bus, endpoint) => {
+                let call = endpoint.next().await?;
+                Some(Arrival::Local(Arc::clone(bus), call))
+            }
+        }
+    }
+}
+
+impl Server {
+    /// The server's options.
+    pub fn options(&self) -> &ServeOptions {
+        &self.inner.options
+    }
+
+    /// Serves `func` of `instance`: each invocation is handed to `handler`, at most
+    /// [`ServeOptions::max_concurrency`] at a time across the server.
+    ///
+    /// Returns once the subscription is in place at the NATS server, so a call made right
+    /// after cannot miss it.
+    pub async fn serve<F, Fut>(&self, instance: &str, func: &str, handler: F) -> Result<Serving>
+    where
+        F: Fn(Invocation) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let inner = &self.inner;
+        let subject = invocation_subject(&inner.options.prefix, instance, func);
+        let source = match &inner.transport.kind {
+            Kind::Nats(session) => Source::Nats(
+                Arc::clone(session),
+                session
+                    .subscribe(&subject, inner.options.queue_group.as_deref())
+                    .await?,
+            ),
+            Kind::Local(bus) => Source::Local(Arc::clone(bus), bus.subscribe(&subject)),
+        };
+        let task = tokio::spawn(serve_loop(
+            Arc::clone(inner),
+            source,
+            Arc::new(handler),
+            subject.clone(),
+        ));
+        Ok(Serving { subject, task })
+    }
+
+    /// Serves `func` of `instance` with a typed handler: params and results are tuples.
+    ///
+    /// Malformed params are logged and the invocation is dropped (wRPC has no error frame:
+    /// the caller sees an incomplete result). Application errors belong in a WIT `result`.
+    pub async fn serve_fn<P, R, F, Fut>(
+        &self,
+        instance: &str,
+        func: &str,
+        handler: F,
+    ) -> Result<Serving>
+    where
+        P: Decode + Send + 'static,
+        R: Encode + Send + 'static,
+        F: Fn(InvocationContext, P) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = R> + Send + 'static,
+    {
+        let handler = Arc::new(handler);
+        self.serve(instance, func, move |mut invocation: Invocation| {
+            let handler = Arc::clone(&handler);
+            async move {
+                let params = match invocation.read_params::<P>().await {
+                    Ok(params) => params,
+                    Err(error) => {
+                        tracing::warn!(%error, "dropping an invocation whose params did not decode");
+                        return;
+                    }
+                };
+                let results = handler(invocation.context().clone(), params).await;
+                if let Err(error) = invocation.write_results(results).await {
+                    tracing::warn!(%error, "writing results failed");
+                }
+            }
+        })
+        .await
+    }
+
+    /// Stops taking new invocations on every function of this server and waits up to `grace`
+    /// for the ones in flight. Returns whether they all finished.
+    pub async fn shutdown(&self, grace: Duration) -> bool {
+        self.inner.stop.send_replace(true);
+        let all = u32::try_from(self.inner.options.max_concurrency).unwrap_or(u32::MAX);
+        tokio::time::timeout(grace, self.inner.permits.acquire_many(all))
+            .await
+            .is_ok()
+    }
+}
+
+async fn serve_loop<F, Fut>(
+    server: Arc<ServerInner>,
+    mut source: Source,
+    handler: Arc<F>,
+    subject: String,
+) where
+    F: Fn(Invocation) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let mut stop = server.stop.subscribe();
+    loop {
+        // Take a permit before taking a message: past the limit, invocations wait in the
+        // subscription, not in tasks.
+        let permit = tokio::select! {
+            biased;
+            _ = stop.wait_for(|stop| *stop) => break,
+            permit = Arc::clone(&server.permits).acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => break,
+            },
+        };
+        let arrival = tokio::select! {
+            biased;
+            _ = stop.wait_for(|stop| *stop) => break,
+            arrival = source.next() => match arrival {
+                Some(arrival) => arrival,
+                None => break,
+            },
+        };
+        let handler = Arc::clone(&handler);
+        let span = tracing::debug_span!("invocation", subject = %subject);
+        tokio::spawn(
+            async move {
+                match arrival.accept().await {
+                    Ok(invocation) => handler(invocation).await,
+                    Err(error) => tracing::warn!(%error, "could not accept an invocation"),
+                }
+                drop(permit);
+            }
+            .instrument(span),
+        );
+    }
+    tracing::debug!(subject, "stopped serving");
+}

@@ -1,0 +1,376 @@
+//! wRPC over NATS, wire-compatible with `wrpc-transport-nats 0.31`.
+//!
+//! One call, message by message (`R_c` is the client's reply subject, `R_s` the server's):
+//!
+//! 1. The client publishes the invocation with reply-to `R_c`, its headers, and as much of the
+//!    encoded params as fits in `max_payload`.
+//! 2. The server publishes an empty handshake to `R_c` with reply-to `R_s`.
+//! 3. The client sends the rest of the params to `R_s.params`, then an empty message (end of
+//!    params) — always, even when everything fit in step 1.
+//! 4. The server writes the results to `R_c.results`, then an empty message. Pending streams and
+//!    futures follow on `R_c.results.<path>` (and `R_s.params.<path>` the other way).
+//!
+//! Every reply subject of a session starts with the session's inbox prefix, and one wildcard
+//! subscription on it receives them all; a demultiplexer routes each message to its call's
+//! [`Inbox`] by the numeric call id that follows the prefix.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::Duration;
+
+use async_nats::{HeaderMap, Message, StatusCode};
+use bytes::Bytes;
+use futures::StreamExt as _;
+use tokio::sync::oneshot;
+
+use super::subject::{InboxAddress, params_subject, parse_inbox_subject, results_subject};
+use super::{Invocation, InvocationContext};
+use crate::channel::{ChannelReader, Inbox, Limits, Outgoing};
+use crate::error::{Error, Result};
+use crate::wire::{Deferred, spawn_deferred};
+
+/// How long `serve` waits for the NATS server to confirm a new subscription.
+const SUBSCRIBE_CONFIRM_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// One registered call or invocation.
+struct Route {
+    /// The channel name data for this route arrives under (`results` or `params`); empty for a
+    /// round-trip probe, which only ever gets a handshake.
+    channel: &'static str,
+    inbox: Weak<Inbox>,
+    handshake: Option<oneshot::Sender<Message>>,
+}
+
+/// The routing table the demultiplexer reads and calls write.
+struct Routes {
+    /// `_INBOX.<nuid>.`: every reply subject of the session starts with it.
+    prefix: String,
+    table: Mutex<HashMap<u64, Route>>,
+}
+
+impl Routes {
+    fn lock(&self) -> MutexGuard<'_, HashMap<u64, Route>> {
+        self.table
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn dispatch(&self, message: Message) {
+        match parse_inbox_subject(&self.prefix, &message.subject) {
+            Some(InboxAddress::Handshake(id)) => {
+                let handshake = {
+                    let mut table = self.lock();
+                    let Some(route) = table.get_mut(&id) else {
+                        tracing::debug!(subject = %message.subject, "handshake for a finished call");
+                        return;
+                    };
+                    let handshake = route.handshake.take();
+                    if route.channel.is_empty() {
+                        table.remove(&id);
+                    }
+                    handshake
+                };
+                match handshake {
+                    Some(handshake) => {
+                        let _ = handshake.send(message);
+                    }
+                    None => tracing::debug!(subject = %message.subject, "unexpected handshake"),
+                }
+            }
+            Some(InboxAddress::Channel { id, channel, path }) => {
+                let inbox = self
+                    .lock()
+                    .get(&id)
+                    .filter(|route| route.channel == channel)
+                    .and_then(|route| route.inbox.upgrade());
+                match inbox {
+                    // Deliver (and maybe drop the last handle) outside the table lock: dropping
+                    // an inbox removes its route.
+                    Some(inbox) => inbox.deliver(&path, message.payload),
+                    None => {
+                        tracing::trace!(subject = %message.subject, "message for a finished call")
+                    }
+                }
+            }
+            None => {
+                tracing::debug!(subject = %message.subject, "message on an unknown inbox subject")
+            }
+        }
+    }
+}
+
+/// A NATS connection with its inbox subscription and demultiplexer.
+pub(crate) struct Session {
+    client: async_nats::Client,
+    routes: Arc<Routes>,
+    next_id: AtomicU64,
+    limits: Limits,
+    demux: tokio::task::JoinHandle<()>,
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("inbox", &self.routes.prefix)
+            .field("routes", &self.routes.lock().len())
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.demux.abort();
+    }
+}
+
+impl Session {
+    pub(crate) async fn start(client: async_nats::Client, limits: Limits) -> Result<Arc<Self>> {
+        let prefix = format!("{}.", client.new_inbox());
+        let mut subscriber = client
+            .subscribe(format!("{prefix}>"))
+            .await
+            .map_err(|error| Error::nats("subscribe", error))?;
+        let routes = Arc::new(Routes {
+            prefix,
+            table: Mutex::default(),
+        });
+        let demux = tokio::spawn({
+            let routes = Arc::clone(&routes);
+            async move {
+                while let Some(message) = subscriber.next().await {
+                    routes.dispatch(message);
+                }
+            }
+        });
+        let session = Arc::new(Self {
+            client,
+            routes,
+            next_id: AtomicU64::new(0),
+            limits,
+            demux,
+        });
+        // The inbox subscription must be live before the first reply can come back.
+        session.round_trip().await?;
+        Ok(session)
+    }
+
+    /// Registers a route; returns its id, its reply subject, its inbox (if it has a channel),
+    /// and the receiver of its handshake (if it expects one).
+    fn register(
+        &self,
+        channel: &'static str,
+        expect_handshake: bool,
+    ) -> (
+        u64,
+        String,
+        Option<Arc<Inbox>>,
+        Option<oneshot::Receiver<Message>>,
+    ) {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let reply = format!("{}{id}", self.routes.prefix);
+        let inbox = (!channel.is_empty()).then(|| {
+            let routes = Arc::downgrade(&self.routes);
+            Arc::new(Inbox::new(
+                format!("{reply}.{channel}"),
+                self.limits,
+                Some(Box::new(move || {
+                    if let Some(routes) = routes.upgrade() {
+                        routes.lock().remove(&id);
+                    }
+                })),
+            ))
+        });
+        let (handshake, handshake_rx) = if expect_handshake {
+            let (tx, rx) = oneshot::channel();
+            (Some(tx), Some(rx))
+        } else {
+            (None, None)
+        };
+        self.routes.lock().insert(
+            id,
+            Route {
+                channel,
+                inbox: inbox.as_ref().map_or_else(Weak::new, Arc::downgrade),
+                handshake,
+            },
+        );
+        (id, reply, inbox, handshake_rx)
+    }
+
+    /// Publishes to our own inbox and waits for the message to come back: once it has, the NATS
+    /// server has processed every subscription this connection sent before it (`flush` only
+    /// writes to the socket).
+    async fn round_trip(&self) -> Result<()> {
+        let (id, reply, _, handshake) = self.register("", true);
+        self.client
+            .publish(reply.clone(), Bytes::new())
+            .await
+            .map_err(|error| Error::nats("publish", error))?;
+        let confirmed = async {
+            match handshake {
+                Some(handshake) => handshake.await.map_err(|_| Error::Closed),
+                None => Err(Error::Closed),
+            }
+        };
+        match tokio::time::timeout(SUBSCRIBE_CONFIRM_TIMEOUT, confirmed).await {
+            Ok(result) => result.map(drop),
+            Err(_) => {
+                self.routes.lock().remove(&id);
+                Err(Error::Timeout {
+                    subject: reply,
+                    after: SUBSCRIBE_CONFIRM_TIMEOUT,
+                })
+            }
+        }
+    }
+
+    /// Subscribes an invocation subject and waits until the server has the subscription.
+    pub(crate) async fn subscribe(
+        &self,
+        subject: &str,
+        queue_group: Option<&str>,
+    ) -> Result<async_nats::Subscriber> {
+        let subscriber = match queue_group {
+            Some(group) => {
+                self.client
+                    .queue_subscribe(subject.to_owned(), group.to_owned())
+                    .await
+            }
+            None => self.client.subscribe(subject.to_owned()).await,
+        }
+        .map_err(|error| Error::nats("subscribe", error))?;
+        self.round_trip().await?;
+        tracing::debug!(subject, queue_group, "serving");
+        Ok(subscriber)
+    }
+
+    /// Sends an invocation and its params; returns the channel its results arrive on.
+    pub(crate) async fn invoke(
+        &self,
+        subject: &str,
+        headers: Option<&HeaderMap>,
+        mut params: Bytes,
+        deferred: Vec<Deferred>,
+    ) -> Result<ChannelReader> {
+        let (_, reply, inbox, handshake) = self.register("results", true);
+        let (Some(inbox), Some(handshake)) = (inbox, handshake) else {
+            return Err(Error::Closed);
+        };
+        let results = inbox.claim_root()?;
+
+        // The first message carries the headers and as much of the params as fits with them.
+        let budget = self
+            .client
+            .max_payload()
+            .saturating_sub(headers.map_or(0, header_block_len));
+        let first = params.split_to(params.len().min(budget));
+        match headers {
+            Some(headers) => {
+                self.client
+                    .publish_with_reply_and_headers(
+                        subject.to_owned(),
+                        reply,
+                        headers.clone(),
+                        first,
+                    )
+                    .await
+            }
+            None => {
+                self.client
+                    .publish_with_reply(subject.to_owned(), reply, first)
+                    .await
+            }
+        }
+        .map_err(|error| Error::nats("publish", error))?;
+
+        let handshake = handshake.await.map_err(|_| Error::Closed)?;
+        if let Some(status) = handshake.status.filter(|status| !status.is_success()) {
+            return Err(if status == StatusCode::NO_RESPONDERS {
+                Error::NoServer {
+                    subject: subject.to_owned(),
+                }
+            } else {
+                Error::Refused {
+                    subject: subject.to_owned(),
+                    status: status.as_u16(),
+                    description: handshake.description,
+                }
+            });
+        }
+        let Some(server_reply) = handshake.reply else {
+            return Err(Error::Protocol {
+                subject: subject.to_owned(),
+                detail: "the handshake has no reply subject",
+            });
+        };
+
+        let out = Outgoing::nats(self.client.clone(), params_subject(&server_reply));
+        out.send(params).await?;
+        out.close().await?;
+        spawn_deferred(&out, deferred);
+        Ok(results)
+    }
+
+    /// Sets up an arrived invocation: registers its params channel, queues the params that came
+    /// with it, and sends the handshake.
+    pub(crate) async fn accept(&self, message: Message) -> Result<Invocation> {
+        let Some(client_reply) = message.reply else {
+            return Err(Error::Protocol {
+                subject: message.subject.to_string(),
+                detail: "the invocation has no reply subject",
+            });
+        };
+        let (_, reply, inbox, _) = self.register("params", false);
+        let Some(inbox) = inbox else {
+            return Err(Error::Closed);
+        };
+        let params = inbox.claim_root()?;
+        if !message.payload.is_empty() {
+            inbox.deliver(&[], message.payload);
+        }
+        self.client
+            .publish_with_reply(client_reply.clone(), reply, Bytes::new())
+            .await
+            .map_err(|error| Error::nats("publish", error))?;
+        let context = InvocationContext {
+            subject: message.subject.as_str().into(),
+            headers: message.headers,
+        };
+        let results = Outgoing::nats(self.client.clone(), results_subject(&client_reply));
+        Ok(Invocation::new(context, params, results))
+    }
+}
+
+/// The size of a header block on the wire (`NATS/1.0\r\n`, `Name: value\r\n` each, `\r\n`),
+/// which counts against `max_payload` together with the payload.
+fn header_block_len(headers: &HeaderMap) -> usize {
+    let mut len = b"NATS/1.0\r\n".len() + b"\r\n".len();
+    for (name, values) in headers.iter() {
+        let name: &str = name.as_ref();
+        for value in values {
+            len += name.len() + b": ".len() + value.as_str().len() + b"\r\n".len();
+        }
+    }
+    len
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_block_len_matches_the_wire() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(header_block_len(&headers), 12);
+        headers.insert("source-id", "component");
+        headers.append("link-name", "default");
+        // NATS/1.0\r\nsource-id: component\r\nlink-name: default\r\n\r\n
+        assert_eq!(
+            header_block_len(&headers),
+            12 + 9 + 2 + 9 + 2 + 9 + 2 + 7 + 2
+        );
+    }
+}
