@@ -168,7 +168,7 @@ impl Bus {
         let params = call.params.claim_root()?;
         let context = InvocationContext {
             subject: call.subject,
-            headers: call.headers,
+            headers: call.headers.map(Arc::new),
         };
         Ok(Invocation::new(context, params, call.results))
     }

@@ -236,11 +236,19 @@ pub struct ServeOptions {
     /// The most invocations handled at once, across all functions of the server. Past it, new
     /// invocations wait in the subscription's buffer (backpressure), not in spawned tasks.
     pub max_concurrency: usize,
+    /// How long one invocation may take, from its arrival to its results: receiving the params,
+    /// the handler, sending the results. Past it the invocation is dropped (the caller sees an
+    /// incomplete result) and its permit returns, so a stalled caller cannot hold a slot forever.
+    /// Pending streams and futures in the results are not counted.
+    pub timeout: Duration,
 }
 
 impl ServeOptions {
     /// The default for [`ServeOptions::max_concurrency`].
     pub const DEFAULT_MAX_CONCURRENCY: usize = 1024;
+
+    /// The default for [`ServeOptions::timeout`].
+    pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
     /// Options for `prefix`, with the prefix as queue group.
     pub fn new(prefix: impl Into<String>) -> Self {
@@ -249,6 +257,7 @@ impl ServeOptions {
             queue_group: Some(prefix.clone()),
             prefix,
             max_concurrency: Self::DEFAULT_MAX_CONCURRENCY,
+            timeout: Self::DEFAULT_TIMEOUT,
         }
     }
 
@@ -263,13 +272,19 @@ impl ServeOptions {
         self.max_concurrency = limit.max(1);
         self
     }
+
+    /// Sets the invocation deadline.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
 }
 
-/// What a handler learns about an invocation besides its params.
+/// What a handler learns about an invocation besides its params. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct InvocationContext {
     subject: Arc<str>,
-    headers: Option<HeaderMap>,
+    headers: Option<Arc<HeaderMap>>,
 }
 
 impl InvocationContext {
@@ -280,7 +295,7 @@ impl InvocationContext {
 
     /// The invocation's NATS headers, if it had any.
     pub fn headers(&self) -> Option<&HeaderMap> {
-        self.headers.as_ref()
+        self.headers.as_deref()
     }
 
     /// One header's value.
@@ -310,8 +325,11 @@ impl fmt::Debug for Invocation {
 
 impl Drop for Invocation {
     fn drop(&mut self) {
-        if let Some(results) = self.results.take() {
-            tokio::spawn(async move {
+        let Some(results) = self.results.take() else {
+            return;
+        };
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
                 let _ = results.close().await;
             });
         }
@@ -559,12 +577,18 @@ async fn serve_loop<F, Fut>(
             },
         };
         let handler = Arc::clone(&handler);
+        let timeout = server.options.timeout;
         let span = tracing::debug_span!("invocation", subject = %subject);
         tokio::spawn(
             async move {
-                match arrival.accept().await {
-                    Ok(invocation) => handler(invocation).await,
-                    Err(error) => tracing::warn!(%error, "could not accept an invocation"),
+                let handled = tokio::time::timeout(timeout, async {
+                    match arrival.accept().await {
+                        Ok(invocation) => handler(invocation).await,
+                        Err(error) => tracing::warn!(%error, "could not accept an invocation"),
+                    }
+                });
+                if handled.await.is_err() {
+                    tracing::warn!(?timeout, "dropped an invocation that outlived its deadline");
                 }
                 drop(permit);
             }

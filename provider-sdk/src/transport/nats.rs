@@ -337,7 +337,7 @@ impl Session {
             .map_err(|error| Error::nats("publish", error))?;
         let context = InvocationContext {
             subject: message.subject.as_str().into(),
-            headers: message.headers,
+            headers: message.headers.map(Arc::new),
         };
         let results = Outgoing::nats(self.client.clone(), results_subject(&client_reply));
         Ok(Invocation::new(context, params, results))

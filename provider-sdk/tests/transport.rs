@@ -1,0 +1,450 @@
+//! How calls behave, over NATS and over the in-process transport: failures have distinct errors
+//! that name the subject, serving is bounded and ready when `serve` returns, and a NATS restart
+//! is survived.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use provider_sdk::testing::NatsServer;
+use provider_sdk::transport::{CallOptions, Client, Invocation, ServeOptions, Transport};
+use provider_sdk::{Error, Limits};
+
+const INSTANCE: &str = "test:transport/calls@1.0.0";
+
+/// A server transport and a client transport that reach each other.
+struct Pair {
+    nats: Option<NatsServer>,
+    server: Transport,
+    client: Transport,
+}
+
+impl Pair {
+    async fn nats() -> Self {
+        Self::nats_with_limits(Limits::default()).await
+    }
+
+    async fn nats_with_limits(client_limits: Limits) -> Self {
+        let nats = NatsServer::start().expect("nats-server starts");
+        let server = Transport::nats(nats.connect().await.unwrap())
+            .await
+            .unwrap();
+        let client = Transport::nats_with_limits(nats.connect().await.unwrap(), client_limits)
+            .await
+            .unwrap();
+        Self {
+            nats: Some(nats),
+            server,
+            client,
+        }
+    }
+
+    fn in_process() -> Self {
+        let transport = Transport::in_process();
+        Self {
+            nats: None,
+            server: transport.clone(),
+            client: transport,
+        }
+    }
+
+    async fn both() -> [Self; 2] {
+        [Self::nats().await, Self::in_process()]
+    }
+
+    fn kind(&self) -> &'static str {
+        if self.nats.is_some() {
+            "nats"
+        } else {
+            "in-process"
+        }
+    }
+
+    fn client(&self) -> Client {
+        self.client.client("test")
+    }
+}
+
+#[tokio::test]
+async fn no_server_is_a_distinct_error() {
+    for pair in Pair::both().await {
+        let err = pair
+            .client()
+            .invoke::<_, (String,)>(INSTANCE, "nobody", ("x",))
+            .await
+            .unwrap_err();
+        let Error::NoServer { subject } = &err else {
+            panic!("{}: {err}", pair.kind())
+        };
+        assert_eq!(subject, "test.wrpc.0.0.1.test:transport/calls@1.0.0.nobody");
+        assert!(
+            err.to_string()
+                .starts_with("no server for `test.wrpc.0.0.1."),
+            "{err}"
+        );
+        assert!(err.is_transport());
+    }
+}
+
+#[tokio::test]
+async fn the_deadline_names_the_subject() {
+    for pair in Pair::both().await {
+        let server = pair.server.server(ServeOptions::new("test"));
+        let _serving = server
+            .serve_fn(INSTANCE, "slow", |_, (): ()| async {
+                tokio::time::sleep(Duration::from_secs(30)).await;
+            })
+            .await
+            .unwrap();
+        let options = CallOptions::default().timeout(Duration::from_millis(200));
+        let err = pair
+            .client()
+            .invoke_with::<_, ()>(&options, INSTANCE, "slow", ())
+            .await
+            .unwrap_err();
+        let Error::Timeout { subject, after } = &err else {
+            panic!("{}: {err}", pair.kind())
+        };
+        assert!(subject.ends_with("calls@1.0.0.slow"), "{subject}");
+        assert_eq!(*after, Duration::from_millis(200));
+    }
+}
+
+#[tokio::test]
+async fn a_server_that_fails_is_an_incomplete_result() {
+    for pair in Pair::both().await {
+        let server = pair.server.server(ServeOptions::new("test"));
+        // Reads the params, then gives up without results, as a failed handler does.
+        let _serving = server
+            .serve(INSTANCE, "fail", |mut invocation: Invocation| async move {
+                let _: (String,) = invocation.read_params().await.unwrap();
+            })
+            .await
+            .unwrap();
+        let err = pair
+            .client()
+            .invoke::<_, (String,)>(INSTANCE, "fail", ("x",))
+            .await
+            .unwrap_err();
+        let Error::Incomplete {
+            what,
+            subject,
+            received,
+        } = &err
+        else {
+            panic!("{}: {err}", pair.kind())
+        };
+        assert_eq!((*what, *received), ("result", 0));
+        assert!(subject.ends_with(".results"), "{subject}");
+    }
+}
+
+#[tokio::test]
+async fn malformed_results_are_reported() {
+    for pair in Pair::both().await {
+        let server = pair.server.server(ServeOptions::new("test"));
+        let _serving = server
+            .serve_fn(INSTANCE, "two", |_, (): ()| async { (2u8,) })
+            .await
+            .unwrap();
+        let err = pair
+            .client()
+            .invoke::<_, (bool,)>(INSTANCE, "two", ())
+            .await
+            .unwrap_err();
+        let Error::Malformed { subject, source } = &err else {
+            panic!("{}: {err}", pair.kind())
+        };
+        assert!(subject.ends_with(".results"), "{subject}");
+        assert!(matches!(**source, Error::InvalidBool(2)), "{err}");
+        assert!(!err.is_transport());
+    }
+}
+
+#[tokio::test]
+async fn malformed_params_drop_the_invocation() {
+    for pair in Pair::both().await {
+        let server = pair.server.server(ServeOptions::new("test"));
+        let _serving = server
+            .serve_fn(
+                INSTANCE,
+                "flag",
+                |_, (flag,): (bool,)| async move { (flag,) },
+            )
+            .await
+            .unwrap();
+        let err = pair
+            .client()
+            .invoke::<_, (bool,)>(INSTANCE, "flag", (7u8,))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::Incomplete { what: "result", .. }),
+            "{}: {err}",
+            pair.kind()
+        );
+    }
+}
+
+#[tokio::test]
+async fn headers_and_subject_reach_the_handler() {
+    for pair in Pair::both().await {
+        let server = pair.server.server(ServeOptions::new("test"));
+        let _serving = server
+            .serve_fn(INSTANCE, "whoami", |cx, (): ()| async move {
+                ((
+                    cx.subject().to_owned(),
+                    cx.header("source-id").map(str::to_owned),
+                ),)
+            })
+            .await
+            .unwrap();
+        let options = CallOptions::default().header("source-id", "component-1");
+        let ((subject, source),): ((String, Option<String>),) = pair
+            .client()
+            .invoke_with(&options, INSTANCE, "whoami", ())
+            .await
+            .unwrap();
+        assert_eq!(subject, "test.wrpc.0.0.1.test:transport/calls@1.0.0.whoami");
+        assert_eq!(source.as_deref(), Some("component-1"), "{}", pair.kind());
+        let ((_, source),): ((String, Option<String>),) =
+            pair.client().invoke(INSTANCE, "whoami", ()).await.unwrap();
+        assert_eq!(source, None);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serving_concurrency_is_bounded() {
+    for pair in Pair::both().await {
+        let server = pair
+            .server
+            .server(ServeOptions::new("test").max_concurrency(3));
+        let in_flight = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let (now, max) = (Arc::clone(&in_flight), Arc::clone(&most));
+        let _serving = server
+            .serve_fn(INSTANCE, "busy", move |_, (i,): (u32,)| {
+                let (now, max) = (Arc::clone(&now), Arc::clone(&max));
+                async move {
+                    let running = now.fetch_add(1, Ordering::SeqCst) + 1;
+                    max.fetch_max(running, Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_millis(30)).await;
+                    now.fetch_sub(1, Ordering::SeqCst);
+                    (i,)
+                }
+            })
+            .await
+            .unwrap();
+        let client = pair.client();
+        let calls = (0..12u32).map(|i| {
+            let client = client.clone();
+            async move { client.invoke::<_, (u32,)>(INSTANCE, "busy", (i,)).await }
+        });
+        let results = futures::future::join_all(calls).await;
+        for (i, result) in results.into_iter().enumerate() {
+            assert_eq!(result.unwrap(), (i as u32,));
+        }
+        assert_eq!(most.load(Ordering::SeqCst), 3, "{}", pair.kind());
+    }
+}
+
+#[tokio::test]
+async fn a_function_is_callable_as_soon_as_serve_returns() {
+    let pair = Pair::nats().await;
+    let server = pair.server.server(ServeOptions::new("test"));
+    let client = pair.client();
+    let mut serving = Vec::new();
+    for i in 0..20u32 {
+        let func = format!("f{i}");
+        serving.push(
+            server
+                .serve_fn(INSTANCE, &func, move |_, (): ()| async move { (i,) })
+                .await
+                .unwrap(),
+        );
+        let (answer,): (u32,) = client.invoke(INSTANCE, &func, ()).await.unwrap();
+        assert_eq!(answer, i);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queue_group_answers_each_call_once() {
+    let pair = Pair::nats().await;
+    let nats = pair.nats.as_ref().unwrap();
+    let handled = Arc::new(AtomicUsize::new(0));
+    let mut serving = Vec::new();
+    for replica in 0..2u32 {
+        let transport = Transport::nats(nats.connect().await.unwrap())
+            .await
+            .unwrap();
+        let handled = Arc::clone(&handled);
+        serving.push(
+            transport
+                .server(ServeOptions::new("test"))
+                .serve_fn(INSTANCE, "which", move |_, (s,): (String,)| {
+                    handled.fetch_add(1, Ordering::SeqCst);
+                    async move { (format!("{s} from {replica}"),) }
+                })
+                .await
+                .unwrap(),
+        );
+    }
+    let client = pair.client();
+    for i in 0..40 {
+        let (answer,): (String,) = client
+            .invoke(INSTANCE, "which", (format!("call {i}"),))
+            .await
+            .unwrap();
+        assert!(answer.starts_with(&format!("call {i} from ")), "{answer}");
+    }
+    assert_eq!(handled.load(Ordering::SeqCst), 40);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_drains_calls_in_flight() {
+    for pair in Pair::both().await {
+        let server = pair.server.server(ServeOptions::new("test"));
+        let started = Arc::new(AtomicUsize::new(0));
+        let count = Arc::clone(&started);
+        let _serving = server
+            .serve_fn(INSTANCE, "work", move |_, (i,): (u32,)| {
+                count.fetch_add(1, Ordering::SeqCst);
+                async move {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    (i * 10,)
+                }
+            })
+            .await
+            .unwrap();
+        let client = pair.client();
+        let calls: Vec<_> = (0..3u32)
+            .map(|i| {
+                let client = client.clone();
+                tokio::spawn(
+                    async move { client.invoke::<_, (u32,)>(INSTANCE, "work", (i,)).await },
+                )
+            })
+            .collect();
+        while started.load(Ordering::SeqCst) < 3 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert!(
+            server.shutdown(Duration::from_secs(5)).await,
+            "{}",
+            pair.kind()
+        );
+        for (i, call) in calls.into_iter().enumerate() {
+            assert_eq!(call.await.unwrap().unwrap(), (i as u32 * 10,));
+        }
+        let options = CallOptions::default().timeout(Duration::from_millis(500));
+        let after = client
+            .invoke_with::<_, (u32,)>(&options, INSTANCE, "work", (9u32,))
+            .await;
+        assert!(
+            after.is_err(),
+            "{}: a stopped server took a call",
+            pair.kind()
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invocation_past_its_deadline_frees_its_slot() {
+    for pair in Pair::both().await {
+        let options = ServeOptions::new("test")
+            .max_concurrency(1)
+            .timeout(Duration::from_millis(200));
+        let server = pair.server.server(options);
+        let _serving = server
+            .serve_fn(INSTANCE, "maybe-hang", |_, (hang,): (bool,)| async move {
+                if hang {
+                    std::future::pending::<()>().await;
+                }
+                (hang,)
+            })
+            .await
+            .unwrap();
+        let client = pair.client();
+        let err = client
+            .invoke::<_, (bool,)>(INSTANCE, "maybe-hang", (true,))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::Incomplete { .. }),
+            "{}: {err}",
+            pair.kind()
+        );
+        let answer = client
+            .invoke::<_, (bool,)>(INSTANCE, "maybe-hang", (false,))
+            .await
+            .unwrap();
+        assert_eq!(answer, (false,));
+    }
+}
+
+#[tokio::test]
+async fn results_over_the_value_limit_are_refused() {
+    let pair = Pair::nats_with_limits(Limits::default().with_max_value_bytes(1000)).await;
+    let server = pair.server.server(ServeOptions::new("test"));
+    let _serving = server
+        .serve_fn(INSTANCE, "big", |_, (len,): (u32,)| async move {
+            ("x".repeat(len as usize),)
+        })
+        .await
+        .unwrap();
+    let client = pair.client();
+    let (small,): (String,) = client.invoke(INSTANCE, "big", (900u32,)).await.unwrap();
+    assert_eq!(small.len(), 900);
+    let err = client
+        .invoke::<_, (String,)>(INSTANCE, "big", (5000u32,))
+        .await
+        .unwrap_err();
+    let Error::Malformed { source, .. } = &err else {
+        panic!("{err}")
+    };
+    assert!(
+        matches!(**source, Error::TooLarge { limit: 1000, .. }),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serving_resumes_after_nats_restarts() {
+    let mut pair = Pair::nats().await;
+    let server = pair.server.server(ServeOptions::new("test"));
+    let _serving = server
+        .serve_fn(INSTANCE, "echo", |_, (s,): (String,)| async move { (s,) })
+        .await
+        .unwrap();
+    let client = pair.client().with_timeout(Duration::from_secs(1));
+    assert_eq!(
+        client
+            .invoke::<_, (String,)>(INSTANCE, "echo", ("before",))
+            .await
+            .unwrap()
+            .0,
+        "before"
+    );
+
+    pair.nats.as_mut().unwrap().restart().unwrap();
+
+    // Both connections reconnect on their own and subscriptions are restored; calls fail (never
+    // hang) until then.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        match client
+            .invoke::<_, (String,)>(INSTANCE, "echo", ("after",))
+            .await
+        {
+            Ok((answer,)) => {
+                assert_eq!(answer, "after");
+                break;
+            }
+            Err(error) if Instant::now() < deadline => {
+                assert!(error.is_transport(), "{error}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(error) => panic!("still failing after the restart: {error}"),
+        }
+    }
+}
