@@ -79,10 +79,21 @@ pub(crate) fn push_path(subject: &mut String, path: &[usize]) {
 }
 
 /// Why an inbox stopped accepting data.
-#[derive(Clone, Copy, Debug)]
-enum Failure {
+#[derive(Clone, Debug)]
+pub(crate) enum Failure {
+    /// More bytes waited than `Limits::max_buffered_bytes`.
     BufferFull,
+    /// The peer opened more sub-channels than `Limits::max_channels`.
     TooManyChannels,
+    /// The invocation's handshake said nobody serves its subject (NATS status 503).
+    NoServer,
+    /// The invocation's handshake carried another error status.
+    Refused {
+        status: u16,
+        description: Option<String>,
+    },
+    /// The invocation's handshake had no reply subject.
+    NoHandshakeReply,
 }
 
 struct Slot {
@@ -111,7 +122,7 @@ struct InboxState {
 
 /// The incoming channels of one call.
 pub(crate) struct Inbox {
-    /// The subject of the root channel, for messages (`_INBOX.x.7.results`).
+    /// The invocation subject, which names the call in errors.
     subject: Box<str>,
     limits: Limits,
     buffered: AtomicUsize,
@@ -137,7 +148,7 @@ impl Drop for Inbox {
 }
 
 impl Inbox {
-    /// An inbox whose root channel is `subject`; `on_drop` runs when the last handle goes.
+    /// An inbox for a call of `subject`; `on_drop` runs when the last handle goes.
     pub(crate) fn new(
         subject: impl Into<Box<str>>,
         limits: Limits,
@@ -163,10 +174,16 @@ impl Inbox {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// The subject of the channel at `path`, for messages.
+    /// Names the channel at `path` in messages: the invocation subject, and for a sub-channel
+    /// its path (`wrpc.0.0.1.a:b/c.f (sub-channel 0.2)`).
     pub(crate) fn subject(&self, path: &[usize]) -> String {
         let mut subject = String::from(&*self.subject);
-        push_path(&mut subject, path);
+        if let Some((first, rest)) = path.split_first() {
+            use std::fmt::Write as _;
+            let _ = write!(subject, " (sub-channel {first}");
+            push_path(&mut subject, rest);
+            subject.push(')');
+        }
         subject
     }
 
@@ -212,8 +229,17 @@ impl Inbox {
     }
 
     /// Stops accepting data and ends every channel; readers then report `failure`.
+    pub(crate) fn close_with(&self, failure: Failure) {
+        let mut state = self.lock();
+        if state.failure.is_none() {
+            self.fail(&mut state, failure);
+        }
+    }
+
     fn fail(&self, state: &mut InboxState, failure: Failure) {
-        tracing::warn!(subject = %self.subject, ?failure, "closing an invocation's channels");
+        if matches!(failure, Failure::BufferFull | Failure::TooManyChannels) {
+            tracing::warn!(subject = %self.subject, ?failure, "closing an invocation's channels");
+        }
         state.failure = Some(failure);
         state.root.tx = None;
         for slot in state.nested.values_mut() {
@@ -221,15 +247,29 @@ impl Inbox {
         }
     }
 
-    fn failure_error(&self, failure: Failure) -> Error {
+    fn failure_error(&self, failure: &Failure) -> Error {
+        let subject = self.subject.to_string();
         match failure {
             Failure::BufferFull => Error::BufferFull {
-                subject: self.subject.to_string(),
+                subject,
                 limit: self.limits.max_buffered_bytes,
             },
             Failure::TooManyChannels => Error::Protocol {
-                subject: self.subject.to_string(),
+                subject,
                 detail: "the peer opened more sub-channels than `Limits::max_channels` allows",
+            },
+            Failure::NoServer => Error::NoServer { subject },
+            Failure::Refused {
+                status,
+                description,
+            } => Error::Refused {
+                subject,
+                status: *status,
+                description: description.clone(),
+            },
+            Failure::NoHandshakeReply => Error::Protocol {
+                subject,
+                detail: "the handshake has no reply subject",
             },
         }
     }
@@ -237,7 +277,7 @@ impl Inbox {
     /// Takes the channel at `path` for reading.
     pub(crate) fn claim(self: &Arc<Self>, path: Box<[usize]>) -> Result<ChannelReader> {
         let mut state = self.lock();
-        if let Some(failure) = state.failure {
+        if let Some(failure) = &state.failure {
             return Err(self.failure_error(failure));
         }
         let slot = if path.is_empty() {
@@ -245,7 +285,7 @@ impl Inbox {
         } else {
             if !state.nested.contains_key(&path) && state.nested.len() >= self.limits.max_channels {
                 self.fail(&mut state, Failure::TooManyChannels);
-                return Err(self.failure_error(Failure::TooManyChannels));
+                return Err(self.failure_error(&Failure::TooManyChannels));
             }
             state.nested.entry(path.clone()).or_insert_with(Slot::new)
         };
@@ -356,7 +396,7 @@ impl ChannelReader {
             }
             None => {
                 self.rx = None;
-                match self.inbox.lock().failure {
+                match &self.inbox.lock().failure {
                     Some(failure) => Err(self.inbox.failure_error(failure)),
                     None => Ok(None),
                 }
@@ -585,7 +625,7 @@ mod tests {
     }
 
     fn inbox(limits: Limits) -> Arc<Inbox> {
-        Arc::new(Inbox::new("test.results", limits, None))
+        Arc::new(Inbox::new("test.f", limits, None))
     }
 
     fn runtime() -> tokio::runtime::Runtime {
@@ -658,7 +698,7 @@ mod tests {
             .block_on(reader.read::<Value>("result"))
             .unwrap_err();
         assert!(
-            matches!(&err, Error::Incomplete { what: "result", subject, received: 10 } if subject == "test.results"),
+            matches!(&err, Error::Incomplete { what: "result", subject, received: 10 } if subject == "test.f"),
             "{err}"
         );
     }
@@ -713,7 +753,7 @@ mod tests {
         inbox.deliver(&[0, 3], encode(42u32).unwrap());
         inbox.deliver(&[0, 3], Bytes::new());
         let mut reader = inbox.claim(vec![0, 3].into()).unwrap();
-        assert_eq!(reader.subject(), "test.results.0.3");
+        assert_eq!(reader.subject(), "test.f (sub-channel 0.3)");
         let err = inbox.claim(vec![0, 3].into()).unwrap_err();
         assert!(matches!(err, Error::Protocol { .. }), "{err}");
         assert_eq!(

@@ -138,17 +138,8 @@ impl Bus {
             subject: subject.to_owned(),
         };
         let server = self.pick(subject).ok_or_else(no_server)?;
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let results_inbox = Arc::new(Inbox::new(
-            format!("in-process.{id}.results"),
-            self.limits,
-            None,
-        ));
-        let params_inbox = Arc::new(Inbox::new(
-            format!("in-process.{id}.params"),
-            self.limits,
-            None,
-        ));
+        let results_inbox = Arc::new(Inbox::new(subject, self.limits, None));
+        let params_inbox = Arc::new(Inbox::new(subject, self.limits, None));
         let results = results_inbox.claim_root()?;
         let call = Call {
             subject: subject.into(),

@@ -12,7 +12,9 @@
 //!
 //! Every reply subject of a session starts with the session's inbox prefix, and one wildcard
 //! subscription on it receives them all; a demultiplexer routes each message to its call's
-//! [`Inbox`] by the numeric call id that follows the prefix.
+//! [`Inbox`] by the numeric call id that follows the prefix. When all params went with the
+//! invocation (the common case), the demultiplexer answers the handshake itself (step 3), so the
+//! caller wakes once, for its results.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -27,12 +29,21 @@ use tokio::sync::oneshot;
 
 use super::subject::{InboxAddress, params_subject, parse_inbox_subject, results_subject};
 use super::{Invocation, InvocationContext};
-use crate::channel::{ChannelReader, Inbox, Limits, Outgoing};
+use crate::channel::{ChannelReader, Failure, Inbox, Limits, Outgoing};
 use crate::error::{Error, Result};
 use crate::wire::{Deferred, spawn_deferred};
 
 /// How long `serve` waits for the NATS server to confirm a new subscription.
 const SUBSCRIBE_CONFIRM_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What to do with a call's handshake.
+enum Handshake {
+    /// Hand it to the caller, which has more params to send.
+    Notify(oneshot::Sender<Message>),
+    /// All params went with the invocation: end the params channel right here, without waking
+    /// the caller, which only waits for results.
+    EndParams,
+}
 
 /// One registered call or invocation.
 struct Route {
@@ -40,11 +51,27 @@ struct Route {
     /// round-trip probe, which only ever gets a handshake.
     channel: &'static str,
     inbox: Weak<Inbox>,
-    handshake: Option<oneshot::Sender<Message>>,
+    handshake: Option<Handshake>,
+}
+
+/// Checks a handshake reply; returns the server's reply subject `R_s`.
+fn check_handshake(message: &Message) -> Result<&async_nats::Subject, Failure> {
+    if let Some(status) = message.status.filter(|status| !status.is_success()) {
+        return Err(if status == StatusCode::NO_RESPONDERS {
+            Failure::NoServer
+        } else {
+            Failure::Refused {
+                status: status.as_u16(),
+                description: message.description.clone(),
+            }
+        });
+    }
+    message.reply.as_ref().ok_or(Failure::NoHandshakeReply)
 }
 
 /// The routing table the demultiplexer reads and calls write.
 struct Routes {
+    client: async_nats::Client,
     /// `_INBOX.<nuid>.`: every reply subject of the session starts with it.
     prefix: String,
     table: Mutex<HashMap<u64, Route>>,
@@ -57,28 +84,9 @@ impl Routes {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn dispatch(&self, message: Message) {
+    async fn dispatch(&self, message: Message) {
         match parse_inbox_subject(&self.prefix, &message.subject) {
-            Some(InboxAddress::Handshake(id)) => {
-                let handshake = {
-                    let mut table = self.lock();
-                    let Some(route) = table.get_mut(&id) else {
-                        tracing::debug!(subject = %message.subject, "handshake for a finished call");
-                        return;
-                    };
-                    let handshake = route.handshake.take();
-                    if route.channel.is_empty() {
-                        table.remove(&id);
-                    }
-                    handshake
-                };
-                match handshake {
-                    Some(handshake) => {
-                        let _ = handshake.send(message);
-                    }
-                    None => tracing::debug!(subject = %message.subject, "unexpected handshake"),
-                }
-            }
+            Some(InboxAddress::Handshake(id)) => self.handshake(id, message).await,
             Some(InboxAddress::Channel { id, channel, path }) => {
                 let inbox = self
                     .lock()
@@ -97,6 +105,44 @@ impl Routes {
             None => {
                 tracing::debug!(subject = %message.subject, "message on an unknown inbox subject")
             }
+        }
+    }
+
+    async fn handshake(&self, id: u64, message: Message) {
+        let (handshake, inbox) = {
+            let mut table = self.lock();
+            let Some(route) = table.get_mut(&id) else {
+                tracing::debug!(subject = %message.subject, "handshake for a finished call");
+                return;
+            };
+            let handshake = route.handshake.take();
+            let inbox = route.inbox.upgrade();
+            if route.channel.is_empty() {
+                table.remove(&id);
+            }
+            (handshake, inbox)
+        };
+        match handshake {
+            Some(Handshake::Notify(caller)) => {
+                let _ = caller.send(message);
+            }
+            Some(Handshake::EndParams) => match check_handshake(&message) {
+                Ok(server_reply) => {
+                    let end = self
+                        .client
+                        .publish(params_subject(server_reply), Bytes::new())
+                        .await;
+                    if let Err(error) = end {
+                        tracing::debug!(%error, "could not end a call's params");
+                    }
+                }
+                Err(failure) => {
+                    if let Some(inbox) = inbox {
+                        inbox.close_with(failure);
+                    }
+                }
+            },
+            None => tracing::debug!(subject = %message.subject, "unexpected handshake"),
         }
     }
 }
@@ -134,6 +180,7 @@ impl Session {
             .await
             .map_err(|error| Error::nats("subscribe", error))?;
         let routes = Arc::new(Routes {
+            client: client.clone(),
             prefix,
             table: Mutex::default(),
         });
@@ -141,7 +188,7 @@ impl Session {
             let routes = Arc::clone(&routes);
             async move {
                 while let Some(message) = subscriber.next().await {
-                    routes.dispatch(message);
+                    routes.dispatch(message).await;
                 }
             }
         });
@@ -157,24 +204,20 @@ impl Session {
         Ok(session)
     }
 
-    /// Registers a route; returns its id, its reply subject, its inbox (if it has a channel),
-    /// and the receiver of its handshake (if it expects one).
+    /// Registers a route for a call of `subject`; returns its id, its reply subject, and its
+    /// inbox (unless `channel` is empty: a round-trip probe).
     fn register(
         &self,
+        subject: &str,
         channel: &'static str,
-        expect_handshake: bool,
-    ) -> (
-        u64,
-        String,
-        Option<Arc<Inbox>>,
-        Option<oneshot::Receiver<Message>>,
-    ) {
+        handshake: Option<Handshake>,
+    ) -> (u64, String, Option<Arc<Inbox>>) {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let reply = format!("{}{id}", self.routes.prefix);
         let inbox = (!channel.is_empty()).then(|| {
             let routes = Arc::downgrade(&self.routes);
             Arc::new(Inbox::new(
-                format!("{reply}.{channel}"),
+                subject,
                 self.limits,
                 Some(Box::new(move || {
                     if let Some(routes) = routes.upgrade() {
@@ -183,12 +226,6 @@ impl Session {
                 })),
             ))
         });
-        let (handshake, handshake_rx) = if expect_handshake {
-            let (tx, rx) = oneshot::channel();
-            (Some(tx), Some(rx))
-        } else {
-            (None, None)
-        };
         self.routes.lock().insert(
             id,
             Route {
@@ -197,34 +234,33 @@ impl Session {
                 handshake,
             },
         );
-        (id, reply, inbox, handshake_rx)
+        (id, reply, inbox)
     }
 
     /// Publishes to our own inbox and waits for the message to come back: once it has, the NATS
     /// server has processed every subscription this connection sent before it (`flush` only
     /// writes to the socket).
     async fn round_trip(&self) -> Result<()> {
-        let (id, reply, _, handshake) = self.register("", true);
-        self.client
-            .publish(reply.clone(), Bytes::new())
-            .await
-            .map_err(|error| Error::nats("publish", error))?;
-        let confirmed = async {
-            match handshake {
-                Some(handshake) => handshake.await.map_err(|_| Error::Closed),
-                None => Err(Error::Closed),
-            }
+        let (returned, handshake) = oneshot::channel();
+        let (id, reply, _) = self.register("", "", Some(Handshake::Notify(returned)));
+        let probe = async {
+            self.client
+                .publish(reply.clone(), Bytes::new())
+                .await
+                .map_err(|error| Error::nats("publish", error))?;
+            handshake.await.map_err(|_| Error::Closed)
         };
-        match tokio::time::timeout(SUBSCRIBE_CONFIRM_TIMEOUT, confirmed).await {
+        let result = match tokio::time::timeout(SUBSCRIBE_CONFIRM_TIMEOUT, probe).await {
             Ok(result) => result.map(drop),
-            Err(_) => {
-                self.routes.lock().remove(&id);
-                Err(Error::Timeout {
-                    subject: reply,
-                    after: SUBSCRIBE_CONFIRM_TIMEOUT,
-                })
-            }
+            Err(_) => Err(Error::Timeout {
+                subject: reply,
+                after: SUBSCRIBE_CONFIRM_TIMEOUT,
+            }),
+        };
+        if result.is_err() {
+            self.routes.lock().remove(&id);
         }
+        result
     }
 
     /// Subscribes an invocation subject and waits until the server has the subscription.
@@ -247,7 +283,8 @@ impl Session {
         Ok(subscriber)
     }
 
-    /// Sends an invocation and its params; returns the channel its results arrive on.
+    /// Sends an invocation and its params; returns the channel its results arrive on. A refused
+    /// handshake (no server, another status) ends that channel with the reason.
     pub(crate) async fn invoke(
         &self,
         subject: &str,
@@ -255,18 +292,26 @@ impl Session {
         mut params: Bytes,
         deferred: Vec<Deferred>,
     ) -> Result<ChannelReader> {
-        let (_, reply, inbox, handshake) = self.register("results", true);
-        let (Some(inbox), Some(handshake)) = (inbox, handshake) else {
-            return Err(Error::Closed);
-        };
-        let results = inbox.claim_root()?;
-
         // The first message carries the headers and as much of the params as fits with them.
         let budget = self
             .client
             .max_payload()
             .saturating_sub(headers.map_or(0, header_block_len));
         let first = params.split_to(params.len().min(budget));
+        let all_sent = params.is_empty() && deferred.is_empty();
+
+        let (handshake, notified) = if all_sent {
+            (Handshake::EndParams, None)
+        } else {
+            let (tx, rx) = oneshot::channel();
+            (Handshake::Notify(tx), Some(rx))
+        };
+        let (_, reply, inbox) = self.register(subject, "results", Some(handshake));
+        let Some(inbox) = inbox else {
+            return Err(Error::Closed);
+        };
+        let results = inbox.claim_root()?;
+
         match headers {
             Some(headers) => {
                 self.client
@@ -286,31 +331,19 @@ impl Session {
         }
         .map_err(|error| Error::nats("publish", error))?;
 
-        let handshake = handshake.await.map_err(|_| Error::Closed)?;
-        if let Some(status) = handshake.status.filter(|status| !status.is_success()) {
-            return Err(if status == StatusCode::NO_RESPONDERS {
-                Error::NoServer {
-                    subject: subject.to_owned(),
-                }
-            } else {
-                Error::Refused {
-                    subject: subject.to_owned(),
-                    status: status.as_u16(),
-                    description: handshake.description,
-                }
-            });
-        }
-        let Some(server_reply) = handshake.reply else {
-            return Err(Error::Protocol {
-                subject: subject.to_owned(),
-                detail: "the handshake has no reply subject",
-            });
+        let Some(notified) = notified else {
+            return Ok(results);
         };
-
-        let out = Outgoing::nats(self.client.clone(), params_subject(&server_reply));
-        out.send(params).await?;
-        out.close().await?;
-        spawn_deferred(&out, deferred);
+        let handshake = notified.await.map_err(|_| Error::Closed)?;
+        match check_handshake(&handshake) {
+            Ok(server_reply) => {
+                let out = Outgoing::nats(self.client.clone(), params_subject(server_reply));
+                out.send(params).await?;
+                out.close().await?;
+                spawn_deferred(&out, deferred);
+            }
+            Err(failure) => inbox.close_with(failure),
+        }
         Ok(results)
     }
 
@@ -323,7 +356,7 @@ impl Session {
                 detail: "the invocation has no reply subject",
             });
         };
-        let (_, reply, inbox, _) = self.register("params", false);
+        let (_, reply, inbox) = self.register(&message.subject, "params", None);
         let Some(inbox) = inbox else {
             return Err(Error::Closed);
         };
