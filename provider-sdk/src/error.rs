@@ -78,15 +78,15 @@ pub enum Error {
     #[error("invalid char: not a UTF-8 encoded Unicode scalar value")]
     InvalidChar,
 
-    /// A length or count claims more than this side accepts.
+    /// A value claims more bytes than this side accepts.
     #[error(
-        "{what} of {claimed} exceeds the limit of {limit} bytes; raise `Limits::max_value_bytes` if such values are expected"
+        "a {what} length makes the value at least {needed} bytes, over the limit of {limit}; raise `Limits::max_value_bytes` if such values are expected"
     )]
     TooLarge {
         /// What carried the claim (`"string"`, `"list"`, `"value"`).
         what: &'static str,
-        /// What the input claimed, in bytes (or, for lists, the bytes its elements need at least).
-        claimed: u64,
+        /// The least number of bytes the value needs, counted from its start, given the claim.
+        needed: u64,
         /// The configured limit in bytes.
         limit: usize,
     },
@@ -196,8 +196,28 @@ pub enum Error {
         source: Box<dyn std::error::Error + Send + Sync>,
     },
 
-    /// The transport was shut down.
-    #[error("the transport is closed")]
+    /// A header name or value cannot be sent over NATS.
+    #[error(
+        "invalid header `{name}`: names are printable ASCII without `:` or whitespace, values have no line breaks"
+    )]
+    InvalidHeader {
+        /// The header's name.
+        name: String,
+    },
+
+    /// The NATS server did not confirm a new subscription in time.
+    #[error(
+        "the NATS server did not confirm the subscription to `{subject}` within {after:?}; is the connection up?"
+    )]
+    Unconfirmed {
+        /// The subscribed subject.
+        subject: String,
+        /// How long it waited.
+        after: Duration,
+    },
+
+    /// The server or transport was shut down.
+    #[error("the server or transport is shut down")]
     Closed,
 }
 
@@ -209,6 +229,7 @@ impl Error {
             self,
             Error::NoServer { .. }
                 | Error::Timeout { .. }
+                | Error::Unconfirmed { .. }
                 | Error::Incomplete { .. }
                 | Error::Refused { .. }
                 | Error::Protocol { .. }

@@ -6,8 +6,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use futures::StreamExt as _;
 use provider_sdk::testing::NatsServer;
 use provider_sdk::transport::{CallOptions, Client, Invocation, ServeOptions, Transport};
+use provider_sdk::wire::{ByteStream, WitFuture, WitStream};
 use provider_sdk::{Error, Limits};
 
 const INSTANCE: &str = "test:transport/calls@1.0.0";
@@ -40,7 +42,11 @@ impl Pair {
     }
 
     fn in_process() -> Self {
-        let transport = Transport::in_process();
+        Self::in_process_with_limits(Limits::default())
+    }
+
+    fn in_process_with_limits(limits: Limits) -> Self {
+        let transport = Transport::in_process_with(1 << 20, limits);
         Self {
             nats: None,
             server: transport.clone(),
@@ -199,7 +205,9 @@ async fn headers_and_subject_reach_the_handler() {
             })
             .await
             .unwrap();
-        let options = CallOptions::default().header("source-id", "component-1");
+        let options = CallOptions::default()
+            .header("source-id", "component-1")
+            .unwrap();
         let ((subject, source),): ((String, Option<String>),) = pair
             .client()
             .invoke_with(&options, INSTANCE, "whoami", ())
@@ -245,6 +253,39 @@ async fn serving_concurrency_is_bounded() {
             assert_eq!(result.unwrap(), (i as u32,));
         }
         assert_eq!(most.load(Ordering::SeqCst), 3, "{}", pair.kind());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_function_holds_no_permit() {
+    for pair in Pair::both().await {
+        let server = pair
+            .server
+            .server(ServeOptions::new("test").max_concurrency(1));
+        let _a = server
+            .serve_fn(INSTANCE, "a", |_, (): ()| async { ('a',) })
+            .await
+            .unwrap();
+        let _b = server
+            .serve_fn(INSTANCE, "b", |_, (): ()| async { ('b',) })
+            .await
+            .unwrap();
+        let client = pair.client().with_timeout(Duration::from_secs(2));
+        // `b` was served last, with `a` idle: it must still get the one permit.
+        assert_eq!(
+            client
+                .invoke::<_, (char,)>(INSTANCE, "b", ())
+                .await
+                .unwrap(),
+            ('b',)
+        );
+        assert_eq!(
+            client
+                .invoke::<_, (char,)>(INSTANCE, "a", ())
+                .await
+                .unwrap(),
+            ('a',)
+        );
     }
 }
 
@@ -346,6 +387,226 @@ async fn shutdown_drains_calls_in_flight() {
             pair.kind()
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_refuses_queued_calls_at_once() {
+    for pair in Pair::both().await {
+        let server = pair
+            .server
+            .server(ServeOptions::new("test").max_concurrency(1));
+        let started = Arc::new(AtomicUsize::new(0));
+        let count = Arc::clone(&started);
+        let _serving = server
+            .serve_fn(INSTANCE, "one-at-a-time", move |_, (): ()| {
+                count.fetch_add(1, Ordering::SeqCst);
+                async {
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                    ('x',)
+                }
+            })
+            .await
+            .unwrap();
+        // Generous deadlines: a refused call must fail at once, not time out.
+        let client = pair.client().with_timeout(Duration::from_secs(30));
+        let calls: Vec<_> = (0..3)
+            .map(|_| {
+                let client = client.clone();
+                tokio::spawn(async move {
+                    client
+                        .invoke::<_, (char,)>(INSTANCE, "one-at-a-time", ())
+                        .await
+                })
+            })
+            .collect();
+        while started.load(Ordering::SeqCst) < 1 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let started_shutdown = Instant::now();
+        assert!(server.shutdown(Duration::from_secs(5)).await);
+        let mut results = Vec::new();
+        for call in calls {
+            results.push(call.await.unwrap());
+        }
+        assert!(
+            started_shutdown.elapsed() < Duration::from_secs(5),
+            "{}",
+            pair.kind()
+        );
+        assert_eq!(
+            started.load(Ordering::SeqCst),
+            1,
+            "{}: a queued call ran",
+            pair.kind()
+        );
+        assert_eq!(
+            results.iter().filter(|result| result.is_ok()).count(),
+            1,
+            "{}",
+            pair.kind()
+        );
+        for result in results.into_iter().filter_map(Result::err) {
+            assert!(
+                matches!(result, Error::Incomplete { .. }),
+                "{}: {result}",
+                pair.kind()
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_whose_sender_fails_ends_with_an_error() {
+    for pair in Pair::both().await {
+        let server = pair.server.server(ServeOptions::new("test"));
+        let _serving = server
+            .serve_fn(INSTANCE, "breaks", |_, (): ()| async {
+                let chunks =
+                    futures::stream::iter([vec![1u32, 2]]).chain(futures::stream::once(async {
+                        panic!("the producer fails after its first chunk")
+                    }));
+                (WitStream::new(chunks),)
+            })
+            .await
+            .unwrap();
+        let (mut stream,): (WitStream<u32>,) =
+            pair.client().invoke(INSTANCE, "breaks", ()).await.unwrap();
+        assert_eq!(stream.next().await.unwrap().unwrap(), [1, 2]);
+        let err = stream.next().await.unwrap().unwrap_err();
+        assert!(
+            matches!(err, Error::Incomplete { what: "stream", .. }),
+            "{}: {err}",
+            pair.kind()
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_stream_of_futures_reuses_sub_channels() {
+    for pair in Pair::both().await {
+        let server = pair.server.server(ServeOptions::new("test"));
+        let _serving = server
+            .serve_fn(INSTANCE, "futures", |_, (n,): (u32,)| async move {
+                // A hundred futures at a time, a little apart, so that the reader keeps up.
+                let chunks =
+                    futures::stream::iter(0..n.div_ceil(100)).then(move |chunk| async move {
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        (chunk * 100..n.min(chunk * 100 + 100))
+                            .map(|i| WitFuture::new(async move { i * 2 }))
+                            .collect::<Vec<_>>()
+                    });
+                (WitStream::new(chunks),)
+            })
+            .await
+            .unwrap();
+        // 3000 futures, each on its own sub-channel, against a limit of 1024 open at once:
+        // finished sub-channels must make room for new ones.
+        let (mut stream,): (WitStream<WitFuture<u32>>,) = pair
+            .client()
+            .invoke(INSTANCE, "futures", (3000u32,))
+            .await
+            .unwrap();
+        let mut next = 0u32;
+        while let Some(chunk) = stream.next().await {
+            for future in chunk.unwrap() {
+                assert_eq!(future.await.unwrap(), next * 2, "{}", pair.kind());
+                next += 1;
+            }
+        }
+        assert_eq!(next, 3000);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_stream_chunks_fit_the_receivers_value_limit() {
+    let limits = Limits::default().with_max_value_bytes(1 << 20);
+    for pair in [
+        Pair::nats_with_limits(limits).await,
+        Pair::in_process_with_limits(limits),
+    ] {
+        let server = pair.server.server(ServeOptions::new("test"));
+        let _serving = server
+            .serve_fn(INSTANCE, "big-chunks", |_, (): ()| async {
+                let bytes = bytes::Bytes::from(vec![7u8; 3 << 20]);
+                let strings = vec!["x".repeat(600_000); 3];
+                ((ByteStream::from(bytes), WitStream::from(strings)),)
+            })
+            .await
+            .unwrap();
+        let ((bytes, strings),): ((ByteStream, WitStream<String>),) = pair
+            .client()
+            .invoke(INSTANCE, "big-chunks", ())
+            .await
+            .unwrap();
+        assert_eq!(
+            bytes.collect_all().await.unwrap().len(),
+            3 << 20,
+            "{}",
+            pair.kind()
+        );
+        assert_eq!(
+            strings.collect_all().await.unwrap(),
+            vec!["x".repeat(600_000); 3]
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_is_the_five_messages_of_the_protocol() {
+    let pair = Pair::nats().await;
+    let nats = pair.nats.as_ref().unwrap();
+    let server = pair.server.server(ServeOptions::new("test"));
+    let _serving = server
+        .serve_fn(INSTANCE, "echo", |_, (s,): (String,)| async move { (s,) })
+        .await
+        .unwrap();
+    let client = pair.client();
+    client
+        .invoke::<_, (String,)>(INSTANCE, "echo", ("warm",))
+        .await
+        .unwrap();
+
+    // Watch everything on the server from here on.
+    let watcher = nats.connect().await.unwrap();
+    let mut all = watcher.subscribe(">").await.unwrap();
+    watcher.publish("watch.ready", "".into()).await.unwrap();
+    while all.next().await.unwrap().subject.as_str() != "watch.ready" {}
+
+    let (echo,): (String,) = client.invoke(INSTANCE, "echo", ("hello",)).await.unwrap();
+    assert_eq!(echo, "hello");
+    let mut seen = Vec::new();
+    while let Ok(Some(message)) = tokio::time::timeout(Duration::from_millis(300), all.next()).await
+    {
+        seen.push(message);
+    }
+    let shapes: Vec<_> = seen
+        .iter()
+        .map(|m| {
+            let subject = m.subject.as_str();
+            let kind = if subject.starts_with("test.wrpc.0.0.1.") {
+                "invocation"
+            } else if subject.ends_with(".params") {
+                "params"
+            } else if subject.ends_with(".results") {
+                "results"
+            } else {
+                "handshake"
+            };
+            (kind, m.payload.len(), m.reply.is_some())
+        })
+        .collect();
+    assert_eq!(
+        shapes,
+        [
+            ("invocation", 6, true),
+            ("handshake", 0, true),
+            ("results", 6, false),
+            ("results", 0, false),
+            ("params", 0, false),
+        ],
+        "{seen:#?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -15,19 +15,33 @@ use bytes::Bytes;
 use tokio::sync::mpsc;
 
 use super::{Invocation, InvocationContext};
-use crate::channel::{ChannelReader, Inbox, Limits, Outgoing};
+use crate::channel::{Budget, ChannelReader, Inbox, Limits, Outgoing, Tasks};
 use crate::error::{Error, Result};
 use crate::wire::{Deferred, spawn_deferred};
 
 /// How many calls may wait for a server's permits before callers wait too.
 const QUEUE_DEPTH: usize = 256;
 
-/// A call on its way to a server.
+/// A call on its way to a server. Dropped without being accepted (its server stopped), it
+/// ends its results channel, so the caller sees an incomplete result at once.
 pub(crate) struct Call {
     subject: Arc<str>,
     headers: Option<HeaderMap>,
     params: Arc<Inbox>,
-    results: Outgoing,
+    results: Option<Outgoing>,
+}
+
+impl Drop for Call {
+    fn drop(&mut self) {
+        let Some(results) = self.results.take() else {
+            return;
+        };
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                let _ = results.close().await;
+            });
+        }
+    }
 }
 
 #[derive(Default)]
@@ -42,6 +56,7 @@ pub(crate) struct Bus {
     next_id: AtomicU64,
     max_payload: usize,
     limits: Limits,
+    budget: Arc<Budget>,
 }
 
 impl fmt::Debug for Bus {
@@ -66,10 +81,14 @@ impl Endpoint {
     pub(crate) async fn next(&mut self) -> Option<Call> {
         self.calls.recv().await
     }
-}
 
-impl Drop for Endpoint {
-    fn drop(&mut self) {
+    /// Takes no more calls; those already queued are still returned by `next`.
+    pub(crate) fn close(&mut self) {
+        self.unregister();
+        self.calls.close();
+    }
+
+    fn unregister(&self) {
         let Some(bus) = self.bus.upgrade() else {
             return;
         };
@@ -83,12 +102,19 @@ impl Drop for Endpoint {
     }
 }
 
+impl Drop for Endpoint {
+    fn drop(&mut self) {
+        self.unregister();
+    }
+}
+
 impl Bus {
     pub(crate) fn new(max_payload: usize, limits: Limits) -> Self {
         Self {
             endpoints: Mutex::default(),
             next_id: AtomicU64::new(0),
             max_payload: max_payload.max(1),
+            budget: Budget::new(limits.max_total_buffered_bytes),
             limits,
         }
     }
@@ -138,29 +164,46 @@ impl Bus {
             subject: subject.to_owned(),
         };
         let server = self.pick(subject).ok_or_else(no_server)?;
-        let results_inbox = Arc::new(Inbox::new(subject, self.limits, None));
-        let params_inbox = Arc::new(Inbox::new(subject, self.limits, None));
+        let inbox = || {
+            Arc::new(Inbox::new(
+                subject,
+                self.limits,
+                Arc::clone(&self.budget),
+                None,
+            ))
+        };
+        let (results_inbox, params_inbox) = (inbox(), inbox());
         let results = results_inbox.claim_root()?;
         let call = Call {
             subject: subject.into(),
             headers: headers.cloned(),
             params: Arc::clone(&params_inbox),
-            results: Outgoing::local(results_inbox, self.max_payload),
+            // The server's tasks send its pending results; see `accept`.
+            results: Some(Outgoing::local(
+                results_inbox,
+                self.max_payload,
+                Tasks::default(),
+            )),
         };
         server.send(call).await.map_err(|_| no_server())?;
-        let out = Outgoing::local(params_inbox, self.max_payload);
+        let out = Outgoing::local(params_inbox, self.max_payload, Tasks::default());
         out.send(params).await?;
         out.close().await?;
         spawn_deferred(&out, deferred);
         Ok(results)
     }
 
-    pub(crate) fn accept(&self, call: Call) -> Result<Invocation> {
+    pub(crate) fn accept(&self, mut call: Call, tasks: &Tasks) -> Result<Invocation> {
+        let results = call.results.take().ok_or(Error::Closed)?;
         let params = call.params.claim_root()?;
         let context = InvocationContext {
-            subject: call.subject,
-            headers: call.headers.map(Arc::new),
+            subject: Arc::clone(&call.subject),
+            headers: call.headers.take().map(Arc::new),
         };
-        Ok(Invocation::new(context, params, call.results))
+        Ok(Invocation::new(
+            context,
+            params,
+            results.with_tasks(tasks.clone()),
+        ))
     }
 }

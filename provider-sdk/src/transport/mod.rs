@@ -39,7 +39,7 @@ use async_nats::HeaderMap;
 use tokio::sync::{Semaphore, watch};
 use tracing::Instrument as _;
 
-use crate::channel::{ChannelReader, Limits, Outgoing};
+use crate::channel::{ChannelReader, Limits, Outgoing, Tasks};
 use crate::error::{Error, Result};
 use crate::wire::{Decode, Encode, Writer, spawn_deferred};
 
@@ -103,18 +103,20 @@ impl Transport {
         Client {
             transport: self.clone(),
             prefix: prefix.into().into(),
-            timeout: Client::DEFAULT_TIMEOUT,
+            defaults: CallOptions::default(),
         }
     }
 
     /// A server for functions under `options.prefix`.
-    pub fn server(&self, options: ServeOptions) -> Server {
+    pub fn server(&self, mut options: ServeOptions) -> Server {
+        options.max_concurrency = options.max_concurrency.clamp(1, Semaphore::MAX_PERMITS);
         Server {
             inner: Arc::new(ServerInner {
                 transport: self.clone(),
                 permits: Arc::new(Semaphore::new(options.max_concurrency)),
                 options,
                 stop: watch::Sender::new(false),
+                tasks: Tasks::tracked(),
             }),
         }
     }
@@ -131,12 +133,23 @@ pub struct CallOptions {
 }
 
 impl CallOptions {
-    /// Sets a header.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
+    /// Sets a header; fails if NATS cannot carry the name or value.
+    pub fn header(mut self, name: &str, value: &str) -> Result<Self> {
+        let invalid = || Error::InvalidHeader {
+            name: name.to_owned(),
+        };
+        let header_name = name
+            .parse::<async_nats::HeaderName>()
+            .ok()
+            .filter(|_| !name.is_empty())
+            .ok_or_else(invalid)?;
+        let header_value = value
+            .parse::<async_nats::HeaderValue>()
+            .map_err(|_| invalid())?;
         self.headers
             .get_or_insert_with(HeaderMap::new)
-            .insert(name, value);
-        self
+            .insert(header_name, header_value);
+        Ok(self)
     }
 
     /// Sets the deadline.
@@ -144,14 +157,39 @@ impl CallOptions {
         self.timeout = Some(timeout);
         self
     }
+
+    /// These options where set, `defaults` where not; headers from both, these winning.
+    fn or(&self, defaults: &CallOptions) -> CallOptions {
+        let headers = match (&defaults.headers, &self.headers) {
+            (Some(defaults), Some(headers)) => {
+                let mut merged = defaults.clone();
+                for (name, values) in headers.iter() {
+                    let mut values = values.iter();
+                    if let Some(first) = values.next() {
+                        merged.insert(name.clone(), first.clone());
+                    }
+                    for value in values {
+                        merged.append(name.clone(), value.clone());
+                    }
+                }
+                Some(merged)
+            }
+            (defaults, headers) => headers.clone().or_else(|| defaults.clone()),
+        };
+        CallOptions {
+            headers,
+            timeout: self.timeout.or(defaults.timeout),
+        }
+    }
 }
 
-/// Invokes functions under one subject prefix.
+/// Invokes functions under one subject prefix, with default headers and deadline for its calls.
+/// Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Client {
     transport: Transport,
     prefix: Arc<str>,
-    timeout: Duration,
+    defaults: CallOptions,
 }
 
 impl Client {
@@ -160,8 +198,14 @@ impl Client {
 
     /// Sets the deadline of this client's calls.
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
+        self.defaults.timeout = Some(timeout);
         self
+    }
+
+    /// Sends a header with every call of this client; fails if NATS cannot carry it.
+    pub fn with_header(mut self, name: &str, value: &str) -> Result<Self> {
+        self.defaults = self.defaults.header(name, value)?;
+        Ok(self)
     }
 
     /// The subject prefix.
@@ -192,24 +236,27 @@ impl Client {
         let mut w = Writer::new();
         params.encode(&mut w)?;
         let (params, deferred) = w.finish();
-        let timeout = options.timeout.unwrap_or(self.timeout);
+        let merged;
+        let options = if options.headers.is_none() && options.timeout.is_none() {
+            &self.defaults
+        } else {
+            merged = options.or(&self.defaults);
+            &merged
+        };
+        let timeout = options.timeout.unwrap_or(Self::DEFAULT_TIMEOUT);
+        let headers = options.headers.as_ref();
         let call = async {
             let mut call = match &self.transport.kind {
-                Kind::Nats(session) => {
-                    session
-                        .invoke(&subject, options.headers.as_ref(), params, deferred)
-                        .await?
-                }
-                Kind::Local(bus) => {
-                    bus.invoke(&subject, options.headers.as_ref(), params, deferred)
-                        .await?
-                }
+                Kind::Nats(session) => session.invoke(&subject, headers, params, deferred).await?,
+                Kind::Local(bus) => bus.invoke(&subject, headers, params, deferred).await?,
             };
             let results = call.read::<R>("result").await?;
             if R::MIN_SIZE == 0 {
                 // Nothing to decode means nothing to wait for: the end of the results channel
                 // is what says the function has run.
                 call.expect_end().await?;
+            } else {
+                call.check_no_trailing_bytes()?;
             }
             Ok(results)
         };
@@ -352,7 +399,9 @@ impl Invocation {
 
     /// Reads the params (a tuple) as soon as they have all arrived.
     pub async fn read_params<P: Decode>(&mut self) -> Result<P> {
-        self.params.read("params").await
+        let params = self.params.read("params").await?;
+        self.params.check_no_trailing_bytes()?;
+        Ok(params)
     }
 
     /// Writes the results (a tuple), ends the results channel, and starts sending any pending
@@ -416,6 +465,8 @@ struct ServerInner {
     options: ServeOptions,
     permits: Arc<Semaphore>,
     stop: watch::Sender<bool>,
+    /// Invocations and the pending values their results send.
+    tasks: Tasks,
 }
 
 impl fmt::Debug for Server {
@@ -434,10 +485,10 @@ enum Arrival {
 }
 
 impl Arrival {
-    async fn accept(self) -> Result<Invocation> {
+    async fn accept(self, tasks: &Tasks) -> Result<Invocation> {
         match self {
-            Arrival::Nats(session, message) => session.accept(message).await,
-            Arrival::Local(bus, call) => bus.accept(call),
+            Arrival::Nats(session, message) => session.accept(message, tasks).await,
+            Arrival::Local(bus, call) => bus.accept(call, tasks),
         }
     }
 }
@@ -462,6 +513,27 @@ impl Source {
             }
         }
     }
+
+    /// Stops new invocations from arriving, then refuses the ones that already had (their
+    /// callers see an incomplete result at once, instead of waiting for their deadlines).
+    async fn close(mut self, tasks: &Tasks) {
+        match &mut self {
+            Source::Nats(_, subscriber) => {
+                if let Err(error) = subscriber.unsubscribe().await {
+                    tracing::debug!(%error, "unsubscribing failed");
+                    return;
+                }
+            }
+            Source::Local(_, endpoint) => endpoint.close(),
+        }
+        // After the unsubscription, the subscription ends once what was delivered is drained.
+        let drained = async {
+            while let Some(arrival) = self.next().await {
+                drop(arrival.accept(tasks).await);
+            }
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(5), drained).await;
+    }
 }
 
 impl Server {
@@ -481,6 +553,9 @@ impl Server {
         Fut: Future<Output = ()> + Send + 'static,
     {
         let inner = &self.inner;
+        if *inner.stop.borrow() {
+            return Err(Error::Closed);
+        }
         let subject = invocation_subject(&inner.options.prefix, instance, func);
         let source = match &inner.transport.kind {
             Kind::Nats(session) => Source::Nats(
@@ -523,7 +598,7 @@ impl Server {
                 let params = match invocation.read_params::<P>().await {
                     Ok(params) => params,
                     Err(error) => {
-                        tracing::warn!(%error, "dropping an invocation whose params did not decode");
+                        tracing::warn!(%error, "dropping an invocation: reading its params failed");
                         return;
                     }
                 };
@@ -536,15 +611,20 @@ impl Server {
         .await
     }
 
-    /// Stops taking new invocations on every function of this server and waits up to `grace`
-    /// for the ones in flight. Returns whether they all finished.
+    /// Stops taking new invocations on every function of this server (refusing those already
+    /// queued), and waits up to `grace` for the ones in flight and for the pending streams and
+    /// futures their results are still sending; what is left then is cancelled. Returns whether
+    /// everything finished in time. Serving again after this fails with [`Error::Closed`].
     pub async fn shutdown(&self, grace: Duration) -> bool {
         self.inner.stop.send_replace(true);
-        let all = u32::try_from(self.inner.options.max_concurrency).unwrap_or(u32::MAX);
-        tokio::time::timeout(grace, self.inner.permits.acquire_many(all))
-            .await
-            .is_ok()
+        self.inner.tasks.drain(grace).await
     }
+}
+
+/// Resolves once the server is told to stop.
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    // An error means the server is gone, which is as good as stopped.
+    let _ = stop.wait_for(|stop| *stop).await;
 }
 
 async fn serve_loop<F, Fut>(
@@ -558,31 +638,36 @@ async fn serve_loop<F, Fut>(
 {
     let mut stop = server.stop.subscribe();
     loop {
-        // Take a permit before taking a message: past the limit, invocations wait in the
-        // subscription, not in tasks.
-        let permit = tokio::select! {
-            biased;
-            _ = stop.wait_for(|stop| *stop) => break,
-            permit = Arc::clone(&server.permits).acquire_owned() => match permit {
-                Ok(permit) => permit,
-                Err(_) => break,
-            },
-        };
         let arrival = tokio::select! {
             biased;
-            _ = stop.wait_for(|stop| *stop) => break,
+            () = stopped(&mut stop) => break,
             arrival = source.next() => match arrival {
                 Some(arrival) => arrival,
                 None => break,
             },
         };
+        // A permit for this invocation, shared across the server's functions. While none is
+        // free, this loop holds its one invocation and the rest wait in the subscription
+        // (backpressure), not in tasks; an idle function holds no permit.
+        let permit = tokio::select! {
+            biased;
+            () = stopped(&mut stop) => {
+                drop(arrival.accept(&server.tasks).await);
+                break;
+            }
+            permit = Arc::clone(&server.permits).acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => break,
+            },
+        };
         let handler = Arc::clone(&handler);
         let timeout = server.options.timeout;
+        let tasks = server.tasks.clone();
         let span = tracing::debug_span!("invocation", subject = %subject);
-        tokio::spawn(
+        server.tasks.spawn(
             async move {
                 let handled = tokio::time::timeout(timeout, async {
-                    match arrival.accept().await {
+                    match arrival.accept(&tasks).await {
                         Ok(invocation) => handler(invocation).await,
                         Err(error) => tracing::warn!(%error, "could not accept an invocation"),
                     }
@@ -595,5 +680,6 @@ async fn serve_loop<F, Fut>(
             .instrument(span),
         );
     }
+    source.close(&server.tasks).await;
     tracing::debug!(subject, "stopped serving");
 }

@@ -16,11 +16,11 @@
 //! invocation (the common case), the demultiplexer answers the handshake itself (step 3), so the
 //! caller wakes once, for its results.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_nats::{HeaderMap, Message, StatusCode};
 use bytes::Bytes;
@@ -29,12 +29,16 @@ use tokio::sync::oneshot;
 
 use super::subject::{InboxAddress, params_subject, parse_inbox_subject, results_subject};
 use super::{Invocation, InvocationContext};
-use crate::channel::{ChannelReader, Failure, Inbox, Limits, Outgoing};
+use crate::channel::{Budget, ChannelReader, Failure, Inbox, Limits, Outgoing, Tasks};
 use crate::error::{Error, Result};
 use crate::wire::{Deferred, spawn_deferred};
 
 /// How long `serve` waits for the NATS server to confirm a new subscription.
 const SUBSCRIBE_CONFIRM_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a call the caller gave up on before its handshake keeps its route, to answer a late
+/// handshake with the end of params (so the server is not left waiting for them).
+const LINGER: Duration = Duration::from_secs(30);
 
 /// What to do with a call's handshake.
 enum Handshake {
@@ -75,6 +79,8 @@ struct Routes {
     /// `_INBOX.<nuid>.`: every reply subject of the session starts with it.
     prefix: String,
     table: Mutex<HashMap<u64, Route>>,
+    /// Routes of calls given up before their handshake, and when to forget them.
+    lingering: Mutex<VecDeque<(Instant, u64)>>,
 }
 
 impl Routes {
@@ -82,6 +88,42 @@ impl Routes {
         self.table
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// A call's inbox is gone. If its handshake has not come yet, keep the route a while to
+    /// answer it with the end of params; otherwise forget the route.
+    fn finish(&self, id: u64) {
+        let mut table = self.lock();
+        let Some(route) = table.get_mut(&id) else {
+            return;
+        };
+        if route.handshake.is_some() {
+            route.handshake = Some(Handshake::EndParams);
+            drop(table);
+            self.lock_lingering()
+                .push_back((Instant::now() + LINGER, id));
+        } else {
+            table.remove(&id);
+        }
+    }
+
+    fn lock_lingering(&self) -> MutexGuard<'_, VecDeque<(Instant, u64)>> {
+        self.lingering
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Forgets lingering routes whose time is up.
+    fn forget_expired(&self) {
+        let now = Instant::now();
+        let mut lingering = self.lock_lingering();
+        while let Some(&(expiry, id)) = lingering.front() {
+            if expiry > now {
+                break;
+            }
+            lingering.pop_front();
+            self.lock().remove(&id);
+        }
     }
 
     async fn dispatch(&self, message: Message) {
@@ -117,7 +159,8 @@ impl Routes {
             };
             let handshake = route.handshake.take();
             let inbox = route.inbox.upgrade();
-            if route.channel.is_empty() {
+            // A probe, or a call whose caller is gone: nothing more will use the route.
+            if route.channel.is_empty() || inbox.is_none() {
                 table.remove(&id);
             }
             (handshake, inbox)
@@ -153,6 +196,7 @@ pub(crate) struct Session {
     routes: Arc<Routes>,
     next_id: AtomicU64,
     limits: Limits,
+    budget: Arc<Budget>,
     demux: tokio::task::JoinHandle<()>,
 }
 
@@ -183,6 +227,7 @@ impl Session {
             client: client.clone(),
             prefix,
             table: Mutex::default(),
+            lingering: Mutex::default(),
         });
         let demux = tokio::spawn({
             let routes = Arc::clone(&routes);
@@ -196,11 +241,13 @@ impl Session {
             client,
             routes,
             next_id: AtomicU64::new(0),
+            budget: Budget::new(limits.max_total_buffered_bytes),
             limits,
             demux,
         });
         // The inbox subscription must be live before the first reply can come back.
-        session.round_trip().await?;
+        let inbox = format!("{}>", session.routes.prefix);
+        session.round_trip(&inbox).await?;
         Ok(session)
     }
 
@@ -212,6 +259,7 @@ impl Session {
         channel: &'static str,
         handshake: Option<Handshake>,
     ) -> (u64, String, Option<Arc<Inbox>>) {
+        self.routes.forget_expired();
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let reply = format!("{}{id}", self.routes.prefix);
         let inbox = (!channel.is_empty()).then(|| {
@@ -219,9 +267,10 @@ impl Session {
             Arc::new(Inbox::new(
                 subject,
                 self.limits,
+                Arc::clone(&self.budget),
                 Some(Box::new(move || {
                     if let Some(routes) = routes.upgrade() {
-                        routes.lock().remove(&id);
+                        routes.finish(id);
                     }
                 })),
             ))
@@ -239,8 +288,8 @@ impl Session {
 
     /// Publishes to our own inbox and waits for the message to come back: once it has, the NATS
     /// server has processed every subscription this connection sent before it (`flush` only
-    /// writes to the socket).
-    async fn round_trip(&self) -> Result<()> {
+    /// writes to the socket). `subscribed` names what is being confirmed, in errors.
+    async fn round_trip(&self, subscribed: &str) -> Result<()> {
         let (returned, handshake) = oneshot::channel();
         let (id, reply, _) = self.register("", "", Some(Handshake::Notify(returned)));
         let probe = async {
@@ -252,8 +301,8 @@ impl Session {
         };
         let result = match tokio::time::timeout(SUBSCRIBE_CONFIRM_TIMEOUT, probe).await {
             Ok(result) => result.map(drop),
-            Err(_) => Err(Error::Timeout {
-                subject: reply,
+            Err(_) => Err(Error::Unconfirmed {
+                subject: subscribed.to_owned(),
                 after: SUBSCRIBE_CONFIRM_TIMEOUT,
             }),
         };
@@ -278,7 +327,7 @@ impl Session {
             None => self.client.subscribe(subject.to_owned()).await,
         }
         .map_err(|error| Error::nats("subscribe", error))?;
-        self.round_trip().await?;
+        self.round_trip(subject).await?;
         tracing::debug!(subject, queue_group, "serving");
         Ok(subscriber)
     }
@@ -337,7 +386,11 @@ impl Session {
         let handshake = notified.await.map_err(|_| Error::Closed)?;
         match check_handshake(&handshake) {
             Ok(server_reply) => {
-                let out = Outgoing::nats(self.client.clone(), params_subject(server_reply));
+                let out = Outgoing::nats(
+                    self.client.clone(),
+                    params_subject(server_reply),
+                    Tasks::default(),
+                );
                 out.send(params).await?;
                 out.close().await?;
                 spawn_deferred(&out, deferred);
@@ -349,7 +402,7 @@ impl Session {
 
     /// Sets up an arrived invocation: registers its params channel, queues the params that came
     /// with it, and sends the handshake.
-    pub(crate) async fn accept(&self, message: Message) -> Result<Invocation> {
+    pub(crate) async fn accept(&self, message: Message, tasks: &Tasks) -> Result<Invocation> {
         let Some(client_reply) = message.reply else {
             return Err(Error::Protocol {
                 subject: message.subject.to_string(),
@@ -372,7 +425,11 @@ impl Session {
             subject: message.subject.as_str().into(),
             headers: message.headers.map(Arc::new),
         };
-        let results = Outgoing::nats(self.client.clone(), results_subject(&client_reply));
+        let results = Outgoing::nats(
+            self.client.clone(),
+            results_subject(&client_reply),
+            tasks.clone(),
+        );
         Ok(Invocation::new(context, params, results))
     }
 }

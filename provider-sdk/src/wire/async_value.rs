@@ -43,6 +43,11 @@ impl fmt::Debug for Deferred {
     }
 }
 
+/// A stream's chunks are sent in pieces of at most this many bytes of elements (or one element,
+/// if it is larger), so that a piece stays within what a receiver accepts as one value
+/// ([`Limits::max_value_bytes`](crate::Limits::max_value_bytes)).
+const CHUNK_BYTES: usize = 512 << 10;
+
 /// Starts the work of every pending value in `deferred` on its sub-channel below `out`.
 pub(crate) fn spawn_deferred(out: &Outgoing, deferred: Vec<Deferred>) {
     for Deferred { path, task } in deferred {
@@ -50,13 +55,68 @@ pub(crate) fn spawn_deferred(out: &Outgoing, deferred: Vec<Deferred>) {
     }
 }
 
+/// Runs `task` on `out`'s tasks. Whatever happens to it — an error, a panic, cancellation at
+/// shutdown — the channel ends, so the reader sees an incomplete value instead of waiting.
 fn spawn_task(out: Outgoing, task: DeferredTask) {
-    let subject = tracing::enabled!(tracing::Level::WARN).then(|| out.subject());
-    tokio::spawn(async move {
-        if let Err(error) = task(out).await {
-            tracing::warn!(subject, %error, "sending a pending stream or future failed");
+    let tasks = out.tasks().clone();
+    tasks.spawn(async move {
+        let mut guard = EndOnDrop(Some(out.clone()));
+        let result = task(out).await;
+        // The task ended its channel itself (on success and on error alike).
+        guard.0 = None;
+        if let Err(error) = result {
+            tracing::warn!(%error, "sending a pending stream or future failed");
         }
     });
+}
+
+/// Ends a channel when dropped, unless disarmed.
+struct EndOnDrop(Option<Outgoing>);
+
+impl Drop for EndOnDrop {
+    fn drop(&mut self) {
+        let Some(out) = self.0.take() else { return };
+        tracing::warn!(subject = %out.subject(), "a pending stream or future stopped early");
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                let _ = out.close().await;
+            });
+        }
+    }
+}
+
+/// Sends one chunk of a stream: `items`, the first at absolute index `first_index`, in as many
+/// chunks of about [`CHUNK_BYTES`] as they need; then starts their pending parts.
+async fn send_chunk<T: Encode>(out: &Outgoing, items: Vec<T>, first_index: usize) -> Result<()> {
+    let count = items.len();
+    let mut w = Writer::new();
+    w.write_len("stream chunk", count)?;
+    let header = w.len();
+    let mut ends = Vec::with_capacity(count);
+    for (i, item) in items.into_iter().enumerate() {
+        w.write_field(first_index + i, item)?;
+        ends.push(w.len());
+    }
+    let (bytes, deferred) = w.finish();
+    if bytes.len() - header <= CHUNK_BYTES {
+        out.send(bytes).await?;
+    } else {
+        // Too large for one piece: split at element boundaries, each piece its own chunk.
+        let (mut start, mut first) = (header, 0);
+        for i in 0..=count {
+            let full = i < count && i > first && ends[i] - start > CHUNK_BYTES;
+            if full || (i == count && i > first) {
+                let end = ends[i - 1];
+                let mut piece = Writer::new();
+                piece.write_len("stream chunk", i - first)?;
+                piece.write_slice(&bytes[start..end]);
+                out.send(piece.finish().0).await?;
+                (start, first) = (end, i);
+            }
+        }
+    }
+    spawn_deferred(out, deferred);
+    Ok(())
 }
 
 /// Sends `bytes` of a value on `out`, then its pending parts: the one at `out`'s own path (if
@@ -152,17 +212,13 @@ impl<T: Encode + Send + 'static> Encode for WitStream<T> {
                 let sent: Result<()> = async {
                     while let Some(chunk) = chunks.next().await {
                         let chunk = chunk?;
+                        // An empty chunk would read as the end marker.
                         if chunk.is_empty() {
                             continue;
                         }
                         let len = chunk.len();
-                        let mut w = Writer::new();
-                        w.write_len("stream chunk", len)?;
-                        w.write_elements(chunk, next_index)?;
+                        send_chunk(&out, chunk, next_index).await?;
                         next_index += len;
-                        let (bytes, deferred) = w.finish();
-                        out.send(bytes).await?;
-                        super::async_value::spawn_deferred(&out, deferred);
                     }
                     out.send(Bytes::from_static(&[0])).await
                 }
@@ -316,14 +372,13 @@ impl Encode for ByteStream {
             async move {
                 let sent: Result<()> = async {
                     while let Some(chunk) = chunks.next().await {
-                        let chunk = chunk?;
-                        if chunk.is_empty() {
-                            continue;
+                        // Empty chunks are skipped: one would read as the end marker.
+                        for piece in chunk?.chunks(CHUNK_BYTES) {
+                            let mut w = Writer::new();
+                            w.write_len("stream chunk", piece.len())?;
+                            w.write_slice(piece);
+                            out.send(w.finish().0).await?;
                         }
-                        let mut w = Writer::new();
-                        w.write_len("stream chunk", chunk.len())?;
-                        w.write_slice(&chunk);
-                        out.send(w.finish().0).await?;
                     }
                     out.send(Bytes::from_static(&[0])).await
                 }

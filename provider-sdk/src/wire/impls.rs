@@ -416,6 +416,19 @@ macro_rules! tuple {
             }
         }
 
+        impl<'a, $($name),+> Encode for &'a ($($name,)+)
+        where
+            $(&'a $name: Encode),+
+        {
+            const ASYNC: bool = $(<&'a $name>::ASYNC)||+;
+
+            #[inline]
+            fn encode(self, w: &mut Writer) -> Result<()> {
+                $(w.write_field($index, &self.$index)?;)+
+                Ok(())
+            }
+        }
+
         impl<$($name: Decode),+> Decode for ($($name,)+) {
             const MIN_SIZE: usize = 0 $(+ $name::MIN_SIZE)+;
             const ASYNC: bool = $($name::ASYNC)||+;

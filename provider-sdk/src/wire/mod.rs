@@ -49,7 +49,7 @@ use std::sync::Arc;
 use bytes::{BufMut, BytesMut};
 
 use self::leb128::Leb;
-use crate::channel::{Inbox, PendingChannel};
+use crate::channel::{Arming, Inbox, PendingChannel};
 use crate::error::{Error, Result};
 
 /// A type that can be written in the wRPC value encoding.
@@ -120,6 +120,8 @@ pub struct Reader<'a> {
     limit: usize,
     channel: Option<ChannelContext<'a>>,
     path: Vec<usize>,
+    /// The pending channels this decode created, to be marked as wanted if it succeeds.
+    armings: Vec<Arming>,
 }
 
 impl std::fmt::Debug for Reader<'_> {
@@ -143,6 +145,7 @@ impl<'a> Reader<'a> {
             limit: buf.len().max(crate::Limits::DEFAULT_MAX_VALUE_BYTES),
             channel: None,
             path: Vec::new(),
+            armings: Vec::new(),
         }
     }
 
@@ -153,6 +156,7 @@ impl<'a> Reader<'a> {
             limit,
             channel: Some(channel),
             path: Vec::new(),
+            armings: Vec::new(),
         }
     }
 
@@ -175,7 +179,7 @@ impl<'a> Reader<'a> {
         if needed > self.limit {
             Error::TooLarge {
                 what: "value",
-                claimed: needed as u64,
+                needed: needed as u64,
                 limit: self.limit,
             }
         } else {
@@ -278,11 +282,11 @@ impl<'a> Reader<'a> {
     #[inline]
     pub fn read_len(&mut self, what: &'static str, min_size: usize) -> Result<usize> {
         let len = self.read_u32()? as usize;
-        let claimed = len.saturating_mul(min_size.max(1));
-        if self.pos.saturating_add(claimed) > self.limit {
+        let needed = self.pos.saturating_add(len.saturating_mul(min_size.max(1)));
+        if needed > self.limit {
             return Err(Error::TooLarge {
                 what,
-                claimed: claimed as u64,
+                needed: needed as u64,
                 limit: self.limit,
             });
         }
@@ -341,18 +345,37 @@ impl<'a> Reader<'a> {
         // backed by bytes that arrived; a type claiming no minimum size grows as it decodes.
         let mut items = Vec::with_capacity(if T::MIN_SIZE == 0 { 0 } else { len });
         for i in 0..len {
-            items.push(self.read_field(first_index + i)?);
+            match self.read_field(first_index + i) {
+                Ok(item) => items.push(item),
+                // The elements after this one need their bytes too: say so, so that a channel
+                // waits for them at once rather than one element at a time.
+                Err(Error::UnexpectedEnd { needed, available }) => {
+                    let rest = (len - i - 1).saturating_mul(T::MIN_SIZE);
+                    return Err(Error::UnexpectedEnd {
+                        needed: needed.saturating_add(rest),
+                        available,
+                    });
+                }
+                Err(error) => return Err(error),
+            }
         }
         Ok(items)
     }
 
     /// The sub-channel of a pending `stream` or `future` decoded at the current position.
-    pub(crate) fn pending_channel(&self) -> Result<PendingChannel> {
+    pub(crate) fn pending_channel(&mut self) -> Result<PendingChannel> {
         let channel = self.channel.ok_or(Error::NoAsyncChannel)?;
         let mut path = Vec::with_capacity(channel.base.len() + self.path.len());
         path.extend_from_slice(channel.base);
         path.extend_from_slice(&self.path);
-        Ok(PendingChannel::new(channel.inbox.clone(), path))
+        let pending = PendingChannel::new(channel.inbox.clone(), path);
+        self.armings.push(pending.arming());
+        Ok(pending)
+    }
+
+    /// The pending channels created by this decode.
+    pub(crate) fn take_armings(&mut self) -> Vec<Arming> {
+        std::mem::take(&mut self.armings)
     }
 }
 

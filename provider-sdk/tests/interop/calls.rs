@@ -17,6 +17,7 @@ use crate::bindings::exports::interop::test::types as exported;
 use crate::bindings::interop::test::types as peer;
 use crate::bindings::{Color, Everything, Many, Permissions, Point, Shape};
 use crate::logic::{self, imports};
+use crate::ours::Holder;
 
 const INSTANCE: &str = "interop:test/types@0.1.0";
 
@@ -152,6 +153,26 @@ impl<Ctx: Send> exported::Handler<Ctx> for PeerServer {
 
     async fn greet(&self, _: Ctx, name: String) -> anyhow::Result<String> {
         Ok(logic::exports::greet(name))
+    }
+
+    async fn mixed(
+        &self,
+        _: Ctx,
+        a: u32,
+        s: PeerStream<Vec<u32>>,
+        h: exported::Holder,
+    ) -> anyhow::Result<(String, PeerFuture<u32>)> {
+        let numbers = s.collect::<Vec<_>>().await.concat();
+        let data = h.data.collect::<Vec<_>>().await.concat();
+        let text = logic::mixed(a, &numbers, &h.name, &data);
+        Ok((text, Box::pin(async move { a + 1 })))
+    }
+
+    async fn later_bytes(&self, _: Ctx, len: u32) -> anyhow::Result<PeerFuture<PeerStream<Bytes>>> {
+        Ok(Box::pin(async move {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            Box::pin(futures::stream::iter(pattern_chunks(len))) as PeerStream<Bytes>
+        }))
     }
 }
 
@@ -326,6 +347,30 @@ async fn serve_ours(server: &Server) -> provider_sdk::Result<Vec<Serving>> {
                 (imports::greet(name),)
             })
             .await?,
+        server
+            .serve_fn(
+                INSTANCE,
+                "mixed",
+                |_, (a, s, h): (u32, WitStream<u32>, Holder)| async move {
+                    let numbers = s.collect_all().await.expect("the stream arrives whole");
+                    let data = h
+                        .data
+                        .collect_all()
+                        .await
+                        .expect("the stream arrives whole");
+                    let text = logic::mixed(a, &numbers, &h.name, &data);
+                    ((text, WitFuture::new(async move { a + 1 })),)
+                },
+            )
+            .await?,
+        server
+            .serve_fn(INSTANCE, "later-bytes", |_, (len,): (u32,)| async move {
+                (WitFuture::new(async move {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    ByteStream::new(futures::stream::iter(pattern_chunks(len)))
+                }),)
+            })
+            .await?,
     ];
     let c = counters.clone();
     serving.push(
@@ -475,6 +520,21 @@ async fn check_our_client(client: &Client) -> anyhow::Result<()> {
         .await?;
     assert_eq!(out, "got now");
 
+    let numbers = WitStream::new(futures::stream::iter(vec![vec![1u32, 2], vec![3]]));
+    let holder = Holder {
+        name: "h".to_owned(),
+        data: ByteStream::from(logic::pattern(70)),
+    };
+    let ((text, future),): ((String, WitFuture<u32>),) = client
+        .invoke(INSTANCE, "mixed", (7u32, numbers, holder))
+        .await?;
+    assert_eq!(text, logic::mixed(7, &[1, 2, 3], "h", &logic::pattern(70)));
+    assert_eq!(future.await?, 8);
+
+    let (later,): (WitFuture<ByteStream>,) =
+        client.invoke(INSTANCE, "later-bytes", (2500u32,)).await?;
+    assert_eq!(later.await?.collect_all().await?, logic::pattern(2500));
+
     let (counter,): (ResourceOwn<CounterResource>,) =
         client.invoke(INSTANCE, "counter", (5u32,)).await?;
     let (value,): (u32,) = client
@@ -579,6 +639,26 @@ async fn check_peer_client(wrpc: &wrpc_transport_nats::Client) -> anyhow::Result
     let (out, io) = peer::await_future(wrpc, None, later).await?;
     finish(io).await?;
     assert_eq!(out, "got later");
+
+    let numbers = Box::pin(futures::stream::iter(vec![vec![1u32, 2], vec![3]]));
+    let holder = peer::Holder {
+        name: "h".to_owned(),
+        data: Box::pin(futures::stream::iter([logic::pattern(70)])),
+    };
+    let ((text, future), io) = peer::mixed(wrpc, None, 7, numbers, holder).await?;
+    let io = tokio::spawn(finish(io));
+    assert_eq!(text, logic::mixed(7, &[1, 2, 3], "h", &logic::pattern(70)));
+    assert_eq!(future.await, 8);
+    io.await??;
+
+    let (later, io) = peer::later_bytes(wrpc, None, 2500).await?;
+    let io = tokio::spawn(finish(io));
+    let stream = later.await;
+    assert_eq!(
+        stream.collect::<Vec<_>>().await.concat(),
+        logic::pattern(2500).to_vec()
+    );
+    io.await??;
 
     let counter = peer::Counter::new(wrpc, None, 5).await?;
     assert_eq!(

@@ -100,13 +100,13 @@ macro_rules! logic {
 }
 
 /// The functions over the types clients use (and our server).
-pub mod imports {
+pub(crate) mod imports {
     pub use crate::bindings::interop::test::types::{Color, Everything, Many, Point, Shape};
     logic!();
 }
 
 /// The functions over the types the peer's server handler uses.
-pub mod exports {
+pub(crate) mod exports {
     pub use crate::bindings::exports::interop::test::types::{
         Color, Everything, Many, Point, Shape,
     };
@@ -114,12 +114,12 @@ pub mod exports {
 }
 
 /// `len` bytes of the pattern `i % 251`.
-pub fn pattern(len: usize) -> bytes::Bytes {
+pub(crate) fn pattern(len: usize) -> bytes::Bytes {
     (0..len).map(|i| (i % 251) as u8).collect()
 }
 
 /// The length and byte sum of `bytes`.
-pub fn checksum(bytes: &[u8]) -> (u64, u64) {
+pub(crate) fn checksum(bytes: &[u8]) -> (u64, u64) {
     (
         bytes.len() as u64,
         bytes.iter().map(|&b| u64::from(b)).sum(),
@@ -127,7 +127,7 @@ pub fn checksum(bytes: &[u8]) -> (u64, u64) {
 }
 
 /// `0..n`, as a stream of chunks of seven.
-pub fn count_up(n: u32) -> Vec<Vec<u32>> {
+pub(crate) fn count_up(n: u32) -> Vec<Vec<u32>> {
     (0..n)
         .collect::<Vec<_>>()
         .chunks(7)
@@ -135,8 +135,14 @@ pub fn count_up(n: u32) -> Vec<Vec<u32>> {
         .collect()
 }
 
+/// What `mixed` answers: its inputs summed up in text.
+pub(crate) fn mixed(a: u32, numbers: &[u32], name: &str, data: &[u8]) -> String {
+    let sum: u64 = numbers.iter().map(|&n| u64::from(n)).sum();
+    format!("{a} {name} {sum} {}", data.len())
+}
+
 /// A fixed `Everything` with something interesting in every field.
-pub fn sample() -> imports::Everything {
+pub(crate) fn sample() -> imports::Everything {
     use imports::*;
     Everything {
         a_bool: true,

@@ -3,7 +3,7 @@
 //! types are the peer's, so one value can be encoded by both codecs and compared.
 
 use provider_sdk::Result;
-use provider_sdk::wire::{Decode, Encode, Reader, Writer};
+use provider_sdk::wire::{ByteStream, Decode, Encode, Reader, Writer};
 
 use crate::bindings::{Color, Everything, Many, Permissions, Point, Shape};
 
@@ -195,6 +195,35 @@ impl Decode for Everything {
             some_permissions: r.read_field(22)?,
             many_flags: r.read_field(23)?,
             nested: r.read_field(24)?,
+        })
+    }
+}
+
+/// `record holder { name: string, data: stream<u8> }`: the peer's type holds its own stream
+/// type, so this side has its own record, as `generate!` would emit it.
+#[derive(Debug)]
+pub(crate) struct Holder {
+    pub(crate) name: String,
+    pub(crate) data: ByteStream,
+}
+
+impl Encode for Holder {
+    const ASYNC: bool = true;
+
+    fn encode(self, w: &mut Writer) -> Result<()> {
+        w.write_field(0, self.name)?;
+        w.write_field(1, self.data)
+    }
+}
+
+impl Decode for Holder {
+    const MIN_SIZE: usize = String::MIN_SIZE + ByteStream::MIN_SIZE;
+    const ASYNC: bool = true;
+
+    fn decode(r: &mut Reader<'_>) -> Result<Self> {
+        Ok(Self {
+            name: r.read_field(0)?,
+            data: r.read_field(1)?,
         })
     }
 }
