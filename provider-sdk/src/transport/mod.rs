@@ -637,10 +637,13 @@ async fn serve_loop<F, Fut>(
     Fut: Future<Output = ()> + Send + 'static,
 {
     let mut stop = server.stop.subscribe();
+    // One future for the whole loop: cheaper than a new one per invocation.
+    let stopped = stopped(&mut stop);
+    tokio::pin!(stopped);
     loop {
         let arrival = tokio::select! {
             biased;
-            () = stopped(&mut stop) => break,
+            () = &mut stopped => break,
             arrival = source.next() => match arrival {
                 Some(arrival) => arrival,
                 None => break,
@@ -651,7 +654,7 @@ async fn serve_loop<F, Fut>(
         // (backpressure), not in tasks; an idle function holds no permit.
         let permit = tokio::select! {
             biased;
-            () = stopped(&mut stop) => {
+            () = &mut stopped => {
                 drop(arrival.accept(&server.tasks).await);
                 break;
             }
