@@ -17,6 +17,21 @@ pub mod wire;
 pub mod testing;
 
 pub use async_nats::HeaderMap;
+pub use provider_macros::generate;
+
+/// What code from [`generate!`] refers to. Not a public API: it changes without notice.
+#[doc(hidden)]
+pub mod __private {
+    pub use ::bitflags;
+    pub use ::bytes::Bytes;
+
+    pub use crate::transport::{Client, FromInvocation, InvocationContext, Server, Serving};
+    pub use crate::wire::{
+        ByteSlice, ByteStream, Decode, Encode, Reader, ResourceBorrow, ResourceOwn, WitFuture,
+        WitStream, Writer,
+    };
+    pub use crate::{Error, Result};
+}
 
 /// The workspace README's examples, run as doc tests.
 #[cfg(doctest)]

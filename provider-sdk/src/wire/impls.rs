@@ -234,6 +234,20 @@ impl Decode for Bytes {
     }
 }
 
+/// `list<u8>` from borrowed bytes: encodes like [`Bytes`], without owning them. Generated
+/// clients take `list<u8>` params as `&[u8]` and send them through this.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ByteSlice<'a>(pub &'a [u8]);
+
+impl Encode for ByteSlice<'_> {
+    #[inline]
+    fn encode(self, w: &mut Writer) -> Result<()> {
+        w.write_len("list<u8>", self.0.len())?;
+        w.write_slice(self.0);
+        Ok(())
+    }
+}
+
 impl<T: Encode> Encode for Vec<T> {
     const ASYNC: bool = T::ASYNC;
 

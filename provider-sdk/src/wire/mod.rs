@@ -39,6 +39,7 @@ mod leb128;
 mod resource;
 
 pub use self::async_value::{ByteStream, WitFuture, WitStream};
+pub use self::impls::ByteSlice;
 pub use self::resource::{ResourceBorrow, ResourceOwn};
 pub use bytes::Bytes;
 

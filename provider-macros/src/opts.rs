@@ -1,0 +1,188 @@
+//! The options of `generate!`, parsed with spans so that errors point at the offending token.
+
+use proc_macro2::Span;
+use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
+use syn::{Ident, LitStr, Path, Token, braced, bracketed};
+
+/// Every option `generate!` takes, for messages.
+const OPTIONS: &str =
+    "`world`, `path`, `inline`, `additional_derives`, `interfaces`, `provider_sdk_crate`";
+
+/// The parsed options.
+#[derive(Default)]
+pub(crate) struct Opts {
+    /// The world to generate: `"name"` in the root package, or `"ns:pkg/name"`.
+    pub(crate) world: Option<LitStr>,
+    /// The WIT directory or file, relative to the crate root (default `wit`).
+    pub(crate) path: Option<LitStr>,
+    /// WIT source given in place of a file.
+    pub(crate) inline: Option<LitStr>,
+    /// Derives added to every generated record, variant, enum and flags type.
+    pub(crate) additional_derives: Vec<Path>,
+    /// Only these interfaces (by id, `ns:pkg/iface[@version]`) get functions; types are always
+    /// generated.
+    pub(crate) interfaces: Option<Vec<LitStr>>,
+    /// The path of the runtime crate (default `::provider_sdk`).
+    pub(crate) provider_sdk_crate: Option<Path>,
+    /// Where the options were written, for errors about the whole invocation.
+    pub(crate) span: Option<Span>,
+}
+
+impl Parse for Opts {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let mut opts = Opts {
+            span: Some(input.span()),
+            ..Opts::default()
+        };
+        if input.is_empty() {
+            return Ok(opts);
+        }
+        let content;
+        braced!(content in input);
+        let mut errors: Option<syn::Error> = None;
+        let mut push = |error: syn::Error| match &mut errors {
+            Some(errors) => errors.combine(error),
+            None => errors = Some(error),
+        };
+        while !content.is_empty() {
+            let key: Ident = content.parse()?;
+            content.parse::<Token![:]>()?;
+            let duplicate = |seen: bool| {
+                seen.then(|| syn::Error::new(key.span(), format!("`{key}` is given twice")))
+            };
+            match key.to_string().as_str() {
+                "world" => {
+                    if let Some(error) = duplicate(opts.world.is_some()) {
+                        push(error);
+                    }
+                    opts.world = Some(content.parse()?);
+                }
+                "path" => {
+                    if let Some(error) = duplicate(opts.path.is_some()) {
+                        push(error);
+                    }
+                    opts.path = Some(content.parse()?);
+                }
+                "inline" => {
+                    if let Some(error) = duplicate(opts.inline.is_some()) {
+                        push(error);
+                    }
+                    opts.inline = Some(content.parse()?);
+                }
+                "additional_derives" => {
+                    let list;
+                    bracketed!(list in content);
+                    let derives = Punctuated::<Path, Token![,]>::parse_terminated(&list)?;
+                    opts.additional_derives.extend(derives);
+                }
+                "interfaces" => {
+                    if let Some(error) = duplicate(opts.interfaces.is_some()) {
+                        push(error);
+                    }
+                    let list;
+                    bracketed!(list in content);
+                    let names = Punctuated::<LitStr, Token![,]>::parse_terminated(&list)?;
+                    opts.interfaces = Some(names.into_iter().collect());
+                }
+                "provider_sdk_crate" => {
+                    if let Some(error) = duplicate(opts.provider_sdk_crate.is_some()) {
+                        push(error);
+                    }
+                    opts.provider_sdk_crate = Some(content.parse()?);
+                }
+                _ => {
+                    push(syn::Error::new(
+                        key.span(),
+                        format!("unknown option `{key}`; the options are {OPTIONS}"),
+                    ));
+                    // Skip the value so that later options are still checked.
+                    skip_value(&content)?;
+                }
+            }
+            if content.is_empty() {
+                break;
+            }
+            content.parse::<Token![,]>()?;
+        }
+        if let (Some(path), Some(inline)) = (&opts.path, &opts.inline) {
+            let mut error = syn::Error::new(
+                inline.span(),
+                "give either `path` or `inline`, not both: `inline` is the whole WIT package",
+            );
+            error.combine(syn::Error::new(path.span(), "`path` is given here"));
+            push(error);
+        }
+        match errors {
+            Some(errors) => Err(errors),
+            None => Ok(opts),
+        }
+    }
+}
+
+/// Skips one option value (a token tree sequence up to the next top-level comma).
+fn skip_value(input: ParseStream<'_>) -> syn::Result<()> {
+    while !input.is_empty() && !input.peek(Token![,]) {
+        input.parse::<proc_macro2::TokenTree>()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(input: &str) -> syn::Result<Opts> {
+        syn::parse_str(input)
+    }
+
+    #[test]
+    fn empty_input_is_the_defaults() {
+        let opts = parse("").unwrap();
+        assert!(opts.world.is_none() && opts.path.is_none() && opts.inline.is_none());
+    }
+
+    #[test]
+    fn every_option() {
+        let opts = parse(
+            r#"{
+                world: "provider",
+                path: "../wit",
+                additional_derives: [serde::Serialize, Eq],
+                interfaces: ["wasi:keyvalue/store@0.2.0-draft"],
+                provider_sdk_crate: ::my_sdk,
+            }"#,
+        )
+        .unwrap();
+        assert_eq!(opts.world.unwrap().value(), "provider");
+        assert_eq!(opts.path.unwrap().value(), "../wit");
+        assert_eq!(opts.additional_derives.len(), 2);
+        assert_eq!(
+            opts.interfaces.unwrap()[0].value(),
+            "wasi:keyvalue/store@0.2.0-draft"
+        );
+        assert!(opts.provider_sdk_crate.is_some());
+    }
+
+    #[test]
+    fn all_errors_at_once() {
+        let error = match parse(r#"{ wrold: "x", pth: "y", world: "w", world: "v" }"#) {
+            Err(error) => error,
+            Ok(_) => panic!("accepted bad options"),
+        };
+        let messages: Vec<_> = error.into_iter().map(|e| e.to_string()).collect();
+        assert_eq!(
+            messages,
+            [
+                format!("unknown option `wrold`; the options are {OPTIONS}"),
+                format!("unknown option `pth`; the options are {OPTIONS}"),
+                "`world` is given twice".to_owned(),
+            ]
+        );
+    }
+
+    #[test]
+    fn path_and_inline_exclude_each_other() {
+        assert!(parse(r#"{ path: "wit", inline: "package a:b;" }"#).is_err());
+    }
+}
