@@ -23,15 +23,45 @@ use crate::opts::Opts;
 /// import.
 ///
 /// ```ignore
-/// provider_sdk::generate!({
-///     world: "provider",            // the world; optional if the package has one
-///     path: "wit",                  // WIT directory or file, from the crate root (default)
-///     // inline: "package a:b; ...", // or the WIT itself
-///     additional_derives: [serde::Serialize],
-///     interfaces: ["wasi:keyvalue/store@0.2.0-draft"], // only these get functions
-///     provider_sdk_crate: ::provider_sdk,              // where the runtime is
-/// });
+/// mod bindings {
+///     provider_sdk::generate!({
+///         world: "provider",            // the world; optional if the package has one
+///         path: "wit",                  // WIT directory or file, from the crate root (default)
+///         // inline: "package a:b; ...", // or the WIT itself, instead of `path`
+///         additional_derives: [serde::Serialize, serde::Deserialize],
+///         interfaces: ["wasi:keyvalue/store@0.2.0-draft"], // only these get functions
+///         provider_sdk_crate: ::provider_sdk,              // where the runtime is
+///     });
+/// }
 /// ```
+///
+/// # What it generates
+///
+/// Modules mirror WIT: an imported interface `ns:pkg/iface` at `ns::pkg::iface`, an exported
+/// one at `exports::ns::pkg::iface`, world-level items where the macro is invoked. Names are
+/// `snake_case` for functions, fields and modules, `UpperCamelCase` for types and cases;
+/// Rust keywords get a trailing `_` (`type_`). WIT doc comments become doc comments.
+///
+/// - **Types.** Records are structs, variants and enums are enums, flags are `bitflags`
+///   types; `list<u8>` is `Bytes`, `stream<u8>` is `ByteStream`, `stream<T>` is
+///   `WitStream<T>`, `future<T>` is `WitFuture<T>`, `own<R>`/`borrow<R>` are
+///   `ResourceOwn<R>`/`ResourceBorrow<R>`, and a resource `R` is a marker type. Every type
+///   implements `Encode` and `Decode`; those without streams or futures are `Clone` and
+///   `PartialEq` too.
+/// - **Exports.** A `Handler<Ctx>` trait per interface, whose `async fn`s take the WIT params
+///   and return the WIT result (a failing WIT function returns its `result<T, E>`), and a
+///   `<Resource>Handler<Ctx>` trait per resource (constructor `new`, methods taking
+///   `this: ResourceBorrow<R>`, statics). `serve(server, handler)` subscribes every function of
+///   the interface; `serve_shared` does the same with an `Arc`'d handler; the root `serve`
+///   serves every export of the world with one handler. `Ctx` is made from each invocation by
+///   [`FromInvocation`](https://docs.rs/provider-sdk) (`InvocationContext` or `()`).
+/// - **Imports.** An `async fn` per function taking the `Client` first, then the params
+///   (borrowed where that saves a clone: `&str`, `&[u8]`, `&[T]`, `&Record`), returning
+///   `Result<T, provider_sdk::Error>`; resource methods are associated functions of the
+///   resource type.
+///
+/// Editing a WIT file rebuilds the crate. Errors point at the option or WIT that caused them
+/// and say what to do.
 #[proc_macro]
 pub fn generate(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
     let opts = match syn::parse::<Opts>(input) {

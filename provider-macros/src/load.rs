@@ -37,10 +37,9 @@ pub(crate) fn load(opts: &Opts, root: &Path) -> syn::Result<Wit> {
                 return Err(syn::Error::new(
                     span,
                     format!(
-                        "no WIT found at `{relative}` (looked in `{}`); create it with a package and a \
-                         world, or name another place with `path: \"...\"`, or give the WIT with \
-                         `inline: \"...\"`",
-                        path.display()
+                        "no WIT found at `{relative}` (relative to the crate root, where `Cargo.toml` \
+                         is); create it with a package and a world, or name another place with \
+                         `path: \"...\"`, or give the WIT with `inline: \"...\"`"
                     ),
                 ));
             }

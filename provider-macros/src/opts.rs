@@ -92,9 +92,13 @@ impl Parse for Opts {
                     opts.provider_sdk_crate = Some(content.parse()?);
                 }
                 _ => {
+                    let hint = match closest(&key.to_string()) {
+                        Some(known) => format!("did you mean `{known}`? "),
+                        None => String::new(),
+                    };
                     push(syn::Error::new(
                         key.span(),
-                        format!("unknown option `{key}`; the options are {OPTIONS}"),
+                        format!("unknown option `{key}`; {hint}the options are {OPTIONS}"),
                     ));
                     // Skip the value so that later options are still checked.
                     skip_value(&content)?;
@@ -118,6 +122,42 @@ impl Parse for Opts {
             None => Ok(opts),
         }
     }
+}
+
+/// The option closest to `name`, if it is close enough to be a typo.
+fn closest(name: &str) -> Option<&'static str> {
+    const NAMES: &[&str] = &[
+        "world",
+        "path",
+        "inline",
+        "additional_derives",
+        "interfaces",
+        "provider_sdk_crate",
+    ];
+    NAMES
+        .iter()
+        .map(|known| (distance(name, known), *known))
+        .filter(|(distance, _)| *distance <= 2)
+        .min()
+        .map(|(_, known)| known)
+}
+
+/// Levenshtein distance.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let current = row[j + 1];
+            row[j + 1] = (previous + usize::from(ca != *cb))
+                .min(row[j] + 1)
+                .min(current + 1);
+            previous = current;
+        }
+    }
+    row[b.len()]
 }
 
 /// Skips one option value (a token tree sequence up to the next top-level comma).
@@ -174,8 +214,8 @@ mod tests {
         assert_eq!(
             messages,
             [
-                format!("unknown option `wrold`; the options are {OPTIONS}"),
-                format!("unknown option `pth`; the options are {OPTIONS}"),
+                format!("unknown option `wrold`; did you mean `world`? the options are {OPTIONS}"),
+                format!("unknown option `pth`; did you mean `path`? the options are {OPTIONS}"),
                 "`world` is given twice".to_owned(),
             ]
         );

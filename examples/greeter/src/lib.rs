@@ -1,33 +1,36 @@
-//! The smallest provider: one function, `greet: func(name: string) -> string`, of the interface
-//! `example:greeter/greet`, served over whatever [`Transport`] it is given.
+//! The smallest provider: one function, `greet: func(name: string) -> string` of the
+//! interface `example:greeter/greet` (see `wit/greeter.wit`), served over whatever
+//! [`Transport`] it is given.
 
-use provider_sdk::transport::{Client, ServeOptions, Serving, Transport};
+use provider_sdk::transport::{Client, InvocationContext, ServeOptions, Serving, Transport};
 
-/// The interface the greeter serves.
-pub const INSTANCE: &str = "example:greeter/greet";
+mod bindings {
+    provider_sdk::generate!();
+}
+
+use bindings::exports::example::greeter::greet::Handler;
 
 /// The subject prefix it serves under (`<lattice>.<provider-id>` in wasmCloud).
 pub const PREFIX: &str = "default.greeter";
 
-/// Serves `greet` on `transport` until the returned handle is dropped.
-pub async fn serve(transport: &Transport) -> provider_sdk::Result<Serving> {
-    transport
-        .server(ServeOptions::new(PREFIX))
-        .serve_fn(INSTANCE, "greet", |_cx, (name,): (String,)| async move {
-            (greet(&name),)
-        })
-        .await
+/// The provider.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Greeter;
+
+impl Handler<InvocationContext> for Greeter {
+    async fn greet(&self, _cx: InvocationContext, name: String) -> String {
+        format!("Hello, {name}!")
+    }
 }
 
-/// What `greet` answers.
-pub fn greet(name: &str) -> String {
-    format!("Hello, {name}!")
+/// Serves `greet` on `transport` until the returned handles are dropped.
+pub async fn serve(transport: &Transport) -> provider_sdk::Result<Vec<Serving>> {
+    bindings::serve(&transport.server(ServeOptions::new(PREFIX)), Greeter).await
 }
 
 /// Calls `greet` through `client`.
 pub async fn call_greet(client: &Client, name: &str) -> provider_sdk::Result<String> {
-    let (greeting,): (String,) = client.invoke(INSTANCE, "greet", (name,)).await?;
-    Ok(greeting)
+    bindings::example::greeter::greet::greet(client, name).await
 }
 
 #[cfg(test)]

@@ -19,8 +19,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let transport = Transport::nats(async_nats::connect(&url).await?).await?;
             let _serving = greeter::serve(&transport).await?;
             println!(
-                "serving {} under `{}` on {url}; Ctrl-C stops",
-                greeter::INSTANCE,
+                "serving example:greeter/greet under `{}` on {url}; Ctrl-C stops",
                 greeter::PREFIX
             );
             tokio::signal::ctrl_c().await?;
@@ -28,10 +27,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Err(_) => {
             let transport = Transport::in_process();
             let _serving = greeter::serve(&transport).await?;
-            println!(
-                "serving {} in-process (set NATS_URL to serve on NATS)",
-                greeter::INSTANCE
-            );
+            println!("serving example:greeter/greet in-process (set NATS_URL to serve on NATS)");
             let client = transport.client(greeter::PREFIX);
             for name in ["world", "wRPC", "provider"] {
                 let started = Instant::now();

@@ -1,0 +1,10 @@
+provider_sdk::generate!({
+    inline: "
+        package demo:worlds;
+
+        world one {}
+        world two {}
+    ",
+});
+
+fn main() {}

@@ -1,0 +1,8 @@
+provider_sdk::generate!({
+    wrold: "one",
+    path: "wit",
+    inline: "package demo:opts; world one {}",
+    path: "other",
+});
+
+fn main() {}

@@ -1,0 +1,3 @@
+provider_sdk::generate!();
+
+fn main() {}

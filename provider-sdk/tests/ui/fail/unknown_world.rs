@@ -1,0 +1,11 @@
+provider_sdk::generate!({
+    inline: "
+        package demo:worlds;
+
+        world one {}
+        world two {}
+    ",
+    world: "three",
+});
+
+fn main() {}
