@@ -394,6 +394,29 @@ impl<'a> Generator<'a> {
         found
     }
 
+    /// Whether values of `ty` are plain data that can be `Copy`: no strings, lists, handles,
+    /// streams or futures.
+    fn is_copy(&self, ty: &Type) -> bool {
+        match ty {
+            Type::String => false,
+            Type::Id(id) => match &self.resolve.types[*id].kind {
+                TypeDefKind::Record(record) => record.fields.iter().all(|f| self.is_copy(&f.ty)),
+                TypeDefKind::Tuple(tuple) => tuple.types.iter().all(|ty| self.is_copy(ty)),
+                TypeDefKind::Variant(variant) => variant
+                    .cases
+                    .iter()
+                    .all(|case| case.ty.as_ref().is_none_or(|ty| self.is_copy(ty))),
+                TypeDefKind::Option(ty) | TypeDefKind::Type(ty) => self.is_copy(ty),
+                TypeDefKind::Result(result) => [&result.ok, &result.err]
+                    .into_iter()
+                    .all(|ty| ty.as_ref().is_none_or(|ty| self.is_copy(ty))),
+                TypeDefKind::Enum(_) | TypeDefKind::Flags(_) => true,
+                _ => false,
+            },
+            _ => true,
+        }
+    }
+
     /// The fewest bytes a value of `ty` takes on the wire.
     fn min_size(&self, ty: &Type) -> usize {
         match ty {
@@ -412,8 +435,7 @@ impl<'a> Generator<'a> {
         }
     }
 
-    /// The derives of a record or variant: `Clone` and `PartialEq` unless it holds a stream or
-    /// future, which are neither; then the additional derives, without repeats.
+    /// `builtin` derives, then the additional derives, without repeats.
     fn derives(&self, builtin: &[&str]) -> TokenStream {
         let mut names: Vec<String> = builtin.iter().map(|name| (*name).to_owned()).collect();
         let mut derives: Vec<TokenStream> = builtin

@@ -10,6 +10,7 @@ use crate::names::{camel, shouty, snake};
 
 const DEBUG: &str = "::core::fmt::Debug";
 const CLONE: &str = "::core::clone::Clone";
+const COPY: &str = "::core::marker::Copy";
 const PARTIAL_EQ: &str = "::core::cmp::PartialEq";
 const PLAIN: &[&str] = &[
     "::core::fmt::Debug",
@@ -55,16 +56,23 @@ impl Generator<'_> {
         }
     }
 
+    /// The derives of a record or variant: `Debug` always; `Clone` and `PartialEq` unless it
+    /// holds a stream or future, which are neither; `Copy` if it is plain data.
+    fn data_derives(&self, is_async: bool, is_copy: bool) -> TokenStream {
+        match (is_async, is_copy) {
+            (true, _) => self.derives(&[DEBUG]),
+            (false, false) => self.derives(&[DEBUG, CLONE, PARTIAL_EQ]),
+            (false, true) => self.derives(&[DEBUG, CLONE, COPY, PARTIAL_EQ]),
+        }
+    }
+
     fn record(&self, def: &TypeDef, wit_name: &str, record: &Record, cx: Cx<'_>) -> TokenStream {
         let rt = &self.rt;
         let name = camel(wit_name);
         let docs = doc_attrs(&def.docs);
         let is_async = record.fields.iter().any(|field| self.is_async(&field.ty));
-        let derives = if is_async {
-            self.derives(&[DEBUG])
-        } else {
-            self.derives(&[DEBUG, CLONE, PARTIAL_EQ])
-        };
+        let is_copy = record.fields.iter().all(|field| self.is_copy(&field.ty));
+        let derives = self.data_derives(is_async, is_copy);
         let fields: Vec<_> = record
             .fields
             .iter()
@@ -134,11 +142,11 @@ impl Generator<'_> {
             .cases
             .iter()
             .any(|case| case.ty.as_ref().is_some_and(|ty| self.is_async(ty)));
-        let derives = if is_async {
-            self.derives(&[DEBUG])
-        } else {
-            self.derives(&[DEBUG, CLONE, PARTIAL_EQ])
-        };
+        let is_copy = variant
+            .cases
+            .iter()
+            .all(|case| case.ty.as_ref().is_none_or(|ty| self.is_copy(ty)));
+        let derives = self.data_derives(is_async, is_copy);
         let count = Literal::u32_unsuffixed(variant.cases.len() as u32);
         let mut cases = Vec::new();
         let mut encode = Vec::new();

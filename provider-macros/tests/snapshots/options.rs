@@ -33,6 +33,7 @@ pub mod exports {
                 #[derive(
                     ::core::fmt::Debug,
                     ::core::clone::Clone,
+                    ::core::marker::Copy,
                     ::core::cmp::PartialEq,
                     Eq,
                     serde::Serialize
@@ -135,6 +136,7 @@ pub mod exports {
                 #[derive(
                     ::core::fmt::Debug,
                     ::core::clone::Clone,
+                    ::core::marker::Copy,
                     ::core::cmp::PartialEq,
                     Eq,
                     serde::Serialize
@@ -181,6 +183,7 @@ pub mod test {
             #[derive(
                 ::core::fmt::Debug,
                 ::core::clone::Clone,
+                ::core::marker::Copy,
                 ::core::cmp::PartialEq,
                 Eq,
                 serde::Serialize

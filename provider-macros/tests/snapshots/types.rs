@@ -37,6 +37,7 @@ pub mod exports {
                 #[derive(
                     ::core::fmt::Debug,
                     ::core::clone::Clone,
+                    ::core::marker::Copy,
                     ::core::cmp::PartialEq
                 )]
                 pub struct Point {
@@ -124,6 +125,7 @@ pub mod exports {
                 #[derive(
                     ::core::fmt::Debug,
                     ::core::clone::Clone,
+                    ::core::marker::Copy,
                     ::core::cmp::PartialEq
                 )]
                 pub enum Shape {
@@ -704,7 +706,12 @@ pub mod test {
         #[allow(clippy::all, dead_code, missing_docs, unused_imports)]
         pub mod types {
             /// A point.
-            #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq)]
+            #[derive(
+                ::core::fmt::Debug,
+                ::core::clone::Clone,
+                ::core::marker::Copy,
+                ::core::cmp::PartialEq
+            )]
             pub struct Point {
                 /// Across.
                 pub x: i32,
@@ -783,7 +790,12 @@ pub mod test {
                     })
                 }
             }
-            #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq)]
+            #[derive(
+                ::core::fmt::Debug,
+                ::core::clone::Clone,
+                ::core::marker::Copy,
+                ::core::cmp::PartialEq
+            )]
             pub enum Shape {
                 /// A circle of this radius.
                 Circle(f64),

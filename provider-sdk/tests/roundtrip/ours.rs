@@ -300,7 +300,7 @@ pub(crate) async fn check(client: &Client) -> anyhow::Result<()> {
         name: "Ada".to_owned(),
         age: 36,
         tags: vec!["math".to_owned(), "engines".to_owned()],
-        home: Some(point.clone()),
+        home: Some(point),
     };
     let bob = Person {
         name: "Bob".to_owned(),
@@ -318,7 +318,7 @@ pub(crate) async fn check(client: &Client) -> anyhow::Result<()> {
         text: "bag".to_owned(),
         data: pattern(10),
         people: vec![ada.clone(), bob.clone()],
-        shape: shape.clone(),
+        shape,
         color: Color::Blue,
         perms: Perms::READ | Perms::EXEC,
         wide: Wide::F0 | Wide::F31,
@@ -346,8 +346,8 @@ pub(crate) async fn check(client: &Client) -> anyhow::Result<()> {
     assert_eq!(compound::echo_option_u32(client, Some(5)).await?, Some(5));
     assert_eq!(compound::echo_option_string(client, None).await?, None);
     assert_eq!(
-        compound::echo_option_point(client, Some(point.clone())).await?,
-        Some(point.clone())
+        compound::echo_option_point(client, Some(point)).await?,
+        Some(point)
     );
     assert_eq!(
         compound::echo_nested_option(client, Some(None)).await?,
@@ -368,16 +368,13 @@ pub(crate) async fn check(client: &Client) -> anyhow::Result<()> {
         compound::echo_tuple2(client, (1, "x".to_owned())).await?,
         (1, "x".to_owned())
     );
-    let five = (true, 2, 'c', 1.25, point.clone());
-    assert_eq!(compound::echo_tuple5(client, five.clone()).await?, five);
+    let five = (true, 2, 'c', 1.25, point);
+    assert_eq!(compound::echo_tuple5(client, five).await?, five);
     assert_eq!(
         compound::move_point(client, &point, 10, -10).await?,
-        expected::move_point(point.clone(), 10, -10)
+        expected::move_point(point, 10, -10)
     );
-    assert_eq!(
-        compound::area(client, &shape).await?,
-        expected::area(shape.clone())
-    );
+    assert_eq!(compound::area(client, &shape).await?, expected::area(shape));
     assert_eq!(
         compound::next_color(client, Color::Blue).await?,
         expected::next_color(Color::Blue)
