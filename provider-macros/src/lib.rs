@@ -78,7 +78,11 @@ pub fn generate(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
     let (tokens, errors) = generator::generate(&wit, &opts);
     // Errors that did not stop generation come with the code, so that the rest of the crate
     // (and an IDE) still sees the bindings.
-    let span = opts.span.unwrap_or_else(Span::call_site);
+    // Point at the WIT the errors are about, if the invocation names it.
+    let span = (opts.inline.as_ref().or(opts.path.as_ref()))
+        .map(syn::LitStr::span)
+        .or(opts.span)
+        .unwrap_or_else(Span::call_site);
     let errors = errors
         .iter()
         .map(|error| syn::Error::new(span, error).to_compile_error());

@@ -142,13 +142,15 @@ fn check_interfaces(resolve: &Resolve, world: WorldId, opts: &Opts) -> syn::Resu
         return Ok(());
     };
     let world = &resolve.worlds[world];
-    let known: Vec<String> = world
+    let mut known: Vec<String> = world
         .imports
         .iter()
         .chain(&world.exports)
         .filter(|(_, item)| matches!(item, WorldItem::Interface { .. }))
         .map(|(key, _)| interface_id(resolve, key))
         .collect();
+    known.sort();
+    known.dedup();
     let mut errors: Option<syn::Error> = None;
     for name in wanted {
         if !known.contains(&name.value()) {

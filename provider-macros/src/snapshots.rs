@@ -104,3 +104,8 @@ fn options() {
         r#"{ additional_derives: [Eq, serde::Serialize], interfaces: ["test:options/served"], provider_sdk_crate: ::my_sdk }"#,
     );
 }
+
+#[test]
+fn collisions() {
+    check("collisions.wit", "{}");
+}

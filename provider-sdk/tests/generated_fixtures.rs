@@ -30,5 +30,9 @@ mod options {
     });
 }
 
+mod collisions {
+    provider_sdk::generate!({ path: "../provider-macros/tests/fixtures/collisions.wit" });
+}
+
 #[test]
 fn fixtures_compile() {}

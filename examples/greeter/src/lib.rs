@@ -23,8 +23,8 @@ impl Handler<InvocationContext> for Greeter {
     }
 }
 
-/// Serves `greet` on `transport` until the returned handles are dropped.
-pub async fn serve(transport: &Transport) -> provider_sdk::Result<Vec<Serving>> {
+/// Serves `greet` on `transport` until the returned handle is dropped.
+pub async fn serve(transport: &Transport) -> provider_sdk::Result<Serving> {
     bindings::serve(&transport.server(ServeOptions::new(PREFIX)), Greeter).await
 }
 

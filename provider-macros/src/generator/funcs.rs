@@ -23,31 +23,44 @@ fn wire_name(func: &Function) -> &str {
     }
 }
 
-/// A function's Rust name: `new` for a constructor, the part after the resource for methods
-/// and statics.
-fn rust_name(func: &Function) -> Ident {
+/// A function's Rust name: the part after the resource for methods and statics; `new` for a
+/// constructor, or `constructor` if the resource has a method or static named `new`.
+fn rust_name(func: &Function, siblings: &[&Function]) -> Ident {
+    let item = |func: &Function| {
+        let name = wire_name(func);
+        snake(name.split_once('.').map_or(name, |(_, method)| method))
+    };
     match func.kind {
-        FunctionKind::Constructor(_) => format_ident!("new"),
-        FunctionKind::Method(_) | FunctionKind::Static(_) => {
-            let name = wire_name(func);
-            snake(name.split_once('.').map_or(name, |(_, method)| method))
+        FunctionKind::Constructor(resource) => {
+            let taken = siblings.iter().any(|other| {
+                matches!(other.kind, FunctionKind::Method(r) | FunctionKind::Static(r) if r == resource)
+                    && item(other) == "new"
+            });
+            if taken {
+                format_ident!("constructor")
+            } else {
+                format_ident!("new")
+            }
         }
+        FunctionKind::Method(_) | FunctionKind::Static(_) => item(func),
         FunctionKind::Freestanding => snake(&func.name),
     }
 }
 
 /// Rust names of a function's params: a method's `self` is `this`, and names the generated
-/// code uses itself get a trailing `_`.
+/// code uses itself (and `this`, in methods) get a trailing `_`.
 fn param_names(func: &Function, reserved: &[&str]) -> Vec<Ident> {
+    let method = matches!(func.kind, FunctionKind::Method(_));
     func.params
         .iter()
         .enumerate()
         .map(|(index, (name, _))| {
-            if index == 0 && matches!(func.kind, FunctionKind::Method(_)) {
+            if index == 0 && method {
                 return format_ident!("this");
             }
             let ident = snake(name);
-            if reserved.contains(&ident.to_string().as_str()) {
+            let text = ident.to_string();
+            if reserved.contains(&text.as_str()) || (method && text == "this") {
                 format_ident!("{ident}_")
             } else {
                 ident
@@ -56,9 +69,18 @@ fn param_names(func: &Function, reserved: &[&str]) -> Vec<Ident> {
         .collect()
 }
 
+/// wRPC carries params and results as a tuple, which peers implement up to 16 elements.
+const MAX_TUPLE: usize = 16;
+
 /// Groups functions by the trait that serves them: freestanding ones in `Handler`, each
-/// resource's in `<Resource>Handler`, in the order they first appear.
-fn handler_traits<'f>(generator: &Generator<'_>, funcs: &[&'f Function]) -> Vec<HandlerTrait<'f>> {
+/// resource's in `<Resource>Handler`, in the order they first appear. A trait name that a WIT
+/// type of the same module already has gets a trailing `_` (and an error says so).
+fn handler_traits<'f>(
+    generator: &Generator<'_>,
+    funcs: &[&'f Function],
+    taken: &[String],
+    report: bool,
+) -> Vec<HandlerTrait<'f>> {
     let mut traits: Vec<HandlerTrait<'f>> = Vec::new();
     for func in funcs {
         let resource = func.kind.resource();
@@ -83,10 +105,68 @@ fn handler_traits<'f>(generator: &Generator<'_>, funcs: &[&'f Function]) -> Vec<
     }
     // `Handler` first.
     traits.sort_by_key(|t| t.resource.is_some());
+    for handler in &mut traits {
+        let name = handler.name.to_string();
+        if taken.contains(&name) {
+            if report {
+                generator.error(format!(
+                    "a WIT type becomes `{name}`, the name of a generated handler trait; rename the type in WIT"
+                ));
+            }
+            handler.name = format_ident!("{name}_");
+        }
+    }
     traits
 }
 
 impl Generator<'_> {
+    /// Whether a function's params and results fit wRPC's tuples; if not, an error says so and
+    /// the function is left out.
+    fn fits(&self, func: &Function, report: bool) -> bool {
+        let results = match &func.results {
+            Results::Anon(_) => 1,
+            Results::Named(params) => params.len(),
+        };
+        let (what, count) = if func.params.len() > MAX_TUPLE {
+            ("params", func.params.len())
+        } else if results > MAX_TUPLE {
+            ("results", results)
+        } else {
+            return true;
+        };
+        if report {
+            self.error(format!(
+                "`{}` has {count} {what}; wRPC carries them as a tuple of at most {MAX_TUPLE}: group them in a record",
+                func.name
+            ));
+        }
+        false
+    }
+
+    /// The Rust names of the WIT types defined in the module at `cx`.
+    fn type_names(&self, cx: Cx<'_>) -> Vec<String> {
+        let ids: Vec<TypeId> = match self.interface_at(cx) {
+            Some(interface) => self.resolve.interfaces[interface]
+                .types
+                .values()
+                .copied()
+                .collect(),
+            None => self.resolve.worlds[self.world]
+                .imports
+                .values()
+                .chain(self.resolve.worlds[self.world].exports.values())
+                .filter_map(|item| match item {
+                    WorldItem::Type(id) => Some(*id),
+                    _ => None,
+                })
+                .collect(),
+        };
+        ids.iter()
+            .filter_map(|id| self.resolve.types[*id].name.as_deref())
+            .map(|name| camel(name).to_string())
+            .collect()
+    }
+
     /// A function's results: as a handler returns them, as they travel (always a tuple), and
     /// how to turn the former into the latter.
     fn results(&self, func: &Function, cx: Cx<'_>) -> (TokenStream, TokenStream, TokenStream) {
@@ -110,12 +190,20 @@ impl Generator<'_> {
     /// whether the param is a `&[u8]`, sent through `ByteSlice`.
     fn param_ty(&self, ty: &Type, cx: Cx<'_>) -> (TokenStream, bool) {
         let owned = self.ty(ty, cx);
+        // Through aliases to what they stand for: `type name = string` is taken as `&str`.
+        let mut ty = ty;
+        while let Type::Id(id) = ty {
+            match &self.resolve.types[*id].kind {
+                TypeDefKind::Type(target) => ty = target,
+                _ => break,
+            }
+        }
         match ty {
             Type::String => (quote!(&str), false),
             Type::Id(id) if !self.is_async(ty) => {
                 let def = &self.resolve.types[*id];
                 match (&def.name, &def.kind) {
-                    (None, TypeDefKind::List(Type::U8)) => (quote!(&[u8]), true),
+                    (_, TypeDefKind::List(Type::U8)) => (quote!(&[u8]), true),
                     (None, TypeDefKind::List(element)) => {
                         let element = self.ty(element, cx);
                         (quote!(&[#element]), false)
@@ -151,8 +239,11 @@ impl Generator<'_> {
         let mut free = TokenStream::new();
         let mut methods: Vec<(TypeId, TokenStream)> = Vec::new();
         for func in funcs {
+            if !self.fits(func, true) {
+                continue;
+            }
             let docs = doc_attrs(&func.docs);
-            let name = rust_name(func);
+            let name = rust_name(func, funcs);
             let wire = wire_name(func);
             let params = param_names(func, &["client", "results"]);
             let mut types = Vec::new();
@@ -184,10 +275,12 @@ impl Generator<'_> {
             };
             let calls = format!(" Calls `{}` of `{instance}` through `client`.", func.name);
             let separator = (!docs.is_empty()).then(|| quote!(#[doc = ""]));
+            let allow = self.allow(cx);
             let item = quote! {
                 #docs
                 #separator
                 #[doc = #calls]
+                #allow
                 pub async fn #name(client: &#rt::Client, #(#params: #types),*) -> #rt::Result<#returned> {
                     #body
                 }
@@ -202,7 +295,9 @@ impl Generator<'_> {
         }
         for (resource, items) in methods {
             let resource = self.type_path(resource, cx);
+            let allow = self.allow(cx);
             free.extend(quote! {
+                #allow
                 impl #resource {
                     #items
                 }
@@ -220,7 +315,12 @@ impl Generator<'_> {
         what: &str,
     ) -> TokenStream {
         let rt = &self.rt;
-        let traits = handler_traits(self, funcs);
+        let funcs: Vec<&Function> = funcs
+            .iter()
+            .copied()
+            .filter(|func| self.fits(func, true))
+            .collect();
+        let traits = handler_traits(self, &funcs, &self.type_names(cx), true);
         if traits.is_empty() {
             return TokenStream::new();
         }
@@ -231,7 +331,7 @@ impl Generator<'_> {
             let mut methods = Vec::new();
             for func in &handler.funcs {
                 let docs = doc_attrs(&func.docs);
-                let name = rust_name(func);
+                let name = rust_name(func, &funcs);
                 let params = param_names(func, &["cx", "handler", "results"]);
                 let types: Vec<_> = func.params.iter().map(|(_, ty)| self.ty(ty, cx)).collect();
                 let (returned, _, _) = self.results(func, cx);
@@ -240,7 +340,7 @@ impl Generator<'_> {
                     fn #name(&self, cx: Ctx, #(#params: #types),*)
                         -> impl ::core::future::Future<Output = #returned> + ::core::marker::Send;
                 });
-                serves.push(self.serve_one(instance, func, trait_name, cx));
+                serves.push(self.serve_one(instance, func, &name, trait_name, cx));
             }
             let trait_docs = match handler.resource {
                 Some(resource) => {
@@ -254,8 +354,10 @@ impl Generator<'_> {
                 }
                 None => format!(" Serves the functions of {what}."),
             };
+            let allow = self.allow(cx);
             items.extend(quote! {
                 #[doc = #trait_docs]
+                #allow
                 pub trait #trait_name<Ctx>: ::core::marker::Send + ::core::marker::Sync + 'static {
                     #(#methods)*
                 }
@@ -278,10 +380,10 @@ impl Generator<'_> {
         items.extend(quote! {
             #[doc = #serve_docs]
             ///
-            /// Returns once every function is subscribed; dropping the returned handles stops
-            /// serving them.
-            pub async fn serve<Ctx, H>(server: &#rt::Server, handler: H)
-                -> #rt::Result<::std::vec::Vec<#rt::Serving>>
+            /// Returns once every function is subscribed; dropping the returned handle stops
+            /// serving them. `Ctx` is inferred from the handler's trait impls; if they are generic
+            /// over it, name one: `serve::<InvocationContext, _>(server, handler)`.
+            pub async fn serve<Ctx, H>(server: &#rt::Server, handler: H) -> #rt::Result<#rt::Serving>
             where
                 Ctx: #rt::FromInvocation,
                 H: #(#bounds)+*,
@@ -290,13 +392,15 @@ impl Generator<'_> {
             }
 
             /// Like [`serve`], for a handler shared with other interfaces.
-            pub async fn serve_shared<Ctx, H>(server: &#rt::Server, handler: ::std::sync::Arc<H>)
-                -> #rt::Result<::std::vec::Vec<#rt::Serving>>
+            pub async fn serve_shared<Ctx, H>(
+                server: &#rt::Server,
+                handler: ::std::sync::Arc<H>,
+            ) -> #rt::Result<#rt::Serving>
             where
                 Ctx: #rt::FromInvocation,
                 H: #(#bounds)+*,
             {
-                let mut serving = ::std::vec::Vec::new();
+                let mut serving = #rt::Serving::default();
                 #(#serves)*
                 ::core::result::Result::Ok(serving)
             }
@@ -304,17 +408,17 @@ impl Generator<'_> {
         items
     }
 
-    /// The statement of a `serve_shared` body that serves one function, pushing its handle to
-    /// `serving`; `handler` is the shared handler.
+    /// The statement of a `serve_shared` body that serves one function (the trait method
+    /// `trait_name::name`), merging its handle into `serving`; `handler` is the shared handler.
     fn serve_one(
         &self,
         instance: &str,
         func: &Function,
+        name: &Ident,
         trait_name: &Ident,
         cx: Cx<'_>,
     ) -> TokenStream {
         let rt = &self.rt;
-        let name = rust_name(func);
         let wire = wire_name(func);
         let params = param_names(func, &["cx", "handler", "results"]);
         let types: Vec<_> = func.params.iter().map(|(_, ty)| self.ty(ty, cx)).collect();
@@ -322,7 +426,7 @@ impl Generator<'_> {
         quote! {
             {
                 let handler = ::std::sync::Arc::clone(&handler);
-                serving.push(
+                serving.merge(
                     server
                         .serve_fn(
                             #instance,
@@ -357,7 +461,11 @@ impl Generator<'_> {
             match item {
                 WorldItem::Interface { id, .. } if self.wanted(key) => {
                     let interface = &self.resolve.interfaces[*id];
-                    let funcs: Vec<_> = interface.functions.values().collect();
+                    let funcs: Vec<_> = interface
+                        .functions
+                        .values()
+                        .filter(|func| self.fits(func, false))
+                        .collect();
                     if funcs.is_empty() {
                         continue;
                     }
@@ -365,12 +473,17 @@ impl Generator<'_> {
                         .iter()
                         .map(|s| format_ident!("{s}"))
                         .collect();
-                    for handler in handler_traits(self, &funcs) {
+                    let exports = Cx {
+                        path: &self.export_paths[id],
+                        export: true,
+                    };
+                    let taken = self.type_names(exports);
+                    for handler in handler_traits(self, &funcs, &taken, false) {
                         let name = handler.name;
                         bounds.push(quote!(#(#path::)*#name<Ctx>));
                     }
                     serves.push(quote! {
-                        serving.extend(#(#path::)*serve_shared(server, ::std::sync::Arc::clone(&handler)).await?);
+                        serving.merge(#(#path::)*serve_shared(server, ::std::sync::Arc::clone(&handler)).await?);
                     });
                 }
                 WorldItem::Function(func) => world_funcs.push(func),
@@ -382,17 +495,23 @@ impl Generator<'_> {
                 Some(package) => self.resolve.id_of_name(package, &world.name),
                 None => world.name.clone(),
             };
-            for handler in handler_traits(self, &world_funcs) {
+            let world_funcs: Vec<_> = world_funcs
+                .into_iter()
+                .filter(|func| self.fits(func, false))
+                .collect();
+            for handler in handler_traits(self, &world_funcs, &self.type_names(root), false) {
                 let name = &handler.name;
                 bounds.push(quote!(#name<Ctx>));
                 for func in &handler.funcs {
-                    serves.push(self.serve_one(&instance, func, name, root));
+                    let rust = rust_name(func, &world_funcs);
+                    serves.push(self.serve_one(&instance, func, &rust, name, root));
                 }
             }
         }
         if serves.is_empty() {
             return TokenStream::new();
         }
+        let allow = self.allow(root);
         let docs = format!(
             " Serves every export of the world `{}` on `server`, with one handler for all of them.",
             world.name
@@ -400,16 +519,17 @@ impl Generator<'_> {
         quote! {
             #[doc = #docs]
             ///
-            /// Returns once every function is subscribed; dropping the returned handles stops
-            /// serving them.
-            pub async fn serve<Ctx, H>(server: &#rt::Server, handler: H)
-                -> #rt::Result<::std::vec::Vec<#rt::Serving>>
+            /// Returns once every function is subscribed; dropping the returned handle stops
+            /// serving them. `Ctx` is inferred from the handler's trait impls; if they are generic
+            /// over it, name one: `serve::<InvocationContext, _>(server, handler)`.
+            #allow
+            pub async fn serve<Ctx, H>(server: &#rt::Server, handler: H) -> #rt::Result<#rt::Serving>
             where
                 Ctx: #rt::FromInvocation,
                 H: #(#bounds)+*,
             {
                 let handler = ::std::sync::Arc::new(handler);
-                let mut serving = ::std::vec::Vec::new();
+                let mut serving = #rt::Serving::default();
                 #(#serves)*
                 ::core::result::Result::Ok(serving)
             }

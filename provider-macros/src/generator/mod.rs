@@ -95,6 +95,8 @@ pub(crate) struct Generator<'a> {
     export_paths: HashMap<InterfaceId, Vec<String>>,
     is_async: RefCell<HashMap<TypeId, bool>>,
     errors: RefCell<Vec<String>>,
+    /// What is being generated, for errors (`in `ns:pkg/iface``).
+    context: RefCell<String>,
 }
 
 impl<'a> Generator<'a> {
@@ -117,6 +119,7 @@ impl<'a> Generator<'a> {
             export_paths: HashMap::new(),
             is_async: RefCell::default(),
             errors: RefCell::default(),
+            context: RefCell::default(),
         };
         let world = &wit.resolve.worlds[wit.world];
         for (key, item) in &world.imports {
@@ -135,7 +138,15 @@ impl<'a> Generator<'a> {
     }
 
     fn error(&self, message: String) {
-        self.errors.borrow_mut().push(message);
+        let context = self.context.borrow();
+        let message = if context.is_empty() {
+            message
+        } else {
+            format!("in {context}: {message}")
+        };
+        if !self.errors.borrow().contains(&message) {
+            self.errors.borrow_mut().push(message);
+        }
     }
 
     /// `[exports::]ns::pkg::iface` for a named interface, `[exports::]name` for one declared in
@@ -159,12 +170,35 @@ impl<'a> Generator<'a> {
         path
     }
 
+    /// The interface whose module is at `cx`, if any (`None` at the root).
+    fn interface_at(&self, cx: Cx<'_>) -> Option<InterfaceId> {
+        let paths = if cx.export {
+            &self.export_paths
+        } else {
+            &self.import_paths
+        };
+        paths
+            .iter()
+            .find(|(_, path)| path.as_slice() == cx.path)
+            .map(|(id, _)| *id)
+    }
+
     /// The wRPC instance of an interface: its id (`ns:pkg/iface@version`).
     fn instance(&self, key: &WorldKey, id: InterfaceId) -> String {
         let interface = &self.resolve.interfaces[id];
         match (key, interface.package) {
             (WorldKey::Name(name), Some(package)) => self.resolve.id_of_name(package, name),
             _ => interface_id(self.resolve, key),
+        }
+    }
+
+    /// Lint allowances for an item at `cx`: modules of interfaces carry them, root items (the
+    /// world's) each need their own.
+    fn allow(&self, cx: Cx<'_>) -> TokenStream {
+        if cx.path.is_empty() {
+            quote!(#[allow(dead_code, missing_docs, clippy::all)])
+        } else {
+            TokenStream::new()
         }
     }
 
@@ -181,6 +215,7 @@ impl<'a> Generator<'a> {
         let resolve = self.resolve;
         let world = &resolve.worlds[self.world];
         let mut root = Module::default();
+        let serve = self.world_serve();
 
         for (export, items) in [(false, &world.imports), (true, &world.exports)] {
             let mut world_types = Vec::new();
@@ -197,6 +232,19 @@ impl<'a> Generator<'a> {
             for id in world_types {
                 items.extend(self.type_def(id, cx));
             }
+            if !export && !serve.is_empty() {
+                // The world's `serve` takes the name; say so rather than define it twice.
+                world_funcs.retain(|func| {
+                    let collides = ["serve", "serve-shared"].contains(&func.name.as_str());
+                    if collides {
+                        self.error(format!(
+                            "the world imports a function `{}`, which collides with the generated `serve` of its exports; rename the function in WIT",
+                            func.name
+                        ));
+                    }
+                    !collides
+                });
+            }
             if !world_funcs.is_empty() {
                 let instance = match world.package {
                     Some(package) => resolve.id_of_name(package, &world.name),
@@ -209,8 +257,9 @@ impl<'a> Generator<'a> {
                 });
             }
             root.items.extend(items);
+            self.context.borrow_mut().clear();
         }
-        root.items.extend(self.world_serve());
+        root.items.extend(serve);
 
         let files = self.files.iter().map(|file| {
             let file = file.display().to_string();
@@ -236,6 +285,7 @@ impl<'a> Generator<'a> {
             export,
         };
         let interface = &self.resolve.interfaces[id];
+        *self.context.borrow_mut() = format!("`{}`", interface_id(self.resolve, key));
         let mut items = TokenStream::new();
         for id in interface.types.values() {
             items.extend(self.type_def(*id, cx));
@@ -252,6 +302,7 @@ impl<'a> Generator<'a> {
         let module = root.at(&path);
         module.docs = doc_attrs(&interface.docs);
         module.items.extend(items);
+        self.context.borrow_mut().clear();
     }
 
     /// The path from `cx` to the named type `id`.
@@ -269,7 +320,8 @@ impl<'a> Generator<'a> {
             TypeOwner::World(_) | TypeOwner::None => &[],
         };
         if target == cx.path {
-            return quote!(#name);
+            // `self::`, so that a generic parameter (`Ctx`, `H`) cannot hide a WIT type.
+            return quote!(self::#name);
         }
         let supers = cx.path.iter().map(|_| quote!(super::));
         let segments = target.iter().map(|segment| format_ident!("{segment}"));
@@ -324,6 +376,12 @@ impl<'a> Generator<'a> {
                 quote!(::std::vec::Vec<#ty>)
             }
             TypeDefKind::Tuple(tuple) => {
+                if tuple.types.len() > 16 {
+                    self.error(format!(
+                        "a tuple of {} elements: the wire codec has tuples of at most 16; use a record",
+                        tuple.types.len()
+                    ));
+                }
                 let types = tuple.types.iter().map(|ty| self.ty(ty, cx));
                 quote!((#(#types,)*))
             }

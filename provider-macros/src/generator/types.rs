@@ -35,21 +35,27 @@ impl Generator<'_> {
         match &def.kind {
             TypeDefKind::Record(record) => self.record(def, wit_name, record, cx),
             TypeDefKind::Variant(variant) => self.variant(def, wit_name, variant, cx),
-            TypeDefKind::Enum(enum_) => self.enum_(def, wit_name, enum_),
-            TypeDefKind::Flags(flags) => self.flags(def, wit_name, flags),
-            TypeDefKind::Resource => quote! {
-                #docs
-                ///
-                /// A resource: its handles are `ResourceOwn<Self>` and `ResourceBorrow<Self>`.
-                #[derive(Debug)]
-                pub enum #name {}
-            },
+            TypeDefKind::Enum(enum_) => self.enum_(def, wit_name, enum_, cx),
+            TypeDefKind::Flags(flags) => self.flags(def, wit_name, flags, cx),
+            TypeDefKind::Resource => {
+                let allow = self.allow(cx);
+                quote! {
+                    #docs
+                    ///
+                    /// A resource: its handles are `ResourceOwn<Self>` and `ResourceBorrow<Self>`.
+                    #allow
+                    #[derive(Debug)]
+                    pub enum #name {}
+                }
+            }
             // Aliases (`type a = b`, `use x.{y}`), and named tuples, lists, options, results,
             // handles, futures and streams: the type they stand for.
             kind => {
                 let ty = self.kind_ty(kind, cx);
+                let allow = self.allow(cx);
                 quote! {
                     #docs
+                    #allow
                     pub type #name = #ty;
                 }
             }
@@ -68,6 +74,7 @@ impl Generator<'_> {
 
     fn record(&self, def: &TypeDef, wit_name: &str, record: &Record, cx: Cx<'_>) -> TokenStream {
         let rt = &self.rt;
+        let allow = self.allow(cx);
         let name = camel(wit_name);
         let docs = doc_attrs(&def.docs);
         let is_async = record.fields.iter().any(|field| self.is_async(&field.ty));
@@ -95,6 +102,7 @@ impl Generator<'_> {
         });
         let by_ref = (!is_async).then(|| {
             quote! {
+                #allow
                 impl #rt::Encode for &#name {
                     fn encode(self, w: &mut #rt::Writer) -> #rt::Result<()> {
                         #(w.write_field(#indices, &self.#fields)?;)*
@@ -105,10 +113,13 @@ impl Generator<'_> {
         });
         quote! {
             #docs
+            #allow
             #derives
             pub struct #name {
                 #(#field_docs pub #fields: #types,)*
             }
+
+            #allow
 
             impl #rt::Encode for #name {
                 #async_const
@@ -120,6 +131,8 @@ impl Generator<'_> {
             }
 
             #by_ref
+
+            #allow
 
             impl #rt::Decode for #name {
                 const MIN_SIZE: usize = #min_size;
@@ -136,6 +149,7 @@ impl Generator<'_> {
 
     fn variant(&self, def: &TypeDef, wit_name: &str, variant: &Variant, cx: Cx<'_>) -> TokenStream {
         let rt = &self.rt;
+        let allow = self.allow(cx);
         let name = camel(wit_name);
         let docs = doc_attrs(&def.docs);
         let is_async = variant
@@ -202,6 +216,7 @@ impl Generator<'_> {
         });
         let by_ref = (!is_async).then(|| {
             quote! {
+                #allow
                 impl #rt::Encode for &#name {
                     fn encode(self, w: &mut #rt::Writer) -> #rt::Result<()> {
                         match self {
@@ -213,10 +228,13 @@ impl Generator<'_> {
         });
         quote! {
             #docs
+            #allow
             #derives
             pub enum #name {
                 #(#cases,)*
             }
+
+            #allow
 
             impl #rt::Encode for #name {
                 #async_const
@@ -229,6 +247,8 @@ impl Generator<'_> {
             }
 
             #by_ref
+
+            #allow
 
             impl #rt::Decode for #name {
                 const MIN_SIZE: usize = 1;
@@ -243,8 +263,9 @@ impl Generator<'_> {
         }
     }
 
-    fn enum_(&self, def: &TypeDef, wit_name: &str, enum_: &Enum) -> TokenStream {
+    fn enum_(&self, def: &TypeDef, wit_name: &str, enum_: &Enum, cx: Cx<'_>) -> TokenStream {
         let rt = &self.rt;
+        let allow = self.allow(cx);
         let name = camel(wit_name);
         let docs = doc_attrs(&def.docs);
         let derives = self.derives(PLAIN);
@@ -261,10 +282,13 @@ impl Generator<'_> {
         });
         quote! {
             #docs
+            #allow
             #derives
             pub enum #name {
                 #(#case_docs #cases,)*
             }
+
+            #allow
 
             impl #rt::Encode for #name {
                 fn encode(self, w: &mut #rt::Writer) -> #rt::Result<()> {
@@ -273,11 +297,15 @@ impl Generator<'_> {
                 }
             }
 
+            #allow
+
             impl #rt::Encode for &#name {
                 fn encode(self, w: &mut #rt::Writer) -> #rt::Result<()> {
                     #rt::Encode::encode(*self, w)
                 }
             }
+
+            #allow
 
             impl #rt::Decode for #name {
                 const MIN_SIZE: usize = 1;
@@ -291,8 +319,9 @@ impl Generator<'_> {
         }
     }
 
-    fn flags(&self, def: &TypeDef, wit_name: &str, flags: &Flags) -> TokenStream {
+    fn flags(&self, def: &TypeDef, wit_name: &str, flags: &Flags, cx: Cx<'_>) -> TokenStream {
         let rt = &self.rt;
+        let allow = self.allow(cx);
         let name = camel(wit_name);
         let docs = doc_attrs(&def.docs);
         let count = flags.flags.len();
@@ -304,9 +333,10 @@ impl Generator<'_> {
             65..=128 => quote!(u128),
             _ => {
                 self.error(format!(
-                    "`{wit_name}` has {count} flags; at most 128 are supported"
+                    "`{wit_name}` has {count} flags; at most 128 are supported (and wRPC peers take at most 64)"
                 ));
-                return TokenStream::new();
+                // A placeholder, so that uses of the type do not add errors of their own.
+                return quote!(pub struct #name;);
             }
         };
         let derives = self.derives(PLAIN);
@@ -321,11 +351,14 @@ impl Generator<'_> {
         quote! {
             #rt::bitflags::bitflags! {
                 #docs
+                #allow
                 #derives
                 pub struct #name: #repr {
                     #(#consts)*
                 }
             }
+
+            #allow
 
             impl #rt::Encode for #name {
                 fn encode(self, w: &mut #rt::Writer) -> #rt::Result<()> {
@@ -334,11 +367,15 @@ impl Generator<'_> {
                 }
             }
 
+            #allow
+
             impl #rt::Encode for &#name {
                 fn encode(self, w: &mut #rt::Writer) -> #rt::Result<()> {
                     #rt::Encode::encode(*self, w)
                 }
             }
+
+            #allow
 
             impl #rt::Decode for #name {
                 const MIN_SIZE: usize = #min_size;

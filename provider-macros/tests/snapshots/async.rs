@@ -1,21 +1,21 @@
 /// Serves every export of the world `async` on `server`, with one handler for all of them.
 ///
-/// Returns once every function is subscribed; dropping the returned handles stops
-/// serving them.
+/// Returns once every function is subscribed; dropping the returned handle stops
+/// serving them. `Ctx` is inferred from the handler's trait impls; if they are generic
+/// over it, name one: `serve::<InvocationContext, _>(server, handler)`.
+#[allow(dead_code, missing_docs, clippy::all)]
 pub async fn serve<Ctx, H>(
     server: &::provider_sdk::__private::Server,
     handler: H,
-) -> ::provider_sdk::__private::Result<
-    ::std::vec::Vec<::provider_sdk::__private::Serving>,
->
+) -> ::provider_sdk::__private::Result<::provider_sdk::__private::Serving>
 where
     Ctx: ::provider_sdk::__private::FromInvocation,
     H: exports::test::async_::streams::Handler<Ctx>,
 {
     let handler = ::std::sync::Arc::new(handler);
-    let mut serving = ::std::vec::Vec::new();
+    let mut serving = ::provider_sdk::__private::Serving::default();
     serving
-        .extend(
+        .merge(
             exports::test::async_::streams::serve_shared(
                     server,
                     ::std::sync::Arc::clone(&handler),
@@ -141,7 +141,7 @@ pub mod exports {
                     fn store(
                         &self,
                         cx: Ctx,
-                        u: Upload,
+                        u: self::Upload,
                     ) -> impl ::core::future::Future<
                         Output = ::provider_sdk::__private::WitFuture<
                             ::core::result::Result<u64, ::std::string::String>,
@@ -151,7 +151,7 @@ pub mod exports {
                         &self,
                         cx: Ctx,
                     ) -> impl ::core::future::Future<
-                        Output = ::provider_sdk::__private::WitStream<Event>,
+                        Output = ::provider_sdk::__private::WitStream<self::Event>,
                     > + ::core::marker::Send;
                     fn later(
                         &self,
@@ -170,13 +170,14 @@ pub mod exports {
                 }
                 /// Serves every function of `test:async/streams` on `server`, handing each invocation to `handler`.
                 ///
-                /// Returns once every function is subscribed; dropping the returned handles stops
-                /// serving them.
+                /// Returns once every function is subscribed; dropping the returned handle stops
+                /// serving them. `Ctx` is inferred from the handler's trait impls; if they are generic
+                /// over it, name one: `serve::<InvocationContext, _>(server, handler)`.
                 pub async fn serve<Ctx, H>(
                     server: &::provider_sdk::__private::Server,
                     handler: H,
                 ) -> ::provider_sdk::__private::Result<
-                    ::std::vec::Vec<::provider_sdk::__private::Serving>,
+                    ::provider_sdk::__private::Serving,
                 >
                 where
                     Ctx: ::provider_sdk::__private::FromInvocation,
@@ -189,17 +190,17 @@ pub mod exports {
                     server: &::provider_sdk::__private::Server,
                     handler: ::std::sync::Arc<H>,
                 ) -> ::provider_sdk::__private::Result<
-                    ::std::vec::Vec<::provider_sdk::__private::Serving>,
+                    ::provider_sdk::__private::Serving,
                 >
                 where
                     Ctx: ::provider_sdk::__private::FromInvocation,
                     H: Handler<Ctx>,
                 {
-                    let mut serving = ::std::vec::Vec::new();
+                    let mut serving = ::provider_sdk::__private::Serving::default();
                     {
                         let handler = ::std::sync::Arc::clone(&handler);
                         serving
-                            .push(
+                            .merge(
                                 server
                                     .serve_fn(
                                         "test:async/streams",
@@ -224,7 +225,7 @@ pub mod exports {
                     {
                         let handler = ::std::sync::Arc::clone(&handler);
                         serving
-                            .push(
+                            .merge(
                                 server
                                     .serve_fn(
                                         "test:async/streams",
@@ -249,7 +250,7 @@ pub mod exports {
                     {
                         let handler = ::std::sync::Arc::clone(&handler);
                         serving
-                            .push(
+                            .merge(
                                 server
                                     .serve_fn(
                                         "test:async/streams",
@@ -274,14 +275,14 @@ pub mod exports {
                     {
                         let handler = ::std::sync::Arc::clone(&handler);
                         serving
-                            .push(
+                            .merge(
                                 server
                                     .serve_fn(
                                         "test:async/streams",
                                         "store",
                                         move |
                                             cx: ::provider_sdk::__private::InvocationContext,
-                                            (u,): (Upload,)|
+                                            (u,): (self::Upload,)|
                                         {
                                             let handler = ::std::sync::Arc::clone(&handler);
                                             async move {
@@ -299,7 +300,7 @@ pub mod exports {
                     {
                         let handler = ::std::sync::Arc::clone(&handler);
                         serving
-                            .push(
+                            .merge(
                                 server
                                     .serve_fn(
                                         "test:async/streams",
@@ -324,7 +325,7 @@ pub mod exports {
                     {
                         let handler = ::std::sync::Arc::clone(&handler);
                         serving
-                            .push(
+                            .merge(
                                 server
                                     .serve_fn(
                                         "test:async/streams",
@@ -349,7 +350,7 @@ pub mod exports {
                     {
                         let handler = ::std::sync::Arc::clone(&handler);
                         serving
-                            .push(
+                            .merge(
                                 server
                                     .serve_fn(
                                         "test:async/streams",
@@ -501,7 +502,7 @@ pub mod test {
             /// Calls `store` of `test:async/streams` through `client`.
             pub async fn store(
                 client: &::provider_sdk::__private::Client,
-                u: Upload,
+                u: self::Upload,
             ) -> ::provider_sdk::__private::Result<
                 ::provider_sdk::__private::WitFuture<
                     ::core::result::Result<u64, ::std::string::String>,
@@ -518,9 +519,9 @@ pub mod test {
             pub async fn events(
                 client: &::provider_sdk::__private::Client,
             ) -> ::provider_sdk::__private::Result<
-                ::provider_sdk::__private::WitStream<Event>,
+                ::provider_sdk::__private::WitStream<self::Event>,
             > {
-                let results: (::provider_sdk::__private::WitStream<Event>,) = client
+                let results: (::provider_sdk::__private::WitStream<self::Event>,) = client
                     .invoke("test:async/streams", "events", ())
                     .await?;
                 ::core::result::Result::Ok(results.0)

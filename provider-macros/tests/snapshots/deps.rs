@@ -1,21 +1,21 @@
 /// Serves every export of the world `uses-deps` on `server`, with one handler for all of them.
 ///
-/// Returns once every function is subscribed; dropping the returned handles stops
-/// serving them.
+/// Returns once every function is subscribed; dropping the returned handle stops
+/// serving them. `Ctx` is inferred from the handler's trait impls; if they are generic
+/// over it, name one: `serve::<InvocationContext, _>(server, handler)`.
+#[allow(dead_code, missing_docs, clippy::all)]
 pub async fn serve<Ctx, H>(
     server: &::provider_sdk::__private::Server,
     handler: H,
-) -> ::provider_sdk::__private::Result<
-    ::std::vec::Vec<::provider_sdk::__private::Serving>,
->
+) -> ::provider_sdk::__private::Result<::provider_sdk::__private::Serving>
 where
     Ctx: ::provider_sdk::__private::FromInvocation,
     H: exports::test::root::api::Handler<Ctx>,
 {
     let handler = ::std::sync::Arc::new(handler);
-    let mut serving = ::std::vec::Vec::new();
+    let mut serving = ::provider_sdk::__private::Serving::default();
     serving
-        .extend(
+        .merge(
             exports::test::root::api::serve_shared(
                     server,
                     ::std::sync::Arc::clone(&handler),
@@ -41,20 +41,21 @@ pub mod exports {
                     fn lookup(
                         &self,
                         cx: Ctx,
-                        id: Id,
+                        id: self::Id,
                     ) -> impl ::core::future::Future<
-                        Output = ::core::option::Option<Label>,
+                        Output = ::core::option::Option<self::Label>,
                     > + ::core::marker::Send;
                 }
                 /// Serves every function of `test:root/api` on `server`, handing each invocation to `handler`.
                 ///
-                /// Returns once every function is subscribed; dropping the returned handles stops
-                /// serving them.
+                /// Returns once every function is subscribed; dropping the returned handle stops
+                /// serving them. `Ctx` is inferred from the handler's trait impls; if they are generic
+                /// over it, name one: `serve::<InvocationContext, _>(server, handler)`.
                 pub async fn serve<Ctx, H>(
                     server: &::provider_sdk::__private::Server,
                     handler: H,
                 ) -> ::provider_sdk::__private::Result<
-                    ::std::vec::Vec<::provider_sdk::__private::Serving>,
+                    ::provider_sdk::__private::Serving,
                 >
                 where
                     Ctx: ::provider_sdk::__private::FromInvocation,
@@ -67,24 +68,24 @@ pub mod exports {
                     server: &::provider_sdk::__private::Server,
                     handler: ::std::sync::Arc<H>,
                 ) -> ::provider_sdk::__private::Result<
-                    ::std::vec::Vec<::provider_sdk::__private::Serving>,
+                    ::provider_sdk::__private::Serving,
                 >
                 where
                     Ctx: ::provider_sdk::__private::FromInvocation,
                     H: Handler<Ctx>,
                 {
-                    let mut serving = ::std::vec::Vec::new();
+                    let mut serving = ::provider_sdk::__private::Serving::default();
                     {
                         let handler = ::std::sync::Arc::clone(&handler);
                         serving
-                            .push(
+                            .merge(
                                 server
                                     .serve_fn(
                                         "test:root/api",
                                         "lookup",
                                         move |
                                             cx: ::provider_sdk::__private::InvocationContext,
-                                            (id,): (Id,)|
+                                            (id,): (self::Id,)|
                                         {
                                             let handler = ::std::sync::Arc::clone(&handler);
                                             async move {
@@ -115,7 +116,7 @@ pub mod test {
             /// Calls `describe` of `test:dep/types@1.0.0` through `client`.
             pub async fn describe(
                 client: &::provider_sdk::__private::Client,
-                id: Id,
+                id: self::Id,
             ) -> ::provider_sdk::__private::Result<::std::string::String> {
                 let results: (::std::string::String,) = client
                     .invoke("test:dep/types@1.0.0", "describe", (id,))

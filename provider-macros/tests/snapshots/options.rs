@@ -1,19 +1,21 @@
 /// Serves every export of the world `options` on `server`, with one handler for all of them.
 ///
-/// Returns once every function is subscribed; dropping the returned handles stops
-/// serving them.
+/// Returns once every function is subscribed; dropping the returned handle stops
+/// serving them. `Ctx` is inferred from the handler's trait impls; if they are generic
+/// over it, name one: `serve::<InvocationContext, _>(server, handler)`.
+#[allow(dead_code, missing_docs, clippy::all)]
 pub async fn serve<Ctx, H>(
     server: &::my_sdk::__private::Server,
     handler: H,
-) -> ::my_sdk::__private::Result<::std::vec::Vec<::my_sdk::__private::Serving>>
+) -> ::my_sdk::__private::Result<::my_sdk::__private::Serving>
 where
     Ctx: ::my_sdk::__private::FromInvocation,
     H: exports::test::options::served::Handler<Ctx>,
 {
     let handler = ::std::sync::Arc::new(handler);
-    let mut serving = ::std::vec::Vec::new();
+    let mut serving = ::my_sdk::__private::Serving::default();
     serving
-        .extend(
+        .merge(
             exports::test::options::served::serve_shared(
                     server,
                     ::std::sync::Arc::clone(&handler),
@@ -75,19 +77,18 @@ pub mod exports {
                         &self,
                         cx: Ctx,
                     ) -> impl ::core::future::Future<
-                        Output = Settings,
+                        Output = self::Settings,
                     > + ::core::marker::Send;
                 }
                 /// Serves every function of `test:options/served` on `server`, handing each invocation to `handler`.
                 ///
-                /// Returns once every function is subscribed; dropping the returned handles stops
-                /// serving them.
+                /// Returns once every function is subscribed; dropping the returned handle stops
+                /// serving them. `Ctx` is inferred from the handler's trait impls; if they are generic
+                /// over it, name one: `serve::<InvocationContext, _>(server, handler)`.
                 pub async fn serve<Ctx, H>(
                     server: &::my_sdk::__private::Server,
                     handler: H,
-                ) -> ::my_sdk::__private::Result<
-                    ::std::vec::Vec<::my_sdk::__private::Serving>,
-                >
+                ) -> ::my_sdk::__private::Result<::my_sdk::__private::Serving>
                 where
                     Ctx: ::my_sdk::__private::FromInvocation,
                     H: Handler<Ctx>,
@@ -98,18 +99,16 @@ pub mod exports {
                 pub async fn serve_shared<Ctx, H>(
                     server: &::my_sdk::__private::Server,
                     handler: ::std::sync::Arc<H>,
-                ) -> ::my_sdk::__private::Result<
-                    ::std::vec::Vec<::my_sdk::__private::Serving>,
-                >
+                ) -> ::my_sdk::__private::Result<::my_sdk::__private::Serving>
                 where
                     Ctx: ::my_sdk::__private::FromInvocation,
                     H: Handler<Ctx>,
                 {
-                    let mut serving = ::std::vec::Vec::new();
+                    let mut serving = ::my_sdk::__private::Serving::default();
                     {
                         let handler = ::std::sync::Arc::clone(&handler);
                         serving
-                            .push(
+                            .merge(
                                 server
                                     .serve_fn(
                                         "test:options/served",

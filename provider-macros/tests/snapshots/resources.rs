@@ -1,13 +1,13 @@
 /// Serves every export of the world `resources` on `server`, with one handler for all of them.
 ///
-/// Returns once every function is subscribed; dropping the returned handles stops
-/// serving them.
+/// Returns once every function is subscribed; dropping the returned handle stops
+/// serving them. `Ctx` is inferred from the handler's trait impls; if they are generic
+/// over it, name one: `serve::<InvocationContext, _>(server, handler)`.
+#[allow(dead_code, missing_docs, clippy::all)]
 pub async fn serve<Ctx, H>(
     server: &::provider_sdk::__private::Server,
     handler: H,
-) -> ::provider_sdk::__private::Result<
-    ::std::vec::Vec<::provider_sdk::__private::Serving>,
->
+) -> ::provider_sdk::__private::Result<::provider_sdk::__private::Serving>
 where
     Ctx: ::provider_sdk::__private::FromInvocation,
     H: exports::test::resources::store::Handler<Ctx>
@@ -15,9 +15,9 @@ where
         + exports::test::resources::uses_store::Handler<Ctx>,
 {
     let handler = ::std::sync::Arc::new(handler);
-    let mut serving = ::std::vec::Vec::new();
+    let mut serving = ::provider_sdk::__private::Serving::default();
     serving
-        .extend(
+        .merge(
             exports::test::resources::store::serve_shared(
                     server,
                     ::std::sync::Arc::clone(&handler),
@@ -25,7 +25,7 @@ where
                 .await?,
         );
     serving
-        .extend(
+        .merge(
             exports::test::resources::uses_store::serve_shared(
                     server,
                     ::std::sync::Arc::clone(&handler),
@@ -119,18 +119,18 @@ pub mod exports {
                         name: ::std::string::String,
                     ) -> impl ::core::future::Future<
                         Output = ::core::result::Result<
-                            ::provider_sdk::__private::ResourceOwn<Bucket>,
-                            Error,
+                            ::provider_sdk::__private::ResourceOwn<self::Bucket>,
+                            self::Error,
                         >,
                     > + ::core::marker::Send;
                     fn copy(
                         &self,
                         cx: Ctx,
-                        from: ::provider_sdk::__private::ResourceBorrow<Bucket>,
-                        to: ::provider_sdk::__private::ResourceBorrow<Bucket>,
+                        from: ::provider_sdk::__private::ResourceBorrow<self::Bucket>,
+                        to: ::provider_sdk::__private::ResourceBorrow<self::Bucket>,
                         key: ::std::string::String,
                     ) -> impl ::core::future::Future<
-                        Output = ::core::result::Result<(), Error>,
+                        Output = ::core::result::Result<(), self::Error>,
                     > + ::core::marker::Send;
                 }
                 /// Serves the resource `bucket` of `test:resources/store`: its constructor, methods and static functions.
@@ -143,27 +143,27 @@ pub mod exports {
                         cx: Ctx,
                         name: ::std::string::String,
                     ) -> impl ::core::future::Future<
-                        Output = ::provider_sdk::__private::ResourceOwn<Bucket>,
+                        Output = ::provider_sdk::__private::ResourceOwn<self::Bucket>,
                     > + ::core::marker::Send;
                     fn get(
                         &self,
                         cx: Ctx,
-                        this: ::provider_sdk::__private::ResourceBorrow<Bucket>,
+                        this: ::provider_sdk::__private::ResourceBorrow<self::Bucket>,
                         key: ::std::string::String,
                     ) -> impl ::core::future::Future<
                         Output = ::core::result::Result<
                             ::core::option::Option<::provider_sdk::__private::Bytes>,
-                            Error,
+                            self::Error,
                         >,
                     > + ::core::marker::Send;
                     fn set(
                         &self,
                         cx: Ctx,
-                        this: ::provider_sdk::__private::ResourceBorrow<Bucket>,
+                        this: ::provider_sdk::__private::ResourceBorrow<self::Bucket>,
                         key: ::std::string::String,
                         value: ::provider_sdk::__private::Bytes,
                     ) -> impl ::core::future::Future<
-                        Output = ::core::result::Result<(), Error>,
+                        Output = ::core::result::Result<(), self::Error>,
                     > + ::core::marker::Send;
                     fn open(
                         &self,
@@ -171,20 +171,21 @@ pub mod exports {
                         name: ::std::string::String,
                     ) -> impl ::core::future::Future<
                         Output = ::core::result::Result<
-                            ::provider_sdk::__private::ResourceOwn<Bucket>,
-                            Error,
+                            ::provider_sdk::__private::ResourceOwn<self::Bucket>,
+                            self::Error,
                         >,
                     > + ::core::marker::Send;
                 }
                 /// Serves every function of `test:resources/store` on `server`, handing each invocation to `handler`.
                 ///
-                /// Returns once every function is subscribed; dropping the returned handles stops
-                /// serving them.
+                /// Returns once every function is subscribed; dropping the returned handle stops
+                /// serving them. `Ctx` is inferred from the handler's trait impls; if they are generic
+                /// over it, name one: `serve::<InvocationContext, _>(server, handler)`.
                 pub async fn serve<Ctx, H>(
                     server: &::provider_sdk::__private::Server,
                     handler: H,
                 ) -> ::provider_sdk::__private::Result<
-                    ::std::vec::Vec<::provider_sdk::__private::Serving>,
+                    ::provider_sdk::__private::Serving,
                 >
                 where
                     Ctx: ::provider_sdk::__private::FromInvocation,
@@ -197,17 +198,17 @@ pub mod exports {
                     server: &::provider_sdk::__private::Server,
                     handler: ::std::sync::Arc<H>,
                 ) -> ::provider_sdk::__private::Result<
-                    ::std::vec::Vec<::provider_sdk::__private::Serving>,
+                    ::provider_sdk::__private::Serving,
                 >
                 where
                     Ctx: ::provider_sdk::__private::FromInvocation,
                     H: Handler<Ctx> + BucketHandler<Ctx>,
                 {
-                    let mut serving = ::std::vec::Vec::new();
+                    let mut serving = ::provider_sdk::__private::Serving::default();
                     {
                         let handler = ::std::sync::Arc::clone(&handler);
                         serving
-                            .push(
+                            .merge(
                                 server
                                     .serve_fn(
                                         "test:resources/store",
@@ -232,7 +233,7 @@ pub mod exports {
                     {
                         let handler = ::std::sync::Arc::clone(&handler);
                         serving
-                            .push(
+                            .merge(
                                 server
                                     .serve_fn(
                                         "test:resources/store",
@@ -244,8 +245,8 @@ pub mod exports {
                                                 to,
                                                 key,
                                             ): (
-                                                ::provider_sdk::__private::ResourceBorrow<Bucket>,
-                                                ::provider_sdk::__private::ResourceBorrow<Bucket>,
+                                                ::provider_sdk::__private::ResourceBorrow<self::Bucket>,
+                                                ::provider_sdk::__private::ResourceBorrow<self::Bucket>,
                                                 ::std::string::String,
                                             )|
                                         {
@@ -266,7 +267,7 @@ pub mod exports {
                     {
                         let handler = ::std::sync::Arc::clone(&handler);
                         serving
-                            .push(
+                            .merge(
                                 server
                                     .serve_fn(
                                         "test:resources/store",
@@ -291,7 +292,7 @@ pub mod exports {
                     {
                         let handler = ::std::sync::Arc::clone(&handler);
                         serving
-                            .push(
+                            .merge(
                                 server
                                     .serve_fn(
                                         "test:resources/store",
@@ -302,7 +303,7 @@ pub mod exports {
                                                 this,
                                                 key,
                                             ): (
-                                                ::provider_sdk::__private::ResourceBorrow<Bucket>,
+                                                ::provider_sdk::__private::ResourceBorrow<self::Bucket>,
                                                 ::std::string::String,
                                             )|
                                         {
@@ -323,7 +324,7 @@ pub mod exports {
                     {
                         let handler = ::std::sync::Arc::clone(&handler);
                         serving
-                            .push(
+                            .merge(
                                 server
                                     .serve_fn(
                                         "test:resources/store",
@@ -335,7 +336,7 @@ pub mod exports {
                                                 key,
                                                 value,
                                             ): (
-                                                ::provider_sdk::__private::ResourceBorrow<Bucket>,
+                                                ::provider_sdk::__private::ResourceBorrow<self::Bucket>,
                                                 ::std::string::String,
                                                 ::provider_sdk::__private::Bytes,
                                             )|
@@ -363,7 +364,7 @@ pub mod exports {
                     {
                         let handler = ::std::sync::Arc::clone(&handler);
                         serving
-                            .push(
+                            .merge(
                                 server
                                     .serve_fn(
                                         "test:resources/store",
@@ -400,20 +401,21 @@ pub mod exports {
                     fn drain(
                         &self,
                         cx: Ctx,
-                        b: ::provider_sdk::__private::ResourceOwn<Bucket>,
+                        b: ::provider_sdk::__private::ResourceOwn<self::Bucket>,
                     ) -> impl ::core::future::Future<
-                        Output = ::core::result::Result<u64, Error>,
+                        Output = ::core::result::Result<u64, self::Error>,
                     > + ::core::marker::Send;
                 }
                 /// Serves every function of `test:resources/uses-store` on `server`, handing each invocation to `handler`.
                 ///
-                /// Returns once every function is subscribed; dropping the returned handles stops
-                /// serving them.
+                /// Returns once every function is subscribed; dropping the returned handle stops
+                /// serving them. `Ctx` is inferred from the handler's trait impls; if they are generic
+                /// over it, name one: `serve::<InvocationContext, _>(server, handler)`.
                 pub async fn serve<Ctx, H>(
                     server: &::provider_sdk::__private::Server,
                     handler: H,
                 ) -> ::provider_sdk::__private::Result<
-                    ::std::vec::Vec<::provider_sdk::__private::Serving>,
+                    ::provider_sdk::__private::Serving,
                 >
                 where
                     Ctx: ::provider_sdk::__private::FromInvocation,
@@ -426,24 +428,26 @@ pub mod exports {
                     server: &::provider_sdk::__private::Server,
                     handler: ::std::sync::Arc<H>,
                 ) -> ::provider_sdk::__private::Result<
-                    ::std::vec::Vec<::provider_sdk::__private::Serving>,
+                    ::provider_sdk::__private::Serving,
                 >
                 where
                     Ctx: ::provider_sdk::__private::FromInvocation,
                     H: Handler<Ctx>,
                 {
-                    let mut serving = ::std::vec::Vec::new();
+                    let mut serving = ::provider_sdk::__private::Serving::default();
                     {
                         let handler = ::std::sync::Arc::clone(&handler);
                         serving
-                            .push(
+                            .merge(
                                 server
                                     .serve_fn(
                                         "test:resources/uses-store",
                                         "drain",
                                         move |
                                             cx: ::provider_sdk::__private::InvocationContext,
-                                            (b,): (::provider_sdk::__private::ResourceOwn<Bucket>,)|
+                                            (
+                                                b,
+                                            ): (::provider_sdk::__private::ResourceOwn<self::Bucket>,)|
                                         {
                                             let handler = ::std::sync::Arc::clone(&handler);
                                             async move {
@@ -539,14 +543,14 @@ pub mod test {
                 name: &str,
             ) -> ::provider_sdk::__private::Result<
                 ::core::result::Result<
-                    ::provider_sdk::__private::ResourceOwn<Bucket>,
-                    Error,
+                    ::provider_sdk::__private::ResourceOwn<self::Bucket>,
+                    self::Error,
                 >,
             > {
                 let results: (
                     ::core::result::Result<
-                        ::provider_sdk::__private::ResourceOwn<Bucket>,
-                        Error,
+                        ::provider_sdk::__private::ResourceOwn<self::Bucket>,
+                        self::Error,
                     >,
                 ) = client.invoke("test:resources/store", "open", (name,)).await?;
                 ::core::result::Result::Ok(results.0)
@@ -554,16 +558,18 @@ pub mod test {
             /// Calls `copy` of `test:resources/store` through `client`.
             pub async fn copy(
                 client: &::provider_sdk::__private::Client,
-                from: ::provider_sdk::__private::ResourceBorrow<Bucket>,
-                to: ::provider_sdk::__private::ResourceBorrow<Bucket>,
+                from: ::provider_sdk::__private::ResourceBorrow<self::Bucket>,
+                to: ::provider_sdk::__private::ResourceBorrow<self::Bucket>,
                 key: &str,
-            ) -> ::provider_sdk::__private::Result<::core::result::Result<(), Error>> {
-                let results: (::core::result::Result<(), Error>,) = client
+            ) -> ::provider_sdk::__private::Result<
+                ::core::result::Result<(), self::Error>,
+            > {
+                let results: (::core::result::Result<(), self::Error>,) = client
                     .invoke("test:resources/store", "copy", (from, to, key))
                     .await?;
                 ::core::result::Result::Ok(results.0)
             }
-            impl Bucket {
+            impl self::Bucket {
                 /// Opens a bucket.
                 ///
                 /// Calls `[constructor]bucket` of `test:resources/store` through `client`.
@@ -571,28 +577,28 @@ pub mod test {
                     client: &::provider_sdk::__private::Client,
                     name: &str,
                 ) -> ::provider_sdk::__private::Result<
-                    ::provider_sdk::__private::ResourceOwn<Bucket>,
+                    ::provider_sdk::__private::ResourceOwn<self::Bucket>,
                 > {
-                    let results: (::provider_sdk::__private::ResourceOwn<Bucket>,) = client
-                        .invoke("test:resources/store", "bucket", (name,))
-                        .await?;
+                    let results: (
+                        ::provider_sdk::__private::ResourceOwn<self::Bucket>,
+                    ) = client.invoke("test:resources/store", "bucket", (name,)).await?;
                     ::core::result::Result::Ok(results.0)
                 }
                 /// Calls `[method]bucket.get` of `test:resources/store` through `client`.
                 pub async fn get(
                     client: &::provider_sdk::__private::Client,
-                    this: ::provider_sdk::__private::ResourceBorrow<Bucket>,
+                    this: ::provider_sdk::__private::ResourceBorrow<self::Bucket>,
                     key: &str,
                 ) -> ::provider_sdk::__private::Result<
                     ::core::result::Result<
                         ::core::option::Option<::provider_sdk::__private::Bytes>,
-                        Error,
+                        self::Error,
                     >,
                 > {
                     let results: (
                         ::core::result::Result<
                             ::core::option::Option<::provider_sdk::__private::Bytes>,
-                            Error,
+                            self::Error,
                         >,
                     ) = client
                         .invoke("test:resources/store", "bucket.get", (this, key))
@@ -602,13 +608,13 @@ pub mod test {
                 /// Calls `[method]bucket.set` of `test:resources/store` through `client`.
                 pub async fn set(
                     client: &::provider_sdk::__private::Client,
-                    this: ::provider_sdk::__private::ResourceBorrow<Bucket>,
+                    this: ::provider_sdk::__private::ResourceBorrow<self::Bucket>,
                     key: &str,
                     value: &[u8],
                 ) -> ::provider_sdk::__private::Result<
-                    ::core::result::Result<(), Error>,
+                    ::core::result::Result<(), self::Error>,
                 > {
-                    let results: (::core::result::Result<(), Error>,) = client
+                    let results: (::core::result::Result<(), self::Error>,) = client
                         .invoke(
                             "test:resources/store",
                             "bucket.set",
@@ -623,14 +629,14 @@ pub mod test {
                     name: &str,
                 ) -> ::provider_sdk::__private::Result<
                     ::core::result::Result<
-                        ::provider_sdk::__private::ResourceOwn<Bucket>,
-                        Error,
+                        ::provider_sdk::__private::ResourceOwn<self::Bucket>,
+                        self::Error,
                     >,
                 > {
                     let results: (
                         ::core::result::Result<
-                            ::provider_sdk::__private::ResourceOwn<Bucket>,
-                            Error,
+                            ::provider_sdk::__private::ResourceOwn<self::Bucket>,
+                            self::Error,
                         >,
                     ) = client
                         .invoke("test:resources/store", "bucket.open", (name,))

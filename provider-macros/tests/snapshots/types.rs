@@ -1,21 +1,21 @@
 /// Serves every export of the world `all-types` on `server`, with one handler for all of them.
 ///
-/// Returns once every function is subscribed; dropping the returned handles stops
-/// serving them.
+/// Returns once every function is subscribed; dropping the returned handle stops
+/// serving them. `Ctx` is inferred from the handler's trait impls; if they are generic
+/// over it, name one: `serve::<InvocationContext, _>(server, handler)`.
+#[allow(dead_code, missing_docs, clippy::all)]
 pub async fn serve<Ctx, H>(
     server: &::provider_sdk::__private::Server,
     handler: H,
-) -> ::provider_sdk::__private::Result<
-    ::std::vec::Vec<::provider_sdk::__private::Serving>,
->
+) -> ::provider_sdk::__private::Result<::provider_sdk::__private::Serving>
 where
     Ctx: ::provider_sdk::__private::FromInvocation,
     H: exports::test::types::types::Handler<Ctx>,
 {
     let handler = ::std::sync::Arc::new(handler);
-    let mut serving = ::std::vec::Vec::new();
+    let mut serving = ::provider_sdk::__private::Serving::default();
     serving
-        .extend(
+        .merge(
             exports::test::types::types::serve_shared(
                     server,
                     ::std::sync::Arc::clone(&handler),
@@ -131,7 +131,7 @@ pub mod exports {
                 pub enum Shape {
                     /// A circle of this radius.
                     Circle(f64),
-                    Rectangle(Point),
+                    Rectangle(self::Point),
                     Nothing,
                 }
                 impl ::provider_sdk::__private::Encode for Shape {
@@ -190,7 +190,9 @@ pub mod exports {
                                 }
                                 1 => {
                                     Shape::Rectangle(
-                                        <Point as ::provider_sdk::__private::Decode>::decode(r)?,
+                                        <self::Point as ::provider_sdk::__private::Decode>::decode(
+                                            r,
+                                        )?,
                                     )
                                 }
                                 _ => Shape::Nothing,
@@ -315,11 +317,11 @@ pub mod exports {
                         ::core::result::Result::Ok(Self::from_bits_retain(bits as u32))
                     }
                 }
-                pub type PointList = ::std::vec::Vec<Point>;
+                pub type PointList = ::std::vec::Vec<self::Point>;
                 pub type Pair = (u8, ::std::string::String);
                 pub type Maybe = ::core::option::Option<::std::string::String>;
                 pub type Outcome = ::core::result::Result<u64, ::std::string::String>;
-                pub type NothingOrError = ::core::result::Result<(), Color>;
+                pub type NothingOrError = ::core::result::Result<(), self::Color>;
                 #[derive(
                     ::core::fmt::Debug,
                     ::core::clone::Clone,
@@ -341,15 +343,15 @@ pub mod exports {
                     pub m: ::std::string::String,
                     pub n: ::provider_sdk::__private::Bytes,
                     pub o: ::std::vec::Vec<::provider_sdk::__private::Bytes>,
-                    pub p: ::core::option::Option<Point>,
-                    pub q: ::core::result::Result<Shape, ::std::string::String>,
-                    pub r: (Color, Small),
-                    pub s: Twenty,
-                    pub t: PointList,
-                    pub u: Pair,
-                    pub v: Maybe,
-                    pub w: Outcome,
-                    pub x: NothingOrError,
+                    pub p: ::core::option::Option<self::Point>,
+                    pub q: ::core::result::Result<self::Shape, ::std::string::String>,
+                    pub r: (self::Color, self::Small),
+                    pub s: self::Twenty,
+                    pub t: self::PointList,
+                    pub u: self::Pair,
+                    pub v: self::Maybe,
+                    pub w: self::Outcome,
+                    pub x: self::NothingOrError,
                 }
                 impl ::provider_sdk::__private::Encode for Everything {
                     fn encode(
@@ -455,22 +457,22 @@ pub mod exports {
                     fn echo(
                         &self,
                         cx: Ctx,
-                        e: Everything,
+                        e: self::Everything,
                     ) -> impl ::core::future::Future<
-                        Output = Everything,
+                        Output = self::Everything,
                     > + ::core::marker::Send;
                     fn area(
                         &self,
                         cx: Ctx,
-                        s: Shape,
+                        s: self::Shape,
                     ) -> impl ::core::future::Future<
                         Output = f64,
                     > + ::core::marker::Send;
                     fn paint(
                         &self,
                         cx: Ctx,
-                        points: ::std::vec::Vec<Point>,
-                        color: Color,
+                        points: ::std::vec::Vec<self::Point>,
+                        color: self::Color,
                         bytes: ::provider_sdk::__private::Bytes,
                         name: ::std::string::String,
                     ) -> impl ::core::future::Future<
@@ -479,9 +481,9 @@ pub mod exports {
                     fn flags_of(
                         &self,
                         cx: Ctx,
-                        s: Small,
+                        s: self::Small,
                     ) -> impl ::core::future::Future<
-                        Output = Twenty,
+                        Output = self::Twenty,
                     > + ::core::marker::Send;
                     fn nothing(
                         &self,
@@ -497,13 +499,14 @@ pub mod exports {
                 }
                 /// Serves every function of `test:types/types@0.1.0` on `server`, handing each invocation to `handler`.
                 ///
-                /// Returns once every function is subscribed; dropping the returned handles stops
-                /// serving them.
+                /// Returns once every function is subscribed; dropping the returned handle stops
+                /// serving them. `Ctx` is inferred from the handler's trait impls; if they are generic
+                /// over it, name one: `serve::<InvocationContext, _>(server, handler)`.
                 pub async fn serve<Ctx, H>(
                     server: &::provider_sdk::__private::Server,
                     handler: H,
                 ) -> ::provider_sdk::__private::Result<
-                    ::std::vec::Vec<::provider_sdk::__private::Serving>,
+                    ::provider_sdk::__private::Serving,
                 >
                 where
                     Ctx: ::provider_sdk::__private::FromInvocation,
@@ -516,24 +519,24 @@ pub mod exports {
                     server: &::provider_sdk::__private::Server,
                     handler: ::std::sync::Arc<H>,
                 ) -> ::provider_sdk::__private::Result<
-                    ::std::vec::Vec<::provider_sdk::__private::Serving>,
+                    ::provider_sdk::__private::Serving,
                 >
                 where
                     Ctx: ::provider_sdk::__private::FromInvocation,
                     H: Handler<Ctx>,
                 {
-                    let mut serving = ::std::vec::Vec::new();
+                    let mut serving = ::provider_sdk::__private::Serving::default();
                     {
                         let handler = ::std::sync::Arc::clone(&handler);
                         serving
-                            .push(
+                            .merge(
                                 server
                                     .serve_fn(
                                         "test:types/types@0.1.0",
                                         "echo",
                                         move |
                                             cx: ::provider_sdk::__private::InvocationContext,
-                                            (e,): (Everything,)|
+                                            (e,): (self::Everything,)|
                                         {
                                             let handler = ::std::sync::Arc::clone(&handler);
                                             async move {
@@ -551,14 +554,14 @@ pub mod exports {
                     {
                         let handler = ::std::sync::Arc::clone(&handler);
                         serving
-                            .push(
+                            .merge(
                                 server
                                     .serve_fn(
                                         "test:types/types@0.1.0",
                                         "area",
                                         move |
                                             cx: ::provider_sdk::__private::InvocationContext,
-                                            (s,): (Shape,)|
+                                            (s,): (self::Shape,)|
                                         {
                                             let handler = ::std::sync::Arc::clone(&handler);
                                             async move {
@@ -576,7 +579,7 @@ pub mod exports {
                     {
                         let handler = ::std::sync::Arc::clone(&handler);
                         serving
-                            .push(
+                            .merge(
                                 server
                                     .serve_fn(
                                         "test:types/types@0.1.0",
@@ -589,8 +592,8 @@ pub mod exports {
                                                 bytes,
                                                 name,
                                             ): (
-                                                ::std::vec::Vec<Point>,
-                                                Color,
+                                                ::std::vec::Vec<self::Point>,
+                                                self::Color,
                                                 ::provider_sdk::__private::Bytes,
                                                 ::std::string::String,
                                             )|
@@ -619,14 +622,14 @@ pub mod exports {
                     {
                         let handler = ::std::sync::Arc::clone(&handler);
                         serving
-                            .push(
+                            .merge(
                                 server
                                     .serve_fn(
                                         "test:types/types@0.1.0",
                                         "flags-of",
                                         move |
                                             cx: ::provider_sdk::__private::InvocationContext,
-                                            (s,): (Small,)|
+                                            (s,): (self::Small,)|
                                         {
                                             let handler = ::std::sync::Arc::clone(&handler);
                                             async move {
@@ -644,7 +647,7 @@ pub mod exports {
                     {
                         let handler = ::std::sync::Arc::clone(&handler);
                         serving
-                            .push(
+                            .merge(
                                 server
                                     .serve_fn(
                                         "test:types/types@0.1.0",
@@ -669,7 +672,7 @@ pub mod exports {
                     {
                         let handler = ::std::sync::Arc::clone(&handler);
                         serving
-                            .push(
+                            .merge(
                                 server
                                     .serve_fn(
                                         "test:types/types@0.1.0",
@@ -799,7 +802,7 @@ pub mod test {
             pub enum Shape {
                 /// A circle of this radius.
                 Circle(f64),
-                Rectangle(Point),
+                Rectangle(self::Point),
                 Nothing,
             }
             impl ::provider_sdk::__private::Encode for Shape {
@@ -858,7 +861,9 @@ pub mod test {
                             }
                             1 => {
                                 Shape::Rectangle(
-                                    <Point as ::provider_sdk::__private::Decode>::decode(r)?,
+                                    <self::Point as ::provider_sdk::__private::Decode>::decode(
+                                        r,
+                                    )?,
                                 )
                             }
                             _ => Shape::Nothing,
@@ -982,11 +987,11 @@ pub mod test {
                     ::core::result::Result::Ok(Self::from_bits_retain(bits as u32))
                 }
             }
-            pub type PointList = ::std::vec::Vec<Point>;
+            pub type PointList = ::std::vec::Vec<self::Point>;
             pub type Pair = (u8, ::std::string::String);
             pub type Maybe = ::core::option::Option<::std::string::String>;
             pub type Outcome = ::core::result::Result<u64, ::std::string::String>;
-            pub type NothingOrError = ::core::result::Result<(), Color>;
+            pub type NothingOrError = ::core::result::Result<(), self::Color>;
             #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq)]
             pub struct Everything {
                 pub a: bool,
@@ -1004,15 +1009,15 @@ pub mod test {
                 pub m: ::std::string::String,
                 pub n: ::provider_sdk::__private::Bytes,
                 pub o: ::std::vec::Vec<::provider_sdk::__private::Bytes>,
-                pub p: ::core::option::Option<Point>,
-                pub q: ::core::result::Result<Shape, ::std::string::String>,
-                pub r: (Color, Small),
-                pub s: Twenty,
-                pub t: PointList,
-                pub u: Pair,
-                pub v: Maybe,
-                pub w: Outcome,
-                pub x: NothingOrError,
+                pub p: ::core::option::Option<self::Point>,
+                pub q: ::core::result::Result<self::Shape, ::std::string::String>,
+                pub r: (self::Color, self::Small),
+                pub s: self::Twenty,
+                pub t: self::PointList,
+                pub u: self::Pair,
+                pub v: self::Maybe,
+                pub w: self::Outcome,
+                pub x: self::NothingOrError,
             }
             impl ::provider_sdk::__private::Encode for Everything {
                 fn encode(
@@ -1114,9 +1119,9 @@ pub mod test {
             /// Calls `echo` of `test:types/types@0.1.0` through `client`.
             pub async fn echo(
                 client: &::provider_sdk::__private::Client,
-                e: &Everything,
-            ) -> ::provider_sdk::__private::Result<Everything> {
-                let results: (Everything,) = client
+                e: &self::Everything,
+            ) -> ::provider_sdk::__private::Result<self::Everything> {
+                let results: (self::Everything,) = client
                     .invoke("test:types/types@0.1.0", "echo", (e,))
                     .await?;
                 ::core::result::Result::Ok(results.0)
@@ -1124,7 +1129,7 @@ pub mod test {
             /// Calls `area` of `test:types/types@0.1.0` through `client`.
             pub async fn area(
                 client: &::provider_sdk::__private::Client,
-                s: &Shape,
+                s: &self::Shape,
             ) -> ::provider_sdk::__private::Result<f64> {
                 let results: (f64,) = client
                     .invoke("test:types/types@0.1.0", "area", (s,))
@@ -1134,8 +1139,8 @@ pub mod test {
             /// Calls `paint` of `test:types/types@0.1.0` through `client`.
             pub async fn paint(
                 client: &::provider_sdk::__private::Client,
-                points: &[Point],
-                color: Color,
+                points: &[self::Point],
+                color: self::Color,
                 bytes: &[u8],
                 name: &str,
             ) -> ::provider_sdk::__private::Result<
@@ -1158,9 +1163,9 @@ pub mod test {
             /// Calls `flags-of` of `test:types/types@0.1.0` through `client`.
             pub async fn flags_of(
                 client: &::provider_sdk::__private::Client,
-                s: Small,
-            ) -> ::provider_sdk::__private::Result<Twenty> {
-                let results: (Twenty,) = client
+                s: self::Small,
+            ) -> ::provider_sdk::__private::Result<self::Twenty> {
+                let results: (self::Twenty,) = client
                     .invoke("test:types/types@0.1.0", "flags-of", (s,))
                     .await?;
                 ::core::result::Result::Ok(results.0)

@@ -1,8 +1,10 @@
 /// A type of the world itself.
+#[allow(dead_code, missing_docs, clippy::all)]
 #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq)]
 pub struct Config {
     pub name: ::std::string::String,
 }
+#[allow(dead_code, missing_docs, clippy::all)]
 impl ::provider_sdk::__private::Encode for Config {
     fn encode(
         self,
@@ -12,6 +14,7 @@ impl ::provider_sdk::__private::Encode for Config {
         ::core::result::Result::Ok(())
     }
 }
+#[allow(dead_code, missing_docs, clippy::all)]
 impl ::provider_sdk::__private::Encode for &Config {
     fn encode(
         self,
@@ -21,6 +24,7 @@ impl ::provider_sdk::__private::Encode for &Config {
         ::core::result::Result::Ok(())
     }
 }
+#[allow(dead_code, missing_docs, clippy::all)]
 impl ::provider_sdk::__private::Decode for Config {
     const MIN_SIZE: usize = 1;
     fn decode(
@@ -30,6 +34,7 @@ impl ::provider_sdk::__private::Decode for Config {
     }
 }
 /// Calls `log` of `test:world/world@2.0.0` through `client`.
+#[allow(dead_code, missing_docs, clippy::all)]
 pub async fn log(
     client: &::provider_sdk::__private::Client,
     message: &str,
@@ -38,45 +43,46 @@ pub async fn log(
     ::core::result::Result::Ok(())
 }
 /// Serves the functions of the world.
+#[allow(dead_code, missing_docs, clippy::all)]
 pub trait Handler<Ctx>: ::core::marker::Send + ::core::marker::Sync + 'static {
     fn configure(
         &self,
         cx: Ctx,
-        c: Config,
+        c: self::Config,
     ) -> impl ::core::future::Future<Output = bool> + ::core::marker::Send;
 }
 /// Serves every export of the world `world` on `server`, with one handler for all of them.
 ///
-/// Returns once every function is subscribed; dropping the returned handles stops
-/// serving them.
+/// Returns once every function is subscribed; dropping the returned handle stops
+/// serving them. `Ctx` is inferred from the handler's trait impls; if they are generic
+/// over it, name one: `serve::<InvocationContext, _>(server, handler)`.
+#[allow(dead_code, missing_docs, clippy::all)]
 pub async fn serve<Ctx, H>(
     server: &::provider_sdk::__private::Server,
     handler: H,
-) -> ::provider_sdk::__private::Result<
-    ::std::vec::Vec<::provider_sdk::__private::Serving>,
->
+) -> ::provider_sdk::__private::Result<::provider_sdk::__private::Serving>
 where
     Ctx: ::provider_sdk::__private::FromInvocation,
     H: exports::counter::Handler<Ctx> + Handler<Ctx>,
 {
     let handler = ::std::sync::Arc::new(handler);
-    let mut serving = ::std::vec::Vec::new();
+    let mut serving = ::provider_sdk::__private::Serving::default();
     serving
-        .extend(
+        .merge(
             exports::counter::serve_shared(server, ::std::sync::Arc::clone(&handler))
                 .await?,
         );
     {
         let handler = ::std::sync::Arc::clone(&handler);
         serving
-            .push(
+            .merge(
                 server
                     .serve_fn(
                         "test:world/world@2.0.0",
                         "configure",
                         move |
                             cx: ::provider_sdk::__private::InvocationContext,
-                            (c,): (Config,)|
+                            (c,): (self::Config,)|
                         {
                             let handler = ::std::sync::Arc::clone(&handler);
                             async move {
@@ -117,14 +123,13 @@ pub mod exports {
         }
         /// Serves every function of `test:world/counter@2.0.0` on `server`, handing each invocation to `handler`.
         ///
-        /// Returns once every function is subscribed; dropping the returned handles stops
-        /// serving them.
+        /// Returns once every function is subscribed; dropping the returned handle stops
+        /// serving them. `Ctx` is inferred from the handler's trait impls; if they are generic
+        /// over it, name one: `serve::<InvocationContext, _>(server, handler)`.
         pub async fn serve<Ctx, H>(
             server: &::provider_sdk::__private::Server,
             handler: H,
-        ) -> ::provider_sdk::__private::Result<
-            ::std::vec::Vec<::provider_sdk::__private::Serving>,
-        >
+        ) -> ::provider_sdk::__private::Result<::provider_sdk::__private::Serving>
         where
             Ctx: ::provider_sdk::__private::FromInvocation,
             H: Handler<Ctx>,
@@ -135,18 +140,16 @@ pub mod exports {
         pub async fn serve_shared<Ctx, H>(
             server: &::provider_sdk::__private::Server,
             handler: ::std::sync::Arc<H>,
-        ) -> ::provider_sdk::__private::Result<
-            ::std::vec::Vec<::provider_sdk::__private::Serving>,
-        >
+        ) -> ::provider_sdk::__private::Result<::provider_sdk::__private::Serving>
         where
             Ctx: ::provider_sdk::__private::FromInvocation,
             H: Handler<Ctx>,
         {
-            let mut serving = ::std::vec::Vec::new();
+            let mut serving = ::provider_sdk::__private::Serving::default();
             {
                 let handler = ::std::sync::Arc::clone(&handler);
                 serving
-                    .push(
+                    .merge(
                         server
                             .serve_fn(
                                 "test:world/counter@2.0.0",

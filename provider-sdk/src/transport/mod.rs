@@ -444,31 +444,40 @@ impl Invocation {
     }
 }
 
-/// A running subscription of one function. Serving stops when it is dropped.
-#[must_use = "the function is served only while its `Serving` handle lives"]
+/// The running subscriptions of one or more functions. Serving stops when it is dropped.
+#[must_use = "functions are served only while their `Serving` handle lives"]
+#[derive(Default)]
 pub struct Serving {
-    subject: String,
-    task: tokio::task::JoinHandle<()>,
+    subjects: Vec<String>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl fmt::Debug for Serving {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Serving")
-            .field("subject", &self.subject)
+            .field("subjects", &self.subjects)
             .finish_non_exhaustive()
     }
 }
 
 impl Serving {
-    /// The subject being served.
-    pub fn subject(&self) -> &str {
-        &self.subject
+    /// The subjects being served.
+    pub fn subjects(&self) -> &[String] {
+        &self.subjects
+    }
+
+    /// Takes over the subscriptions of `other`: they now stop when this handle is dropped.
+    pub fn merge(&mut self, mut other: Serving) {
+        self.subjects.append(&mut other.subjects);
+        self.tasks.append(&mut other.tasks);
     }
 }
 
 impl Drop for Serving {
     fn drop(&mut self) {
-        self.task.abort();
+        for task in &self.tasks {
+            task.abort();
+        }
     }
 }
 
@@ -592,7 +601,10 @@ impl Server {
             Arc::new(handler),
             subject.clone(),
         ));
-        Ok(Serving { subject, task })
+        Ok(Serving {
+            subjects: vec![subject],
+            tasks: vec![task],
+        })
     }
 
     /// Serves `func` of `instance` with a typed handler: params and results are tuples.

@@ -49,7 +49,7 @@ where
 async fn serve_ours(
     transport: &Transport,
     prefix: &str,
-) -> anyhow::Result<Vec<provider_sdk::transport::Serving>> {
+) -> anyhow::Result<provider_sdk::transport::Serving> {
     let server = transport.server(ServeOptions::new(prefix));
     Ok(bindings_ours::serve::<InvocationContext, _>(&server, ours::Server::default()).await?)
 }

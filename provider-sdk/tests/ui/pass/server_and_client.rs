@@ -60,7 +60,7 @@ impl CartHandler<InvocationContext> for Shop {
 }
 
 #[allow(dead_code)]
-async fn serve(server: &Server) -> provider_sdk::Result<Vec<provider_sdk::transport::Serving>> {
+async fn serve(server: &Server) -> provider_sdk::Result<provider_sdk::transport::Serving> {
     bindings::serve(server, Shop).await
 }
 
