@@ -219,6 +219,75 @@ pub enum Error {
     /// The server or transport was shut down.
     #[error("the server or transport is shut down")]
     Closed,
+
+    /// Connecting to NATS failed.
+    #[error("cannot connect to NATS at {url} (after {attempts} attempts): {reason}")]
+    Connect {
+        /// The URL, credentials redacted.
+        url: String,
+        /// How many attempts were made.
+        attempts: u32,
+        /// Why the last one failed.
+        reason: String,
+    },
+
+    /// A configuration value does not parse.
+    #[error("config key `{key}` (from {origin}): {reason}")]
+    Config {
+        /// The key, as written.
+        key: String,
+        /// Where the value came from.
+        origin: String,
+        /// What is wrong, and what is accepted.
+        reason: String,
+    },
+
+    /// A configuration key that must be set is not.
+    #[error("config key `{key}` is required but not set")]
+    MissingConfig {
+        /// The key.
+        key: String,
+    },
+
+    /// A named configuration could not be read.
+    #[error("named config `{name}`: {reason}")]
+    NamedConfig {
+        /// The configuration's name.
+        name: String,
+        /// What went wrong.
+        reason: String,
+    },
+
+    /// The host's start-up data is unusable.
+    #[error("bad host data: {reason}")]
+    HostData {
+        /// What is wrong.
+        reason: String,
+    },
+
+    /// Sealed secrets could not be opened.
+    #[error("secrets: {reason}")]
+    Secrets {
+        /// What went wrong (never a secret's value).
+        reason: String,
+    },
+
+    /// The provider could not start.
+    #[error("cannot start the provider: {reason}")]
+    Startup {
+        /// Why, and what to do.
+        reason: String,
+    },
+
+    /// A provider hook failed.
+    #[error("the provider's `{hook}` hook failed: {source}")]
+    Hook {
+        /// The hook (`init`, ...).
+        hook: &'static str,
+        /// The hook's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 }
 
 impl Error {
@@ -236,6 +305,7 @@ impl Error {
                 | Error::BufferFull { .. }
                 | Error::Nats { .. }
                 | Error::Closed
+                | Error::Connect { .. }
         )
     }
 

@@ -4,12 +4,18 @@
 //!   byte-compatible with `wrpc-transport 0.29` peers.
 //! - [`transport`]: invoke and serve functions over NATS (compatible with
 //!   `wrpc-transport-nats 0.31`) or in-process.
+//! - [`provider`]: the provider runtime: lifecycle under a wasmCloud host or standalone, links,
+//!   named configuration, per-link state, serving exports and calling components.
+//! - [`trace`]: W3C trace context carried from invocations to the calls they make.
 //! - [`Error`]: everything that can go wrong, wire and transport failures apart.
 
 #![warn(missing_docs, clippy::unwrap_used)]
 
 mod channel;
 mod error;
+pub mod provider;
+mod random;
+pub mod trace;
 pub mod transport;
 pub mod wire;
 

@@ -329,6 +329,7 @@ impl Generator<'_> {
         for handler in &traits {
             let trait_name = &handler.name;
             let mut methods = Vec::new();
+            let mut forwards = Vec::new();
             for func in &handler.funcs {
                 let docs = doc_attrs(&func.docs);
                 let name = rust_name(func, &funcs);
@@ -339,6 +340,13 @@ impl Generator<'_> {
                     #docs
                     fn #name(&self, cx: Ctx, #(#params: #types),*)
                         -> impl ::core::future::Future<Output = #returned> + ::core::marker::Send;
+                });
+                forwards.push(quote! {
+                    fn #name(&self, cx: Ctx, #(#params: #types),*)
+                        -> impl ::core::future::Future<Output = #returned> + ::core::marker::Send
+                    {
+                        <H as #trait_name<Ctx>>::#name(&**self, cx, #(#params),*)
+                    }
                 });
                 serves.push(self.serve_one(instance, func, &name, trait_name, cx));
             }
@@ -360,6 +368,12 @@ impl Generator<'_> {
                 #allow
                 pub trait #trait_name<Ctx>: ::core::marker::Send + ::core::marker::Sync + 'static {
                     #(#methods)*
+                }
+
+                /// A shared handler serves as the handler it shares.
+                #allow
+                impl<Ctx, H: #trait_name<Ctx>> #trait_name<Ctx> for ::std::sync::Arc<H> {
+                    #(#forwards)*
                 }
             });
         }

@@ -168,6 +168,73 @@ pub mod exports {
                         Output = ::provider_sdk::__private::WitStream<()>,
                     > + ::core::marker::Send;
                 }
+                /// A shared handler serves as the handler it shares.
+                impl<Ctx, H: Handler<Ctx>> Handler<Ctx> for ::std::sync::Arc<H> {
+                    fn count(
+                        &self,
+                        cx: Ctx,
+                        n: u32,
+                    ) -> impl ::core::future::Future<
+                        Output = ::provider_sdk::__private::WitStream<u32>,
+                    > + ::core::marker::Send {
+                        <H as Handler<Ctx>>::count(&**self, cx, n)
+                    }
+                    fn sum(
+                        &self,
+                        cx: Ctx,
+                        numbers: ::provider_sdk::__private::WitStream<u32>,
+                    ) -> impl ::core::future::Future<
+                        Output = u64,
+                    > + ::core::marker::Send {
+                        <H as Handler<Ctx>>::sum(&**self, cx, numbers)
+                    }
+                    fn bytes(
+                        &self,
+                        cx: Ctx,
+                        len: u32,
+                    ) -> impl ::core::future::Future<
+                        Output = ::provider_sdk::__private::ByteStream,
+                    > + ::core::marker::Send {
+                        <H as Handler<Ctx>>::bytes(&**self, cx, len)
+                    }
+                    fn store(
+                        &self,
+                        cx: Ctx,
+                        u: self::Upload,
+                    ) -> impl ::core::future::Future<
+                        Output = ::provider_sdk::__private::WitFuture<
+                            ::core::result::Result<u64, ::std::string::String>,
+                        >,
+                    > + ::core::marker::Send {
+                        <H as Handler<Ctx>>::store(&**self, cx, u)
+                    }
+                    fn events(
+                        &self,
+                        cx: Ctx,
+                    ) -> impl ::core::future::Future<
+                        Output = ::provider_sdk::__private::WitStream<self::Event>,
+                    > + ::core::marker::Send {
+                        <H as Handler<Ctx>>::events(&**self, cx)
+                    }
+                    fn later(
+                        &self,
+                        cx: Ctx,
+                        v: u32,
+                    ) -> impl ::core::future::Future<
+                        Output = ::provider_sdk::__private::WitFuture<u32>,
+                    > + ::core::marker::Send {
+                        <H as Handler<Ctx>>::later(&**self, cx, v)
+                    }
+                    fn signal(
+                        &self,
+                        cx: Ctx,
+                        f: ::provider_sdk::__private::WitFuture<()>,
+                    ) -> impl ::core::future::Future<
+                        Output = ::provider_sdk::__private::WitStream<()>,
+                    > + ::core::marker::Send {
+                        <H as Handler<Ctx>>::signal(&**self, cx, f)
+                    }
+                }
                 /// Serves every function of `test:async/streams` on `server`, handing each invocation to `handler`.
                 ///
                 /// Returns once every function is subscribed; dropping the returned handle stops

@@ -130,6 +130,19 @@ pub mod exports {
                         Output = self::Ctx,
                     > + ::core::marker::Send;
                 }
+                /// A shared handler serves as the handler it shares.
+                impl<Ctx, H: Handler<Ctx>> Handler<Ctx> for ::std::sync::Arc<H> {
+                    fn get(
+                        &self,
+                        cx: Ctx,
+                        c: self::Ctx,
+                        h: self::H,
+                    ) -> impl ::core::future::Future<
+                        Output = self::Ctx,
+                    > + ::core::marker::Send {
+                        <H as Handler<Ctx>>::get(&**self, cx, c, h)
+                    }
+                }
                 /// Serves the resource `thing` of `test:collisions/first`: its constructor, methods and static functions.
                 pub trait ThingHandler<
                     Ctx,
@@ -159,6 +172,41 @@ pub mod exports {
                     ) -> impl ::core::future::Future<
                         Output = u32,
                     > + ::core::marker::Send;
+                }
+                /// A shared handler serves as the handler it shares.
+                impl<Ctx, H: ThingHandler<Ctx>> ThingHandler<Ctx>
+                for ::std::sync::Arc<H> {
+                    fn constructor(
+                        &self,
+                        cx: Ctx,
+                    ) -> impl ::core::future::Future<
+                        Output = ::provider_sdk::__private::ResourceOwn<self::Thing>,
+                    > + ::core::marker::Send {
+                        <H as ThingHandler<Ctx>>::constructor(&**self, cx)
+                    }
+                    fn new(
+                        &self,
+                        cx: Ctx,
+                    ) -> impl ::core::future::Future<
+                        Output = ::provider_sdk::__private::ResourceOwn<self::Thing>,
+                    > + ::core::marker::Send {
+                        <H as ThingHandler<Ctx>>::new(&**self, cx)
+                    }
+                    fn with_this(
+                        &self,
+                        cx: Ctx,
+                        this: ::provider_sdk::__private::ResourceBorrow<self::Thing>,
+                        this_: u32,
+                        cx_: u32,
+                        handler_: u32,
+                        results_: u32,
+                    ) -> impl ::core::future::Future<
+                        Output = u32,
+                    > + ::core::marker::Send {
+                        <H as ThingHandler<
+                            Ctx,
+                        >>::with_this(&**self, cx, this, this_, cx_, handler_, results_)
+                    }
                 }
                 /// Serves every function of `test:collisions/first` on `server`, handing each invocation to `handler`.
                 ///
@@ -328,6 +376,18 @@ pub mod exports {
                     ) -> impl ::core::future::Future<
                         Output = u32,
                     > + ::core::marker::Send;
+                }
+                /// A shared handler serves as the handler it shares.
+                impl<Ctx, H: Handler<Ctx>> Handler<Ctx> for ::std::sync::Arc<H> {
+                    fn get(
+                        &self,
+                        cx: Ctx,
+                        client: ::std::string::String,
+                    ) -> impl ::core::future::Future<
+                        Output = u32,
+                    > + ::core::marker::Send {
+                        <H as Handler<Ctx>>::get(&**self, cx, client)
+                    }
                 }
                 /// Serves every function of `test:collisions/second` on `server`, handing each invocation to `handler`.
                 ///

@@ -46,6 +46,18 @@ pub mod exports {
                         Output = ::core::option::Option<self::Label>,
                     > + ::core::marker::Send;
                 }
+                /// A shared handler serves as the handler it shares.
+                impl<Ctx, H: Handler<Ctx>> Handler<Ctx> for ::std::sync::Arc<H> {
+                    fn lookup(
+                        &self,
+                        cx: Ctx,
+                        id: self::Id,
+                    ) -> impl ::core::future::Future<
+                        Output = ::core::option::Option<self::Label>,
+                    > + ::core::marker::Send {
+                        <H as Handler<Ctx>>::lookup(&**self, cx, id)
+                    }
+                }
                 /// Serves every function of `test:root/api` on `server`, handing each invocation to `handler`.
                 ///
                 /// Returns once every function is subscribed; dropping the returned handle stops

@@ -80,6 +80,17 @@ pub mod exports {
                         Output = self::Settings,
                     > + ::core::marker::Send;
                 }
+                /// A shared handler serves as the handler it shares.
+                impl<Ctx, H: Handler<Ctx>> Handler<Ctx> for ::std::sync::Arc<H> {
+                    fn get(
+                        &self,
+                        cx: Ctx,
+                    ) -> impl ::core::future::Future<
+                        Output = self::Settings,
+                    > + ::core::marker::Send {
+                        <H as Handler<Ctx>>::get(&**self, cx)
+                    }
+                }
                 /// Serves every function of `test:options/served` on `server`, handing each invocation to `handler`.
                 ///
                 /// Returns once every function is subscribed; dropping the returned handle stops

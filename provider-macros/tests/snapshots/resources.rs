@@ -133,6 +133,32 @@ pub mod exports {
                         Output = ::core::result::Result<(), self::Error>,
                     > + ::core::marker::Send;
                 }
+                /// A shared handler serves as the handler it shares.
+                impl<Ctx, H: Handler<Ctx>> Handler<Ctx> for ::std::sync::Arc<H> {
+                    fn open(
+                        &self,
+                        cx: Ctx,
+                        name: ::std::string::String,
+                    ) -> impl ::core::future::Future<
+                        Output = ::core::result::Result<
+                            ::provider_sdk::__private::ResourceOwn<self::Bucket>,
+                            self::Error,
+                        >,
+                    > + ::core::marker::Send {
+                        <H as Handler<Ctx>>::open(&**self, cx, name)
+                    }
+                    fn copy(
+                        &self,
+                        cx: Ctx,
+                        from: ::provider_sdk::__private::ResourceBorrow<self::Bucket>,
+                        to: ::provider_sdk::__private::ResourceBorrow<self::Bucket>,
+                        key: ::std::string::String,
+                    ) -> impl ::core::future::Future<
+                        Output = ::core::result::Result<(), self::Error>,
+                    > + ::core::marker::Send {
+                        <H as Handler<Ctx>>::copy(&**self, cx, from, to, key)
+                    }
+                }
                 /// Serves the resource `bucket` of `test:resources/store`: its constructor, methods and static functions.
                 pub trait BucketHandler<
                     Ctx,
@@ -175,6 +201,55 @@ pub mod exports {
                             self::Error,
                         >,
                     > + ::core::marker::Send;
+                }
+                /// A shared handler serves as the handler it shares.
+                impl<Ctx, H: BucketHandler<Ctx>> BucketHandler<Ctx>
+                for ::std::sync::Arc<H> {
+                    fn new(
+                        &self,
+                        cx: Ctx,
+                        name: ::std::string::String,
+                    ) -> impl ::core::future::Future<
+                        Output = ::provider_sdk::__private::ResourceOwn<self::Bucket>,
+                    > + ::core::marker::Send {
+                        <H as BucketHandler<Ctx>>::new(&**self, cx, name)
+                    }
+                    fn get(
+                        &self,
+                        cx: Ctx,
+                        this: ::provider_sdk::__private::ResourceBorrow<self::Bucket>,
+                        key: ::std::string::String,
+                    ) -> impl ::core::future::Future<
+                        Output = ::core::result::Result<
+                            ::core::option::Option<::provider_sdk::__private::Bytes>,
+                            self::Error,
+                        >,
+                    > + ::core::marker::Send {
+                        <H as BucketHandler<Ctx>>::get(&**self, cx, this, key)
+                    }
+                    fn set(
+                        &self,
+                        cx: Ctx,
+                        this: ::provider_sdk::__private::ResourceBorrow<self::Bucket>,
+                        key: ::std::string::String,
+                        value: ::provider_sdk::__private::Bytes,
+                    ) -> impl ::core::future::Future<
+                        Output = ::core::result::Result<(), self::Error>,
+                    > + ::core::marker::Send {
+                        <H as BucketHandler<Ctx>>::set(&**self, cx, this, key, value)
+                    }
+                    fn open(
+                        &self,
+                        cx: Ctx,
+                        name: ::std::string::String,
+                    ) -> impl ::core::future::Future<
+                        Output = ::core::result::Result<
+                            ::provider_sdk::__private::ResourceOwn<self::Bucket>,
+                            self::Error,
+                        >,
+                    > + ::core::marker::Send {
+                        <H as BucketHandler<Ctx>>::open(&**self, cx, name)
+                    }
                 }
                 /// Serves every function of `test:resources/store` on `server`, handing each invocation to `handler`.
                 ///
@@ -405,6 +480,18 @@ pub mod exports {
                     ) -> impl ::core::future::Future<
                         Output = ::core::result::Result<u64, self::Error>,
                     > + ::core::marker::Send;
+                }
+                /// A shared handler serves as the handler it shares.
+                impl<Ctx, H: Handler<Ctx>> Handler<Ctx> for ::std::sync::Arc<H> {
+                    fn drain(
+                        &self,
+                        cx: Ctx,
+                        b: ::provider_sdk::__private::ResourceOwn<self::Bucket>,
+                    ) -> impl ::core::future::Future<
+                        Output = ::core::result::Result<u64, self::Error>,
+                    > + ::core::marker::Send {
+                        <H as Handler<Ctx>>::drain(&**self, cx, b)
+                    }
                 }
                 /// Serves every function of `test:resources/uses-store` on `server`, handing each invocation to `handler`.
                 ///

@@ -497,6 +497,67 @@ pub mod exports {
                         Output = (u64, ::std::string::String),
                     > + ::core::marker::Send;
                 }
+                /// A shared handler serves as the handler it shares.
+                impl<Ctx, H: Handler<Ctx>> Handler<Ctx> for ::std::sync::Arc<H> {
+                    fn echo(
+                        &self,
+                        cx: Ctx,
+                        e: self::Everything,
+                    ) -> impl ::core::future::Future<
+                        Output = self::Everything,
+                    > + ::core::marker::Send {
+                        <H as Handler<Ctx>>::echo(&**self, cx, e)
+                    }
+                    fn area(
+                        &self,
+                        cx: Ctx,
+                        s: self::Shape,
+                    ) -> impl ::core::future::Future<
+                        Output = f64,
+                    > + ::core::marker::Send {
+                        <H as Handler<Ctx>>::area(&**self, cx, s)
+                    }
+                    fn paint(
+                        &self,
+                        cx: Ctx,
+                        points: ::std::vec::Vec<self::Point>,
+                        color: self::Color,
+                        bytes: ::provider_sdk::__private::Bytes,
+                        name: ::std::string::String,
+                    ) -> impl ::core::future::Future<
+                        Output = ::core::result::Result<u32, ::std::string::String>,
+                    > + ::core::marker::Send {
+                        <H as Handler<
+                            Ctx,
+                        >>::paint(&**self, cx, points, color, bytes, name)
+                    }
+                    fn flags_of(
+                        &self,
+                        cx: Ctx,
+                        s: self::Small,
+                    ) -> impl ::core::future::Future<
+                        Output = self::Twenty,
+                    > + ::core::marker::Send {
+                        <H as Handler<Ctx>>::flags_of(&**self, cx, s)
+                    }
+                    fn nothing(
+                        &self,
+                        cx: Ctx,
+                    ) -> impl ::core::future::Future<
+                        Output = (),
+                    > + ::core::marker::Send {
+                        <H as Handler<Ctx>>::nothing(&**self, cx)
+                    }
+                    fn named_results(
+                        &self,
+                        cx: Ctx,
+                        a: u32,
+                    ) -> impl ::core::future::Future<
+                        Output = (u64, ::std::string::String),
+                    > + ::core::marker::Send {
+                        <H as Handler<Ctx>>::named_results(&**self, cx, a)
+                    }
+                }
                 /// Serves every function of `test:types/types@0.1.0` on `server`, handing each invocation to `handler`.
                 ///
                 /// Returns once every function is subscribed; dropping the returned handle stops

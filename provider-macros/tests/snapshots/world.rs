@@ -51,6 +51,17 @@ pub trait Handler<Ctx>: ::core::marker::Send + ::core::marker::Sync + 'static {
         c: self::Config,
     ) -> impl ::core::future::Future<Output = bool> + ::core::marker::Send;
 }
+/// A shared handler serves as the handler it shares.
+#[allow(dead_code, missing_docs, clippy::all)]
+impl<Ctx, H: Handler<Ctx>> Handler<Ctx> for ::std::sync::Arc<H> {
+    fn configure(
+        &self,
+        cx: Ctx,
+        c: self::Config,
+    ) -> impl ::core::future::Future<Output = bool> + ::core::marker::Send {
+        <H as Handler<Ctx>>::configure(&**self, cx, c)
+    }
+}
 /// Serves every export of the world `world` on `server`, with one handler for all of them.
 ///
 /// Returns once every function is subscribed; dropping the returned handle stops
@@ -120,6 +131,16 @@ pub mod exports {
                 cx: Ctx,
                 by: u32,
             ) -> impl ::core::future::Future<Output = u32> + ::core::marker::Send;
+        }
+        /// A shared handler serves as the handler it shares.
+        impl<Ctx, H: Handler<Ctx>> Handler<Ctx> for ::std::sync::Arc<H> {
+            fn increment(
+                &self,
+                cx: Ctx,
+                by: u32,
+            ) -> impl ::core::future::Future<Output = u32> + ::core::marker::Send {
+                <H as Handler<Ctx>>::increment(&**self, cx, by)
+            }
         }
         /// Serves every function of `test:world/counter@2.0.0` on `server`, handing each invocation to `handler`.
         ///

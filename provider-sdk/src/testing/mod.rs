@@ -1,9 +1,15 @@
-//! Test support: real servers on free loopback ports, private to one test.
+//! Test support: real servers on free loopback ports, private to one test, and a stand-in for a
+//! wasmCloud host.
 //!
 //! Tests never share state with each other or with a server already running on the machine:
-//! each [`NatsServer`] is a fresh `nats-server` process with its own JetStream directory,
-//! stopped when dropped.
+//! each [`NatsServer`] is a fresh `nats-server` process with its own JetStream directory, each
+//! [`RedisServer`] a fresh `redis-server`, stopped when dropped. A [`TestHost`] starts a
+//! provider and drives it over the control protocol as a wasmCloud host would.
 
+mod host;
 mod nats_server;
+mod redis_server;
 
+pub use self::host::{ChildProvider, TestHost, TestLink, eventually};
 pub use self::nats_server::{NatsServer, NatsServerConfig};
+pub use self::redis_server::RedisServer;

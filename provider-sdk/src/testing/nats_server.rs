@@ -14,6 +14,8 @@ pub struct NatsServerConfig {
     pub max_payload: Option<usize>,
     /// Whether to enable JetStream (with a store in the server's temporary directory).
     pub jetstream: bool,
+    /// More configuration, verbatim (an `authorization` or `tls` block, say).
+    pub extra: String,
 }
 
 impl NatsServerConfig {
@@ -26,6 +28,13 @@ impl NatsServerConfig {
     /// Enables JetStream.
     pub fn jetstream(mut self) -> Self {
         self.jetstream = true;
+        self
+    }
+
+    /// Appends `config` to the server's configuration file.
+    pub fn extra(mut self, config: impl Into<String>) -> Self {
+        self.extra.push_str(&config.into());
+        self.extra.push('\n');
         self
     }
 }
@@ -91,6 +100,7 @@ impl NatsServer {
                 store.display().to_string()
             )?;
         }
+        writeln!(file, "{}", config.extra)?;
         drop(file);
         let log = std::fs::File::create(dir.path().join("nats-server.log"))?;
         let mut child = Command::new("nats-server")
@@ -138,6 +148,11 @@ impl NatsServer {
     /// The server's URL, `nats://127.0.0.1:<port>`.
     pub fn url(&self) -> String {
         format!("nats://{}", self.addr)
+    }
+
+    /// A directory that lives as long as the server, for files its configuration names.
+    pub fn dir(&self) -> &std::path::Path {
+        self.dir.path()
     }
 
     /// Connects a new client.

@@ -196,10 +196,7 @@ impl Bus {
     pub(crate) fn accept(&self, mut call: Call, tasks: &Tasks) -> Result<Invocation> {
         let results = call.results.take().ok_or(Error::Closed)?;
         let params = call.params.claim_root()?;
-        let context = InvocationContext {
-            subject: Arc::clone(&call.subject),
-            headers: call.headers.take().map(Arc::new),
-        };
+        let context = InvocationContext::new(Arc::clone(&call.subject), call.headers.take());
         Ok(Invocation::new(
             context,
             params,

@@ -30,6 +30,7 @@ mod local;
 mod nats;
 pub mod subject;
 
+use std::any::Any;
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
@@ -41,6 +42,7 @@ use tracing::Instrument as _;
 
 use crate::channel::{ChannelReader, Limits, Outgoing, Tasks};
 use crate::error::{Error, Result};
+use crate::trace::TraceContext;
 use crate::wire::{Decode, Encode, Writer, spawn_deferred};
 
 pub use self::subject::invocation_subject;
@@ -104,6 +106,27 @@ impl Transport {
             transport: self.clone(),
             prefix: prefix.into().into(),
             defaults: CallOptions::default(),
+            start_traces: false,
+        }
+    }
+
+    /// The NATS connection, if this is a NATS transport.
+    pub fn nats_client(&self) -> Option<&async_nats::Client> {
+        match &self.kind {
+            Kind::Nats(session) => Some(session.client()),
+            Kind::Local(_) => None,
+        }
+    }
+
+    /// Subscribes a plain NATS subject and waits until the server has the subscription.
+    pub(crate) async fn subscribe_confirmed(
+        &self,
+        subject: &str,
+        queue_group: Option<&str>,
+    ) -> Result<async_nats::Subscriber> {
+        match &self.kind {
+            Kind::Nats(session) => session.subscribe(subject, queue_group).await,
+            Kind::Local(_) => Err(Error::Closed),
         }
     }
 
@@ -185,11 +208,16 @@ impl CallOptions {
 
 /// Invokes functions under one subject prefix, with default headers and deadline for its calls.
 /// Cheap to clone.
+///
+/// A call made while serving an invocation that carried a W3C `traceparent` carries the
+/// invocation's trace context (see [`crate::trace`]), unless the call sets `traceparent` itself.
 #[derive(Clone, Debug)]
 pub struct Client {
     transport: Transport,
     prefix: Arc<str>,
     defaults: CallOptions,
+    /// Whether calls made outside any traced invocation start a trace.
+    start_traces: bool,
 }
 
 impl Client {
@@ -206,6 +234,13 @@ impl Client {
     pub fn with_header(mut self, name: &str, value: &str) -> Result<Self> {
         self.defaults = self.defaults.header(name, value)?;
         Ok(self)
+    }
+
+    /// Makes calls made outside any traced invocation start a new trace (a fresh
+    /// `traceparent`), so that what they cause can be followed too.
+    pub fn starting_traces(mut self) -> Self {
+        self.start_traces = true;
+        self
     }
 
     /// The subject prefix.
@@ -244,7 +279,8 @@ impl Client {
             &merged
         };
         let timeout = options.timeout.unwrap_or(Self::DEFAULT_TIMEOUT);
-        let headers = options.headers.as_ref();
+        let traced = self.trace_headers(options.headers.as_ref());
+        let headers = traced.as_ref().or(options.headers.as_ref());
         let call = async {
             let mut call = match &self.transport.kind {
                 Kind::Nats(session) => session.invoke(&subject, headers, params, deferred).await?,
@@ -271,6 +307,23 @@ impl Client {
     }
 }
 
+impl Client {
+    /// `headers` with a `traceparent` added, if the call should carry one it lacks.
+    fn trace_headers(&self, headers: Option<&HeaderMap>) -> Option<HeaderMap> {
+        if headers.is_some_and(|headers| headers.get(crate::trace::TRACEPARENT).is_some()) {
+            return None;
+        }
+        let trace = match crate::trace::current() {
+            Some(trace) => trace,
+            None if self.start_traces => TraceContext::new_root(),
+            None => return None,
+        };
+        let mut headers = headers.cloned().unwrap_or_default();
+        trace.insert_into(&mut headers);
+        Some(headers)
+    }
+}
+
 /// Settings of a [`Server`].
 #[derive(Clone, Debug)]
 #[non_exhaustive]
@@ -288,6 +341,8 @@ pub struct ServeOptions {
     /// incomplete result) and its permit returns, so a stalled caller cannot hold a slot forever.
     /// Pending streams and futures in the results are not counted.
     pub timeout: Duration,
+    /// Handed to every invocation's context.
+    state: Option<State>,
 }
 
 impl ServeOptions {
@@ -305,6 +360,7 @@ impl ServeOptions {
             prefix,
             max_concurrency: Self::DEFAULT_MAX_CONCURRENCY,
             timeout: Self::DEFAULT_TIMEOUT,
+            state: None,
         }
     }
 
@@ -325,6 +381,13 @@ impl ServeOptions {
         self.timeout = timeout;
         self
     }
+
+    /// Gives every invocation's context `state`, found again with
+    /// [`InvocationContext::state`]; a [`FromInvocation`] context type reads it there.
+    pub fn with_state<T: Any + Send + Sync>(mut self, state: Arc<T>) -> Self {
+        self.state = Some(State(state));
+        self
+    }
 }
 
 /// What a handler learns about an invocation besides its params. Cheap to clone.
@@ -332,9 +395,35 @@ impl ServeOptions {
 pub struct InvocationContext {
     subject: Arc<str>,
     headers: Option<Arc<HeaderMap>>,
+    state: Option<State>,
+}
+
+/// A server's shared state, handed to every invocation's context.
+#[derive(Clone)]
+struct State(Arc<dyn Any + Send + Sync>);
+
+impl fmt::Debug for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("State(..)")
+    }
 }
 
 impl InvocationContext {
+    /// A context for `subject` with `headers`: what a server makes for each invocation, and
+    /// what a unit test of a handler can make by hand.
+    pub fn new(subject: impl Into<Arc<str>>, headers: Option<HeaderMap>) -> Self {
+        Self {
+            subject: subject.into(),
+            headers: headers.map(Arc::new),
+            state: None,
+        }
+    }
+
+    /// The state the server was given with [`ServeOptions::with_state`], if it is a `T`.
+    pub fn state<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
+        Arc::clone(&self.state.as_ref()?.0).downcast::<T>().ok()
+    }
+
     /// The invocation subject.
     pub fn subject(&self) -> &str {
         &self.subject
@@ -653,6 +742,22 @@ impl Server {
     }
 }
 
+/// Records the caller's identity and trace on the invocation's span, and returns the
+/// invocation's own trace context: a new span in the caller's trace, or none if the caller sent
+/// no `traceparent`.
+fn join_trace(context: &InvocationContext) -> Option<TraceContext> {
+    let span = tracing::Span::current();
+    if let Some(source) = context.header("source-id") {
+        span.record("source_id", source);
+    }
+    let parent = TraceContext::from_headers(context.headers()?)?;
+    let own = parent.child();
+    span.record("trace_id", parent.trace_id());
+    span.record("parent_span_id", parent.span_id());
+    span.record("span_id", own.span_id());
+    Some(own)
+}
+
 /// Resolves once the server is told to stop.
 async fn stopped(stop: &mut watch::Receiver<bool>) {
     // An error means the server is gone, which is as good as stopped.
@@ -698,12 +803,24 @@ async fn serve_loop<F, Fut>(
         let handler = Arc::clone(&handler);
         let timeout = server.options.timeout;
         let tasks = server.tasks.clone();
-        let span = tracing::debug_span!("invocation", subject = %subject);
+        let state = server.options.state.clone();
+        let span = tracing::info_span!(
+            "invocation",
+            subject = %subject,
+            source_id = tracing::field::Empty,
+            trace_id = tracing::field::Empty,
+            parent_span_id = tracing::field::Empty,
+            span_id = tracing::field::Empty,
+        );
         server.tasks.spawn(
             async move {
                 let handled = tokio::time::timeout(timeout, async {
                     match arrival.accept(&tasks).await {
-                        Ok(invocation) => handler(invocation).await,
+                        Ok(mut invocation) => {
+                            invocation.context.state = state;
+                            let trace = join_trace(&invocation.context);
+                            crate::trace::scope(trace, handler(invocation)).await;
+                        }
                         Err(error) => tracing::warn!(%error, "could not accept an invocation"),
                     }
                 });

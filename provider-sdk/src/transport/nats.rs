@@ -312,6 +312,11 @@ impl Session {
         result
     }
 
+    /// The NATS connection.
+    pub(crate) fn client(&self) -> &async_nats::Client {
+        &self.client
+    }
+
     /// Subscribes an invocation subject and waits until the server has the subscription.
     pub(crate) async fn subscribe(
         &self,
@@ -421,10 +426,7 @@ impl Session {
             .publish_with_reply(client_reply.clone(), reply, Bytes::new())
             .await
             .map_err(|error| Error::nats("publish", error))?;
-        let context = InvocationContext {
-            subject: message.subject.as_str().into(),
-            headers: message.headers.map(Arc::new),
-        };
+        let context = InvocationContext::new(message.subject.as_str(), message.headers);
         let results = Outgoing::nats(
             self.client.clone(),
             results_subject(&client_reply),

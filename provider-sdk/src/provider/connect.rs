@@ -1,0 +1,273 @@
+//! Connecting to the lattice's NATS: credentials, TLS, a retry on the first connect, and
+//! reconnects afterwards (async-nats resubscribes every subscription, so serving resumes).
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use async_nats::{ConnectErrorKind, ConnectOptions};
+
+use super::config::redact_credentials;
+use crate::error::{Error, Result};
+
+/// How the provider authenticates to NATS.
+#[derive(Clone, Default)]
+#[non_exhaustive]
+pub enum NatsAuth {
+    /// No credentials.
+    #[default]
+    None,
+    /// A user JWT and the nkey seed that signs the server's nonce (what hosts pass in
+    /// `HostData`).
+    Jwt {
+        /// The user JWT.
+        jwt: String,
+        /// The user's nkey seed (`SU...`).
+        seed: String,
+    },
+    /// A `.creds` file holding a JWT and a seed.
+    CredsFile(PathBuf),
+    /// A user name and password.
+    UserPassword {
+        /// The user.
+        user: String,
+        /// The password.
+        password: String,
+    },
+    /// A token.
+    Token(String),
+    /// An nkey seed alone (no JWT).
+    Nkey(String),
+}
+
+impl fmt::Debug for NatsAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NatsAuth::None => f.write_str("None"),
+            NatsAuth::Jwt { .. } => f.write_str("Jwt(<redacted>)"),
+            NatsAuth::CredsFile(path) => f.debug_tuple("CredsFile").field(path).finish(),
+            NatsAuth::UserPassword { user, .. } => f
+                .debug_struct("UserPassword")
+                .field("user", user)
+                .finish_non_exhaustive(),
+            NatsAuth::Token(_) => f.write_str("Token(<redacted>)"),
+            NatsAuth::Nkey(_) => f.write_str("Nkey(<redacted>)"),
+        }
+    }
+}
+
+/// Where the lattice's NATS is and how to connect to it.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct NatsOptions {
+    /// Server URLs, comma-separated (`nats://`, `tls://`; credentials in the URL work too).
+    pub url: String,
+    /// Credentials.
+    pub auth: NatsAuth,
+    /// A PEM file of CA certificates to trust for TLS, besides the system's.
+    pub tls_ca_file: Option<PathBuf>,
+    /// Require TLS even if the URL does not say `tls://`.
+    pub require_tls: bool,
+    /// How many times to try the first connection before giving up (at least 1). Once
+    /// connected, the client reconnects for as long as the provider runs.
+    pub connect_attempts: u32,
+    /// The longest wait between two first-connection attempts (they back off from 250 ms).
+    pub max_retry_delay: Duration,
+    /// The connection's name, as the NATS server reports it.
+    pub name: Option<String>,
+}
+
+impl fmt::Debug for NatsOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NatsOptions")
+            .field("url", &redact_credentials(&self.url))
+            .field("auth", &self.auth)
+            .field("tls_ca_file", &self.tls_ca_file)
+            .field("require_tls", &self.require_tls)
+            .field("connect_attempts", &self.connect_attempts)
+            .field("max_retry_delay", &self.max_retry_delay)
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
+impl Default for NatsOptions {
+    fn default() -> Self {
+        Self {
+            url: Self::DEFAULT_URL.to_owned(),
+            auth: NatsAuth::None,
+            tls_ca_file: None,
+            require_tls: false,
+            connect_attempts: 10,
+            max_retry_delay: Duration::from_secs(5),
+            name: None,
+        }
+    }
+}
+
+impl NatsOptions {
+    /// Where NATS is when nothing says otherwise.
+    pub const DEFAULT_URL: &'static str = "nats://127.0.0.1:4222";
+
+    /// Options for `url`, otherwise default.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            ..Self::default()
+        }
+    }
+
+    /// Sets the credentials.
+    pub fn auth(mut self, auth: NatsAuth) -> Self {
+        self.auth = auth;
+        self
+    }
+
+    /// Trusts the CA certificates in `path` (PEM).
+    pub fn tls_ca_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.tls_ca_file = Some(path.into());
+        self
+    }
+
+    /// Sets how many first-connection attempts to make.
+    pub fn connect_attempts(mut self, attempts: u32) -> Self {
+        self.connect_attempts = attempts.max(1);
+        self
+    }
+
+    /// Connects, retrying the first connection with backoff; authentication and TLS failures
+    /// are not retried (they will not fix themselves). Never logs credentials.
+    pub async fn connect(&self) -> Result<async_nats::Client> {
+        let urls: Vec<&str> = self
+            .url
+            .split(',')
+            .map(str::trim)
+            .filter(|url| !url.is_empty())
+            .collect();
+        let shown = redact_credentials(&self.url);
+        if urls.is_empty() {
+            return Err(Error::Connect {
+                url: shown,
+                attempts: 0,
+                reason: "no NATS URL given".to_owned(),
+            });
+        }
+        let addrs = urls
+            .iter()
+            .map(|url| url.parse::<async_nats::ServerAddr>())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|error| Error::Connect {
+                url: shown.clone(),
+                attempts: 0,
+                reason: format!("not a NATS URL ({error})"),
+            })?;
+        let mut delay = Duration::from_millis(250);
+        let attempts = self.connect_attempts.max(1);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let options = self.connect_options().await?;
+            let error = match options.connect(addrs.clone()).await {
+                Ok(client) => {
+                    tracing::info!(url = %shown, "connected to NATS");
+                    return Ok(client);
+                }
+                Err(error) => error,
+            };
+            let retry = matches!(
+                error.kind(),
+                ConnectErrorKind::Io
+                    | ConnectErrorKind::TimedOut
+                    | ConnectErrorKind::Dns
+                    | ConnectErrorKind::MaxReconnects
+            );
+            if !retry || attempt >= attempts {
+                return Err(Error::Connect {
+                    url: shown,
+                    attempts: attempt,
+                    reason: error.to_string(),
+                });
+            }
+            tracing::warn!(url = %shown, attempt, %error, ?delay, "NATS connection failed; retrying");
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(self.max_retry_delay);
+        }
+    }
+
+    async fn connect_options(&self) -> Result<ConnectOptions> {
+        let shown = || redact_credentials(&self.url);
+        let options =
+            ConnectOptions::new()
+                .max_reconnects(None)
+                .event_callback(|event| async move {
+                    match event {
+                        async_nats::Event::Connected => {
+                            tracing::info!("NATS connection (re)established; serving continues");
+                        }
+                        async_nats::Event::Disconnected => {
+                            tracing::warn!("NATS connection lost; reconnecting");
+                        }
+                        other => tracing::debug!(event = %other, "NATS connection event"),
+                    }
+                });
+        let options = match &self.name {
+            Some(name) => options.name(name),
+            None => options,
+        };
+        let options = match &self.auth {
+            NatsAuth::None => options,
+            NatsAuth::Jwt { jwt, seed } => {
+                let key_pair =
+                    std::sync::Arc::new(nkeys::KeyPair::from_seed(seed).map_err(|error| {
+                        Error::Connect {
+                            url: shown(),
+                            attempts: 0,
+                            reason: format!("the NATS user seed is not an nkey seed ({error})"),
+                        }
+                    })?);
+                options.jwt(jwt.clone(), move |nonce| {
+                    let key_pair = std::sync::Arc::clone(&key_pair);
+                    async move { key_pair.sign(&nonce).map_err(async_nats::AuthError::new) }
+                })
+            }
+            NatsAuth::CredsFile(path) => {
+                options
+                    .credentials_file(path)
+                    .await
+                    .map_err(|error| Error::Connect {
+                        url: shown(),
+                        attempts: 0,
+                        reason: format!(
+                            "cannot read the NATS credentials file {} ({error})",
+                            path.display()
+                        ),
+                    })?
+            }
+            NatsAuth::UserPassword { user, password } => {
+                options.user_and_password(user.clone(), password.clone())
+            }
+            NatsAuth::Token(token) => options.token(token.clone()),
+            NatsAuth::Nkey(seed) => options.nkey(seed.clone()),
+        };
+        let options = match &self.tls_ca_file {
+            Some(path) => {
+                if !path.is_file() {
+                    return Err(Error::Connect {
+                        url: shown(),
+                        attempts: 0,
+                        reason: format!("the TLS CA file {} does not exist", path.display()),
+                    });
+                }
+                options
+                    .add_root_certificates(path.clone())
+                    .require_tls(true)
+            }
+            None => options,
+        };
+        Ok(if self.require_tls {
+            options.require_tls(true)
+        } else {
+            options
+        })
+    }
+}

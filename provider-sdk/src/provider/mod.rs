@@ -1,0 +1,224 @@
+//! The provider runtime: start from a wasmCloud host or standalone, stay in step with the
+//! lattice, serve the provider's exports, shut down cleanly.
+//!
+//! A provider is a type that implements [`Provider`]: its [`serve`](Provider::serve) hands the
+//! exports to the functions [`generate!`](crate::generate) made, and its other hooks, all
+//! defaulted, hear about links, configuration, health and shutdown. [`run`] does the rest:
+//!
+//! - reads the host's `HostData` line from stdin, or standalone settings from flags and
+//!   environment ([`StandaloneArgs`]);
+//! - connects to NATS (credentials, TLS, a retried first connect, reconnects afterwards);
+//! - subscribes the host's control subjects and applies link puts and deletes and config updates
+//!   in the order the host sent them, one at a time, through the hooks; answers health requests
+//!   on their own task;
+//! - serves the exports under `<lattice>.<provider-id>`, queue group the same, with bounded
+//!   concurrency, a per-invocation deadline and a `tracing` span joined to the caller's trace;
+//! - on a host's shutdown request, SIGTERM or Ctrl-C: stops taking invocations, drains those in
+//!   flight within [`RuntimeOptions::shutdown_timeout`], runs [`Provider::shutdown`], answers
+//!   the host, and returns `Ok(())`, so `main` exits 0.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//!
+//! use provider_sdk::provider::{Context, HookResult, Link, LinkResources, Provider};
+//! use provider_sdk::transport::{Server, Serving};
+//!
+//! mod bindings {
+//!     provider_sdk::generate!({
+//!         inline: "
+//!             package example:counter;
+//!             interface counter { increment: func(by: u64) -> u64; }
+//!             world provider { export counter; }
+//!         ",
+//!     });
+//! }
+//!
+//! /// One counter per link.
+//! #[derive(Default)]
+//! struct Counters {
+//!     per_link: LinkResources<std::sync::atomic::AtomicU64>,
+//! }
+//!
+//! impl Provider for Counters {
+//!     async fn serve(self: Arc<Self>, server: &Server) -> provider_sdk::Result<Serving> {
+//!         bindings::serve(server, self).await
+//!     }
+//!
+//!     async fn link_put_as_target(&self, link: &Link) -> HookResult {
+//!         let start: u64 = link.config().get_or("start", 0)?;
+//!         self.per_link.put(link, async { Ok::<_, std::convert::Infallible>(start.into()) }).await?;
+//!         Ok(())
+//!     }
+//!
+//!     async fn link_deleted_as_target(&self, link: &Link) -> HookResult {
+//!         self.per_link.remove(link.key());
+//!         Ok(())
+//!     }
+//! }
+//!
+//! impl bindings::exports::example::counter::counter::Handler<Context> for Counters {
+//!     async fn increment(&self, cx: Context, by: u64) -> u64 {
+//!         match self.per_link.for_context(&cx) {
+//!             Some(counter) => counter.fetch_add(by, std::sync::atomic::Ordering::Relaxed) + by,
+//!             None => 0,
+//!         }
+//!     }
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> provider_sdk::Result<()> {
+//!     provider_sdk::provider::run(Counters::default()).await
+//! }
+//! ```
+
+mod config;
+mod connect;
+mod context;
+pub(crate) mod control;
+mod handles;
+mod host_data;
+mod kv_bucket;
+mod lifecycle;
+mod link;
+mod named_config;
+mod resources;
+mod runtime;
+pub(crate) mod sealed;
+mod startup;
+
+use std::future::Future;
+use std::sync::Arc;
+
+pub use self::config::{
+    Config, ConfigSource, ConfigValue, SecretValue, Secrets, redact_credentials,
+};
+pub use self::connect::{NatsAuth, NatsOptions};
+pub use self::context::Context;
+pub use self::control::{
+    config_update_subject, control_prefix, health_subject, link_delete_subject, link_put_subject,
+    sealed_link_put_subject, shutdown_subject,
+};
+pub use self::handles::{HandleError, ResourceHandles};
+pub use self::host_data::{Health, HostData, Level, LinkDefinition, ShutdownRequest};
+pub use self::kv_bucket::open_or_create_kv_bucket;
+pub use self::link::{Link, LinkKey, Role};
+pub use self::named_config::config_bucket;
+pub use self::resources::LinkResources;
+pub use self::runtime::{ProviderHandle, RunningProvider, RuntimeOptions, run, run_with, start};
+pub use self::startup::{LinkSpec, StandaloneArgs, Startup};
+use crate::Result;
+use crate::transport::{Server, Serving};
+
+/// What a provider hook returns: any error, which the runtime logs with the hook's name.
+pub type HookResult = std::result::Result<(), HookError>;
+
+/// An error from a provider hook.
+pub type HookError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A capability provider: what it serves, and what it does when the lattice changes.
+///
+/// Only [`serve`](Provider::serve) is required. Hooks run one at a time, in the order the host
+/// sent what caused them ([`health`](Provider::health) excepted: it runs on its own task, so a
+/// slow hook never delays a health reply). A hook that fails is logged, and what it was told
+/// about does not take effect: a link whose put hook failed is not a link (calls from it find
+/// no [`Context::link`]), and a failed update leaves the link as it was.
+pub trait Provider: Send + Sync + Sized + 'static {
+    /// Serves the provider's exports on `server`, usually by calling the `serve` function
+    /// [`generate!`](crate::generate) made for the world. Called once, after
+    /// [`init`](Provider::init) and after the links the host started the provider with are
+    /// applied.
+    fn serve(self: Arc<Self>, server: &Server) -> impl Future<Output = Result<Serving>> + Send;
+
+    /// Called once, before anything else, with the provider's identity, configuration and
+    /// secrets. An error stops the provider from starting.
+    fn init(&self, init: &InitContext) -> impl Future<Output = HookResult> + Send {
+        let _ = init;
+        async { Ok(()) }
+    }
+
+    /// A component linked to this provider (the provider is the target: the component calls
+    /// it), or such a link's configuration or secrets changed.
+    fn link_put_as_target(&self, link: &Link) -> impl Future<Output = HookResult> + Send {
+        let _ = link;
+        async { Ok(()) }
+    }
+
+    /// This provider was linked to a component (the provider is the source: it calls the
+    /// component), or such a link's configuration or secrets changed.
+    fn link_put_as_source(&self, link: &Link) -> impl Future<Output = HookResult> + Send {
+        let _ = link;
+        async { Ok(()) }
+    }
+
+    /// A link to this provider was deleted. `link` is the link as it was, configuration and
+    /// secrets included.
+    fn link_deleted_as_target(&self, link: &Link) -> impl Future<Output = HookResult> + Send {
+        let _ = link;
+        async { Ok(()) }
+    }
+
+    /// A link from this provider was deleted. `link` is the link as it was.
+    fn link_deleted_as_source(&self, link: &Link) -> impl Future<Output = HookResult> + Send {
+        let _ = link;
+        async { Ok(()) }
+    }
+
+    /// The provider's configuration changed; `config` is all of it, merged.
+    fn config_updated(&self, config: &Config) -> impl Future<Output = HookResult> + Send {
+        let _ = config;
+        async { Ok(()) }
+    }
+
+    /// How the provider is. Runs concurrently with the other hooks; one that takes longer than
+    /// [`RuntimeOptions::health_timeout`] is answered as unhealthy.
+    fn health(&self) -> impl Future<Output = Health> + Send {
+        async { Health::healthy() }
+    }
+
+    /// The provider is stopping: invocations have drained (or their deadline passed). Close
+    /// what needs closing; per-link state held in [`LinkResources`] closes when the provider is
+    /// dropped, right after.
+    fn shutdown(&self) -> impl Future<Output = HookResult> + Send {
+        async { Ok(()) }
+    }
+}
+
+/// What [`Provider::init`] learns.
+#[derive(Debug)]
+pub struct InitContext {
+    pub(crate) handle: ProviderHandle,
+    pub(crate) config: Config,
+    pub(crate) secrets: Secrets,
+}
+
+impl InitContext {
+    /// The provider's id.
+    pub fn provider_id(&self) -> &str {
+        self.handle.provider_id()
+    }
+
+    /// The lattice.
+    pub fn lattice(&self) -> &str {
+        self.handle.lattice()
+    }
+
+    /// The id of the host that started the provider (empty when standalone without one).
+    pub fn host_id(&self) -> &str {
+        self.handle.host_id()
+    }
+
+    /// The provider's configuration, merged.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The provider's secrets.
+    pub fn secrets(&self) -> &Secrets {
+        &self.secrets
+    }
+
+    /// A handle to the running provider, to keep: it calls components and asks for shutdown.
+    pub fn handle(&self) -> &ProviderHandle {
+        &self.handle
+    }
+}

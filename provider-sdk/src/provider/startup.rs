@@ -1,0 +1,539 @@
+//! Where a provider's identity, NATS settings, configuration and initial links come from: a
+//! wasmCloud host's `HostData`, or standalone flags and environment.
+
+use std::collections::HashMap;
+use std::io::{BufRead as _, IsTerminal as _};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::config::{Config, ConfigSource, SecretValue, Secrets};
+use super::connect::{NatsAuth, NatsOptions};
+use super::host_data::{HostData, Level, LinkDefinition};
+use super::sealed::SecretKeys;
+use crate::error::{Error, Result};
+
+/// Settings for a provider started without a host. Every flag has an environment variable;
+/// the NATS ones are those of the `nats` CLI.
+///
+/// Use it as the provider's command line (what [`run`](super::run) does), or flatten it into a
+/// larger `clap` parser and hand it to [`Startup::standalone`].
+#[derive(Clone, Debug, Default, clap::Args)]
+#[non_exhaustive]
+pub struct StandaloneArgs {
+    /// NATS server URLs, comma-separated.
+    #[arg(long = "nats-url", env = "NATS_URL", default_value = NatsOptions::DEFAULT_URL)]
+    pub nats_url: String,
+    /// NATS credentials file (JWT and seed).
+    #[arg(long = "nats-creds", env = "NATS_CREDS")]
+    pub nats_creds: Option<PathBuf>,
+    /// NATS user JWT (with --nats-seed).
+    #[arg(
+        long = "nats-jwt",
+        env = "NATS_JWT",
+        requires = "nats_seed",
+        hide_env_values = true
+    )]
+    pub nats_jwt: Option<String>,
+    /// NATS nkey seed: signs with --nats-jwt, or authenticates alone.
+    #[arg(long = "nats-seed", env = "NATS_NKEY", hide_env_values = true)]
+    pub nats_seed: Option<String>,
+    /// NATS user (with --nats-password).
+    #[arg(long = "nats-user", env = "NATS_USER", requires = "nats_password")]
+    pub nats_user: Option<String>,
+    /// NATS password.
+    #[arg(long = "nats-password", env = "NATS_PASSWORD", hide_env_values = true)]
+    pub nats_password: Option<String>,
+    /// A PEM file of CA certificates to trust for NATS TLS.
+    #[arg(long = "nats-ca", env = "NATS_CA")]
+    pub nats_ca: Option<PathBuf>,
+    /// How many times to try the first NATS connection.
+    #[arg(
+        long = "nats-connect-attempts",
+        env = "NATS_CONNECT_ATTEMPTS",
+        default_value_t = 10
+    )]
+    pub nats_connect_attempts: u32,
+
+    /// The lattice.
+    #[arg(long, env = "WASMCLOUD_LATTICE", default_value = "default")]
+    pub lattice: String,
+    /// The provider's id: it serves under `<lattice>.<provider-id>`. Defaults to the
+    /// executable's name.
+    #[arg(long = "provider-id", env = "WASMCLOUD_PROVIDER_ID")]
+    pub provider_id: Option<String>,
+    /// The host id shutdown requests must carry (any, if unset).
+    #[arg(long = "host-id", env = "WASMCLOUD_HOST_ID", default_value = "")]
+    pub host_id: String,
+    /// Named configurations for the provider, merged in order (later wins), read from and
+    /// watched in the `CONFIGDATA_<lattice>` bucket.
+    #[arg(
+        long = "config",
+        env = "WASMCLOUD_PROVIDER_CONFIG",
+        value_delimiter = ','
+    )]
+    pub config: Vec<String>,
+    /// A JSON file of links to apply at start (see [`LinkSpec`]).
+    #[arg(long = "links", env = "WASMCLOUD_PROVIDER_LINKS")]
+    pub links: Option<PathBuf>,
+    /// Log level (`RUST_LOG` takes precedence).
+    #[arg(long = "log-level", env = "WASMCLOUD_LOG_LEVEL")]
+    pub log_level: Option<String>,
+    /// Log JSON lines.
+    #[arg(long = "log-json", env = "WASMCLOUD_STRUCTURED_LOGGING")]
+    pub log_json: bool,
+}
+
+/// Configuration given either as named configurations to look up, or as values.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum ConfigRefs {
+    /// Names in `CONFIGDATA_<lattice>`, merged in order.
+    Names(Vec<String>),
+    /// Values.
+    Values(HashMap<String, String>),
+}
+
+impl Default for ConfigRefs {
+    fn default() -> Self {
+        Self::Values(HashMap::new())
+    }
+}
+
+/// A link in a standalone provider's links file: a JSON array of these.
+///
+/// ```json
+/// [{"source_id": "component-a", "name": "cache",
+///   "wit_namespace": "wasi", "wit_package": "keyvalue", "interfaces": ["store"],
+///   "target_config": ["redis-cache"]}]
+/// ```
+///
+/// `target` defaults to the provider's id. `source_config` and `target_config` are either lists
+/// of named configurations (looked up and watched) or objects of values; the secrets fields are
+/// objects of plain strings.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct LinkSpec {
+    /// The calling side.
+    pub source_id: String,
+    /// The called side (default: this provider).
+    #[serde(default)]
+    pub target: Option<String>,
+    /// The link name.
+    #[serde(default = "default_name")]
+    pub name: String,
+    /// The WIT namespace.
+    pub wit_namespace: String,
+    /// The WIT package.
+    pub wit_package: String,
+    /// The WIT interfaces.
+    #[serde(default)]
+    pub interfaces: Vec<String>,
+    /// The source's configuration.
+    #[serde(default)]
+    pub source_config: ConfigRefs,
+    /// The target's configuration.
+    #[serde(default)]
+    pub target_config: ConfigRefs,
+    /// The source's secrets.
+    #[serde(default)]
+    pub source_secrets: HashMap<String, String>,
+    /// The target's secrets.
+    #[serde(default)]
+    pub target_secrets: HashMap<String, String>,
+}
+
+fn default_name() -> String {
+    "default".to_owned()
+}
+
+/// A link to apply at start, and the named configurations its sides refer to (standalone).
+#[derive(Clone, Debug)]
+pub(crate) struct InitialLink {
+    pub(crate) definition: LinkDefinition,
+    pub(crate) source_secrets: Secrets,
+    pub(crate) target_secrets: Secrets,
+    pub(crate) source_names: Vec<String>,
+    pub(crate) target_names: Vec<String>,
+    /// Whether the definition's secrets are sealed (host) or given above (standalone).
+    pub(crate) sealed: bool,
+}
+
+/// Everything a provider needs to start.
+#[derive(Debug)]
+pub struct Startup {
+    pub(crate) lattice: String,
+    pub(crate) provider_id: String,
+    pub(crate) host_id: String,
+    pub(crate) nats: NatsOptions,
+    /// The provider's configuration as the host merged it.
+    pub(crate) config: Config,
+    /// Standalone: the named configurations to merge into the provider's configuration.
+    pub(crate) config_names: Vec<String>,
+    pub(crate) secrets: Secrets,
+    pub(crate) links: Vec<InitialLink>,
+    pub(crate) keys: Option<SecretKeys>,
+    pub(crate) log_level: Option<String>,
+    pub(crate) log_json: bool,
+    pub(crate) default_rpc_timeout: Option<Duration>,
+    /// Standalone: resolve named configuration from the bucket.
+    pub(crate) standalone: bool,
+}
+
+impl Startup {
+    /// Start-up as a wasmCloud host describes it.
+    pub fn from_host_data(data: HostData) -> Result<Self> {
+        let keys = if data.provider_xkey_private_key.is_empty() {
+            None
+        } else {
+            Some(SecretKeys::from_host_data(
+                &data.provider_xkey_private_key,
+                &data.host_xkey_public_key,
+            )?)
+        };
+        let auth = if data.lattice_rpc_user_jwt.is_empty() {
+            if data.lattice_rpc_user_seed.is_empty() {
+                NatsAuth::None
+            } else {
+                NatsAuth::Nkey(data.lattice_rpc_user_seed.clone())
+            }
+        } else {
+            NatsAuth::Jwt {
+                jwt: data.lattice_rpc_user_jwt.clone(),
+                seed: data.lattice_rpc_user_seed.clone(),
+            }
+        };
+        let url = if data.lattice_rpc_url.is_empty() {
+            NatsOptions::DEFAULT_URL.to_owned()
+        } else {
+            data.lattice_rpc_url.clone()
+        };
+        if data.provider_key.is_empty() {
+            return Err(Error::HostData {
+                reason: "`provider_key` is empty: the provider has no id to serve under".to_owned(),
+            });
+        }
+        let lattice = if data.lattice_rpc_prefix.is_empty() {
+            "default".to_owned()
+        } else {
+            data.lattice_rpc_prefix.clone()
+        };
+        let links = data
+            .link_definitions
+            .iter()
+            .map(|definition| InitialLink {
+                definition: definition.clone(),
+                source_secrets: Secrets::new(),
+                target_secrets: Secrets::new(),
+                source_names: Vec::new(),
+                target_names: Vec::new(),
+                sealed: true,
+            })
+            .collect();
+        Ok(Self {
+            nats: NatsOptions {
+                name: Some(data.provider_key.clone()),
+                ..NatsOptions::new(url).auth(auth)
+            },
+            lattice,
+            provider_id: data.provider_key.clone(),
+            host_id: data.host_id.clone(),
+            config: Config::from_map(data.config.clone(), ConfigSource::HostProvider),
+            config_names: Vec::new(),
+            secrets: Secrets::from_map(data.secrets.clone()),
+            links,
+            keys,
+            log_level: data
+                .log_level
+                .map(|level: Level| level.as_filter().to_owned()),
+            log_json: data.structured_logging,
+            default_rpc_timeout: data.default_rpc_timeout_ms.map(Duration::from_millis),
+            standalone: false,
+        })
+    }
+
+    /// Start-up without a host, from flags and environment.
+    pub fn standalone(args: StandaloneArgs) -> Result<Self> {
+        let auth = match (
+            &args.nats_creds,
+            &args.nats_jwt,
+            &args.nats_seed,
+            &args.nats_user,
+        ) {
+            (Some(path), ..) => NatsAuth::CredsFile(path.clone()),
+            (None, Some(jwt), Some(seed), _) => NatsAuth::Jwt {
+                jwt: jwt.clone(),
+                seed: seed.clone(),
+            },
+            (None, None, Some(seed), _) => NatsAuth::Nkey(seed.clone()),
+            (None, _, _, Some(user)) => NatsAuth::UserPassword {
+                user: user.clone(),
+                password: args.nats_password.clone().unwrap_or_default(),
+            },
+            _ => NatsAuth::None,
+        };
+        let provider_id = match args.provider_id.clone().filter(|id| !id.is_empty()) {
+            Some(id) => id,
+            None => std::env::args()
+                .next()
+                .map(PathBuf::from)
+                .and_then(|path| Some(path.file_stem()?.to_string_lossy().into_owned()))
+                .filter(|stem| !stem.is_empty())
+                .ok_or_else(|| Error::Startup {
+                    reason: "no provider id: pass --provider-id or set WASMCLOUD_PROVIDER_ID"
+                        .to_owned(),
+                })?,
+        };
+        let links = match &args.links {
+            Some(path) => read_links_file(path)?,
+            None => Vec::new(),
+        };
+        let mut nats = NatsOptions::new(args.nats_url.clone())
+            .auth(auth)
+            .connect_attempts(args.nats_connect_attempts);
+        nats.tls_ca_file = args.nats_ca.clone();
+        nats.name = Some(provider_id.clone());
+        Ok(Self {
+            lattice: args.lattice.clone(),
+            provider_id,
+            host_id: args.host_id.clone(),
+            nats,
+            config: Config::new(),
+            config_names: args
+                .config
+                .iter()
+                .filter(|name| !name.is_empty())
+                .cloned()
+                .collect(),
+            secrets: Secrets::new(),
+            links: links.into_iter().map(InitialLink::from).collect(),
+            keys: None,
+            log_level: args.log_level.clone(),
+            log_json: args.log_json,
+            default_rpc_timeout: None,
+            standalone: true,
+        })
+    }
+
+    /// Start-up for this process: `HostData` from stdin when a host started it, otherwise
+    /// standalone settings from the command line and environment.
+    ///
+    /// Stdin is read unless it is a terminal; it counts as holding no host data if it ends
+    /// empty or stays silent for five seconds (a host writes at once).
+    pub async fn from_process() -> Result<Self> {
+        use clap::Parser as _;
+
+        /// A wasmCloud capability provider. Started by a wasmCloud host, it reads its settings
+        /// from stdin; started by hand, from these flags and the environment.
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            standalone: StandaloneArgs,
+        }
+
+        let cli = Cli::parse();
+        match read_host_data_line().await? {
+            Some(line) => Self::from_host_data(HostData::from_stdin_line(&line)?),
+            None => Self::standalone(cli.standalone),
+        }
+    }
+
+    /// The provider's id.
+    pub fn provider_id(&self) -> &str {
+        &self.provider_id
+    }
+
+    /// The lattice.
+    pub fn lattice(&self) -> &str {
+        &self.lattice
+    }
+
+    /// The NATS settings, to adjust before starting.
+    pub fn nats_mut(&mut self) -> &mut NatsOptions {
+        &mut self.nats
+    }
+
+    /// Whether the provider runs without a host.
+    pub fn is_standalone(&self) -> bool {
+        self.standalone
+    }
+}
+
+impl From<LinkSpec> for InitialLink {
+    fn from(spec: LinkSpec) -> Self {
+        let (source_config, source_names) = split(spec.source_config);
+        let (target_config, target_names) = split(spec.target_config);
+        let secrets = |map: HashMap<String, String>| {
+            Secrets::from_map(
+                map.into_iter()
+                    .map(|(key, value)| (key, SecretValue::String(value))),
+            )
+        };
+        Self {
+            definition: LinkDefinition {
+                source_id: spec.source_id,
+                target: spec.target.unwrap_or_default(),
+                name: spec.name,
+                wit_namespace: spec.wit_namespace,
+                wit_package: spec.wit_package,
+                interfaces: spec.interfaces,
+                source_config,
+                target_config,
+                source_secrets: None,
+                target_secrets: None,
+            },
+            source_secrets: secrets(spec.source_secrets),
+            target_secrets: secrets(spec.target_secrets),
+            source_names,
+            target_names,
+            sealed: false,
+        }
+    }
+}
+
+fn split(refs: ConfigRefs) -> (HashMap<String, String>, Vec<String>) {
+    match refs {
+        ConfigRefs::Names(names) => (HashMap::new(), names),
+        ConfigRefs::Values(values) => (values, Vec::new()),
+    }
+}
+
+/// Reads a links file: a JSON array of [`LinkSpec`]s.
+pub(crate) fn read_links_file(path: &std::path::Path) -> Result<Vec<LinkSpec>> {
+    let text = std::fs::read(path).map_err(|error| Error::Startup {
+        reason: format!("cannot read the links file {} ({error})", path.display()),
+    })?;
+    serde_json::from_slice(&text).map_err(|error| Error::Startup {
+        reason: format!(
+            "the links file {} is not a JSON array of links ({error}); see provider_sdk::provider::LinkSpec",
+            path.display()
+        ),
+    })
+}
+
+/// One line from stdin, if a host wrote one.
+async fn read_host_data_line() -> Result<Option<String>> {
+    const SILENCE: Duration = Duration::from_secs(5);
+    if std::io::stdin().is_terminal() {
+        return Ok(None);
+    }
+    let read = tokio::task::spawn_blocking(|| {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line).map(|_| line)
+    });
+    match tokio::time::timeout(SILENCE, read).await {
+        Ok(Ok(Ok(line))) if line.trim().is_empty() => Ok(None),
+        Ok(Ok(Ok(line))) => Ok(Some(line)),
+        Ok(Ok(Err(error))) => Err(Error::HostData {
+            reason: format!("reading stdin failed ({error})"),
+        }),
+        Ok(Err(_)) => Err(Error::HostData {
+            reason: "reading stdin failed".to_owned(),
+        }),
+        Err(_) => {
+            tracing::info!("no host data on stdin within {SILENCE:?}; starting standalone");
+            Ok(None)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_data_gives_identity_credentials_and_links() {
+        let data = HostData {
+            host_id: "NHOST".into(),
+            lattice_rpc_prefix: "lattice-1".into(),
+            lattice_rpc_url: "nats://u:pw@127.0.0.1:4222".into(),
+            lattice_rpc_user_jwt: "eyJ.jwt".into(),
+            lattice_rpc_user_seed: "SUSEED".into(),
+            provider_key: "kv".into(),
+            config: [("Backend".to_owned(), "redis".to_owned())].into(),
+            link_definitions: vec![LinkDefinition {
+                source_id: "comp".into(),
+                target: "kv".into(),
+                name: "default".into(),
+                ..LinkDefinition::default()
+            }],
+            default_rpc_timeout_ms: Some(2000),
+            log_level: Some(Level::Debug),
+            ..HostData::default()
+        };
+        let startup = Startup::from_host_data(data).unwrap();
+        assert_eq!(startup.lattice(), "lattice-1");
+        assert_eq!(startup.provider_id(), "kv");
+        assert!(matches!(startup.nats.auth, NatsAuth::Jwt { .. }));
+        assert_eq!(startup.config.get_str("backend"), Some("redis"));
+        assert_eq!(startup.links.len(), 1);
+        assert_eq!(startup.log_level.as_deref(), Some("debug"));
+        assert!(!startup.is_standalone());
+        let printed = format!("{startup:?}");
+        assert!(
+            !printed.contains("SUSEED") && !printed.contains(":pw@"),
+            "{printed}"
+        );
+    }
+
+    #[test]
+    fn host_data_without_a_provider_key_is_refused() {
+        let error = Startup::from_host_data(HostData::default()).unwrap_err();
+        assert!(error.to_string().contains("provider_key"), "{error}");
+    }
+
+    #[test]
+    fn standalone_args_pick_the_credentials_given() {
+        let args = StandaloneArgs {
+            nats_url: "nats://h:4222".into(),
+            nats_user: Some("me".into()),
+            nats_password: Some("pw".into()),
+            provider_id: Some("p".into()),
+            config: vec!["a".into(), "b".into()],
+            ..StandaloneArgs::default()
+        };
+        let startup = Startup::standalone(args).unwrap();
+        assert!(matches!(startup.nats.auth, NatsAuth::UserPassword { .. }));
+        assert_eq!(startup.config_names, ["a", "b"]);
+        assert!(startup.is_standalone());
+    }
+
+    #[test]
+    fn links_files_take_names_or_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("links.json");
+        std::fs::write(
+            &path,
+            r#"[{"source_id":"c","wit_namespace":"wasi","wit_package":"keyvalue","interfaces":["store"],
+                 "target_config":["redis","big-pool"]},
+                {"source_id":"c","name":"mem","wit_namespace":"wasi","wit_package":"keyvalue",
+                 "target_config":{"backend":"memory"},"target_secrets":{"password":"pw"}}]"#,
+        )
+        .unwrap();
+        let links: Vec<InitialLink> = read_links_file(&path)
+            .unwrap()
+            .into_iter()
+            .map(InitialLink::from)
+            .collect();
+        assert_eq!(links[0].target_names, ["redis", "big-pool"]);
+        assert_eq!(links[0].definition.name, "default");
+        assert_eq!(links[1].definition.target_config["backend"], "memory");
+        assert_eq!(links[1].target_secrets.get_str("password"), Some("pw"));
+    }
+
+    #[test]
+    fn a_bad_links_file_names_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("links.json");
+        std::fs::write(&path, r#"[{"source_id":"c","oops":1}]"#).unwrap();
+        let error = read_links_file(&path).unwrap_err().to_string();
+        assert!(
+            error.contains("links.json") && error.contains("LinkSpec"),
+            "{error}"
+        );
+        let missing = read_links_file(&dir.path().join("nope.json")).unwrap_err();
+        assert!(missing.to_string().contains("nope.json"));
+    }
+}

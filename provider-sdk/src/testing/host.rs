@@ -1,0 +1,483 @@
+//! A stand-in for a wasmCloud host, to test a provider against real NATS without one.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use nkeys::XKey;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+use crate::error::{Error, Result};
+use crate::provider::{
+    self, Health, HostData, LinkDefinition, LinkKey, Provider, RunningProvider, RuntimeOptions,
+    SecretValue, ShutdownRequest, Startup, config_bucket,
+};
+use crate::transport::{Client, Transport};
+
+/// A link for a test: what [`TestHost::put_link`] publishes.
+#[derive(Clone, Debug, Default)]
+pub struct TestLink {
+    definition: LinkDefinition,
+    source_secrets: HashMap<String, SecretValue>,
+    target_secrets: HashMap<String, SecretValue>,
+}
+
+impl TestLink {
+    /// A link from component `source_id` to the provider `target`, under `name`, for
+    /// `namespace:package/{interfaces}`.
+    pub fn new(
+        source_id: &str,
+        target: &str,
+        name: &str,
+        (namespace, package): (&str, &str),
+        interfaces: &[&str],
+    ) -> Self {
+        Self {
+            definition: LinkDefinition {
+                source_id: source_id.to_owned(),
+                target: target.to_owned(),
+                name: name.to_owned(),
+                wit_namespace: namespace.to_owned(),
+                wit_package: package.to_owned(),
+                interfaces: interfaces.iter().map(|i| (*i).to_owned()).collect(),
+                ..LinkDefinition::default()
+            },
+            ..Self::default()
+        }
+    }
+
+    /// Sets a target configuration value.
+    pub fn target_config(mut self, key: &str, value: &str) -> Self {
+        self.definition
+            .target_config
+            .insert(key.to_owned(), value.to_owned());
+        self
+    }
+
+    /// Sets a source configuration value.
+    pub fn source_config(mut self, key: &str, value: &str) -> Self {
+        self.definition
+            .source_config
+            .insert(key.to_owned(), value.to_owned());
+        self
+    }
+
+    /// Sets a target secret (sent sealed, as a host sends it).
+    pub fn target_secret(mut self, key: &str, value: &str) -> Self {
+        self.target_secrets
+            .insert(key.to_owned(), SecretValue::String(value.to_owned()));
+        self
+    }
+
+    /// Sets a source secret.
+    pub fn source_secret(mut self, key: &str, value: &str) -> Self {
+        self.source_secrets
+            .insert(key.to_owned(), SecretValue::String(value.to_owned()));
+        self
+    }
+
+    /// The link's key.
+    pub fn key(&self) -> LinkKey {
+        LinkKey::new(
+            &self.definition.source_id,
+            &self.definition.target,
+            &self.definition.name,
+        )
+    }
+
+    /// The definition as a host sends it, without secrets.
+    pub fn definition(&self) -> &LinkDefinition {
+        &self.definition
+    }
+}
+
+/// Plays a wasmCloud host for one provider: starts it (in-process or as a child process fed
+/// `HostData` on stdin), puts and deletes links (secrets sealed as a host seals them), puts
+/// named configuration, asks for health and shutdown, and calls the provider's exports as a
+/// component would.
+pub struct TestHost {
+    nats: async_nats::Client,
+    url: String,
+    transport: Transport,
+    lattice: String,
+    provider_id: String,
+    host_id: String,
+    host_xkey: XKey,
+    provider_xkey: XKey,
+    initial_links: Mutex<Vec<TestLink>>,
+    config: Mutex<HashMap<String, String>>,
+}
+
+impl std::fmt::Debug for TestHost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestHost")
+            .field("lattice", &self.lattice)
+            .field("provider_id", &self.provider_id)
+            .field("host_id", &self.host_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TestHost {
+    /// A host for `provider_id` on the NATS server at `url`, in a lattice of its own.
+    pub async fn new(url: &str, provider_id: &str) -> Result<Self> {
+        let nats = async_nats::connect(url)
+            .await
+            .map_err(|error| Error::Connect {
+                url: url.to_owned(),
+                attempts: 1,
+                reason: error.to_string(),
+            })?;
+        let transport = Transport::nats(nats.clone()).await?;
+        let mut suffix = [0u8; 4];
+        crate::random::fill(&mut suffix);
+        let lattice = format!(
+            "test{}",
+            suffix
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        );
+        Ok(Self {
+            nats,
+            url: url.to_owned(),
+            transport,
+            lattice,
+            provider_id: provider_id.to_owned(),
+            host_id: "NTESTHOST".to_owned(),
+            host_xkey: XKey::new(),
+            provider_xkey: XKey::new(),
+            initial_links: Mutex::new(Vec::new()),
+            config: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The lattice.
+    pub fn lattice(&self) -> &str {
+        &self.lattice
+    }
+
+    /// The provider's id.
+    pub fn provider_id(&self) -> &str {
+        &self.provider_id
+    }
+
+    /// The host's id, which shutdown requests carry.
+    pub fn host_id(&self) -> &str {
+        &self.host_id
+    }
+
+    /// The host's NATS connection.
+    pub fn nats(&self) -> &async_nats::Client {
+        &self.nats
+    }
+
+    /// Makes `link` one of those the provider starts with (in its `HostData`).
+    pub fn with_initial_link(&self, link: TestLink) -> &Self {
+        lock(&self.initial_links).push(link);
+        self
+    }
+
+    /// Sets a value of the provider's configuration (in its `HostData`).
+    pub fn with_config(&self, key: &str, value: &str) -> &Self {
+        lock(&self.config).insert(key.to_owned(), value.to_owned());
+        self
+    }
+
+    /// The `HostData` a host would write for the provider.
+    pub fn host_data(&self) -> Result<HostData> {
+        let links = lock(&self.initial_links)
+            .iter()
+            .map(|link| self.sealed(link))
+            .collect::<Result<Vec<_>>>()?;
+        let provider_xkey_private_key =
+            self.provider_xkey.seed().map_err(|error| Error::Secrets {
+                reason: error.to_string(),
+            })?;
+        let data = HostData {
+            host_id: self.host_id.clone(),
+            lattice_rpc_prefix: self.lattice.clone(),
+            lattice_rpc_url: self.url.clone(),
+            provider_key: self.provider_id.clone(),
+            instance_id: "test-instance".to_owned(),
+            link_name: "default".to_owned(),
+            link_definitions: links,
+            config: lock(&self.config).clone(),
+            host_xkey_public_key: self.host_xkey.public_key(),
+            provider_xkey_private_key,
+            ..HostData::default()
+        };
+        Ok(data)
+    }
+
+    /// Starts `provider` in this process, as if this host had started it.
+    pub async fn start<P: Provider>(&self, provider: P) -> Result<RunningProvider> {
+        self.start_with(provider, RuntimeOptions::default()).await
+    }
+
+    /// Like [`TestHost::start`], with options.
+    pub async fn start_with<P: Provider>(
+        &self,
+        provider: P,
+        options: RuntimeOptions,
+    ) -> Result<RunningProvider> {
+        provider::start(
+            provider,
+            Startup::from_host_data(self.host_data()?)?,
+            options,
+        )
+        .await
+    }
+
+    /// Starts the provider executable at `program` as a host does: a cleared environment
+    /// (`RUST_LOG` kept), `HostData` on stdin, then stdin closed. Its stderr is collected.
+    pub async fn spawn(&self, program: &Path) -> Result<ChildProvider> {
+        let line = self.host_data()?.to_stdin_line();
+        let mut command = tokio::process::Command::new(program);
+        command
+            .env_clear()
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        if let Ok(filter) = std::env::var("RUST_LOG") {
+            command.env("RUST_LOG", filter);
+        }
+        let startup = |error: std::io::Error| Error::Startup {
+            reason: format!("cannot run {} ({error})", program.display()),
+        };
+        let mut child = command.spawn().map_err(startup)?;
+        if let Some(mut stdin) = child.stdin.take() {
+            stdin.write_all(line.as_bytes()).await.map_err(startup)?;
+        }
+        let logs = Arc::new(Mutex::new(String::new()));
+        if let Some(mut stderr) = child.stderr.take() {
+            let logs = Arc::clone(&logs);
+            tokio::spawn(async move {
+                let mut buffer = [0u8; 4096];
+                while let Ok(read @ 1..) = stderr.read(&mut buffer).await {
+                    lock(&logs).push_str(&String::from_utf8_lossy(&buffer[..read]));
+                }
+            });
+        }
+        Ok(ChildProvider { child, logs })
+    }
+
+    /// Publishes a link put as a wasmCloud host does: a copy without secrets on the
+    /// provider-id subject (only for a link without secrets), then the put with its secrets
+    /// sealed on the subject named after the provider's xkey.
+    pub async fn put_link(&self, link: &TestLink) -> Result<()> {
+        if link.source_secrets.is_empty() && link.target_secrets.is_empty() {
+            self.put_link_copy(link).await?;
+        }
+        self.put_link_sealed(link).await
+    }
+
+    /// Publishes only the sealed put (as a host without backwards-compatible copies does).
+    pub async fn put_link_sealed(&self, link: &TestLink) -> Result<()> {
+        let sealed = self.sealed(link)?;
+        let subject =
+            provider::sealed_link_put_subject(&self.lattice, &self.provider_xkey.public_key());
+        self.publish(subject, &sealed).await
+    }
+
+    /// Publishes only the copy of a link put (a host that sends no sealed put).
+    pub async fn put_link_copy(&self, link: &TestLink) -> Result<()> {
+        let subject = provider::link_put_subject(&self.lattice, &self.provider_id);
+        self.publish(subject, &link.definition).await
+    }
+
+    /// Publishes a link delete as a host does: configuration and secrets emptied.
+    pub async fn delete_link(&self, link: &TestLink) -> Result<()> {
+        let mut definition = link.definition.clone();
+        definition.source_config.clear();
+        definition.target_config.clear();
+        let subject = provider::link_delete_subject(&self.lattice, &self.provider_id);
+        self.publish(subject, &definition).await
+    }
+
+    /// Publishes the provider's whole configuration, as a host does when it changes.
+    pub async fn update_config(&self, config: &HashMap<String, String>) -> Result<()> {
+        let subject = provider::config_update_subject(&self.lattice, &self.provider_id);
+        self.publish(subject, config).await
+    }
+
+    /// Puts a named configuration into `CONFIGDATA_<lattice>`, creating the bucket if needed.
+    pub async fn put_named_config(
+        &self,
+        name: &str,
+        values: &HashMap<String, String>,
+    ) -> Result<()> {
+        let js = async_nats::jetstream::new(self.nats.clone());
+        let store =
+            provider::open_or_create_kv_bucket(&js, &config_bucket(&self.lattice), 1).await?;
+        let json = serde_json::to_vec(values).unwrap_or_default();
+        store
+            .put(name, json.into())
+            .await
+            .map_err(|error| Error::nats("kv put", error))?;
+        Ok(())
+    }
+
+    /// Asks the provider how it is.
+    pub async fn health(&self) -> Result<Health> {
+        let subject = provider::health_subject(&self.lattice, &self.provider_id);
+        let reply = self.request(subject, Vec::new()).await?;
+        serde_json::from_slice(&reply.payload).map_err(|_| Error::Protocol {
+            subject: provider::health_subject(&self.lattice, &self.provider_id),
+            detail: "the health reply is not JSON",
+        })
+    }
+
+    /// Asks the provider to shut down, as this host; returns the reply.
+    pub async fn shutdown(&self) -> Result<String> {
+        self.shutdown_as(&self.host_id.clone()).await
+    }
+
+    /// Asks the provider to shut down as the host `host_id`.
+    pub async fn shutdown_as(&self, host_id: &str) -> Result<String> {
+        let subject = provider::shutdown_subject(&self.lattice, &self.provider_id);
+        let body = serde_json::to_vec(&ShutdownRequest {
+            host_id: host_id.to_owned(),
+        })
+        .unwrap_or_default();
+        let reply = self
+            .request_with(subject, body, Duration::from_secs(30))
+            .await?;
+        Ok(String::from_utf8_lossy(&reply.payload).into_owned())
+    }
+
+    /// A client for the provider's exports, calling as component `source_id` over link
+    /// `link_name`.
+    pub fn component(&self, source_id: &str, link_name: &str) -> Result<Client> {
+        self.transport
+            .client(format!("{}.{}", self.lattice, self.provider_id))
+            .with_header("source-id", source_id)?
+            .with_header("link-name", link_name)
+    }
+
+    /// The transport this host calls on (to serve a component's exports, say).
+    pub fn transport(&self) -> &Transport {
+        &self.transport
+    }
+
+    fn sealed(&self, link: &TestLink) -> Result<LinkDefinition> {
+        let mut definition = link.definition.clone();
+        let provider = self.provider_xkey.public_key();
+        let seal = |secrets: &HashMap<String, SecretValue>| -> Result<Option<Vec<u8>>> {
+            if secrets.is_empty() {
+                return Ok(None);
+            }
+            crate::provider::sealed::seal(secrets, &self.host_xkey, &provider).map(Some)
+        };
+        definition.source_secrets = seal(&link.source_secrets)?;
+        definition.target_secrets = seal(&link.target_secrets)?;
+        Ok(definition)
+    }
+
+    async fn publish(&self, subject: String, body: &impl serde::Serialize) -> Result<()> {
+        let json = serde_json::to_vec(body).unwrap_or_default();
+        self.nats
+            .publish(subject, json.into())
+            .await
+            .map_err(|error| Error::nats("publish", error))?;
+        self.nats
+            .flush()
+            .await
+            .map_err(|error| Error::nats("flush", error))
+    }
+
+    async fn request(&self, subject: String, body: Vec<u8>) -> Result<async_nats::Message> {
+        self.request_with(subject, body, Duration::from_secs(10))
+            .await
+    }
+
+    async fn request_with(
+        &self,
+        subject: String,
+        body: Vec<u8>,
+        timeout: Duration,
+    ) -> Result<async_nats::Message> {
+        let request = self.nats.request(subject.clone(), body.into());
+        match tokio::time::timeout(timeout, request).await {
+            Ok(Ok(reply)) => Ok(reply),
+            Ok(Err(error)) => Err(Error::nats("request", error)),
+            Err(_) => Err(Error::Timeout {
+                subject,
+                after: timeout,
+            }),
+        }
+    }
+}
+
+/// A provider running as a child process.
+#[derive(Debug)]
+pub struct ChildProvider {
+    child: tokio::process::Child,
+    logs: Arc<Mutex<String>>,
+}
+
+impl ChildProvider {
+    /// What the provider has written to stderr so far.
+    pub fn logs(&self) -> String {
+        lock(&self.logs).clone()
+    }
+
+    /// Waits for the process to exit, up to `timeout`.
+    pub async fn wait(&mut self, timeout: Duration) -> Result<std::process::ExitStatus> {
+        match tokio::time::timeout(timeout, self.child.wait()).await {
+            Ok(Ok(status)) => Ok(status),
+            Ok(Err(error)) => Err(Error::Startup {
+                reason: format!("waiting for the provider failed ({error})"),
+            }),
+            Err(_) => Err(Error::Timeout {
+                subject: "provider process".to_owned(),
+                after: timeout,
+            }),
+        }
+    }
+
+    /// Sends SIGTERM (Unix).
+    #[cfg(unix)]
+    pub fn terminate(&self) -> Result<()> {
+        let pid = self.child.id().ok_or(Error::Closed)?;
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .map_err(|error| Error::Startup {
+                reason: format!("cannot run `kill` ({error})"),
+            })?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(Error::Closed)
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Retries `check` until it returns `true`, for up to twenty seconds; returns whether it did.
+/// For waiting on what a provider applies in the background (a link put, a config change).
+pub async fn eventually<F, Fut>(mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        if check().await {
+            return true;
+        }
+        if tokio::time::Instant::now() > deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
