@@ -180,7 +180,7 @@ impl NatsOptions {
                     | ConnectErrorKind::TimedOut
                     | ConnectErrorKind::Dns
                     | ConnectErrorKind::MaxReconnects
-            );
+            ) && !is_tls_rejection(&error);
             if !retry || attempt >= attempts {
                 return Err(Error::Connect {
                     url: shown,
@@ -270,4 +270,12 @@ impl NatsOptions {
             options
         })
     }
+}
+
+/// Whether an I/O error is the TLS handshake refusing the server's certificate (or the server
+/// refusing ours), which no retry fixes. async-nats reports these as I/O errors carrying
+/// rustls' message, so the message is what there is to go on.
+fn is_tls_rejection(error: &async_nats::ConnectError) -> bool {
+    let message = error.to_string();
+    message.contains("certificate") || message.contains("received fatal alert")
 }

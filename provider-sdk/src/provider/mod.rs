@@ -183,6 +183,46 @@ pub trait Provider: Send + Sync + Sized + 'static {
     }
 }
 
+/// A provider behind an [`Arc`] is the provider: the caller keeps a handle to its state (a
+/// test asking how many links it holds, say) while the runtime runs it.
+impl<P: Provider> Provider for Arc<P> {
+    fn serve(self: Arc<Self>, server: &Server) -> impl Future<Output = Result<Serving>> + Send {
+        P::serve(Arc::clone(&*self), server)
+    }
+
+    fn init(&self, init: &InitContext) -> impl Future<Output = HookResult> + Send {
+        P::init(self, init)
+    }
+
+    fn link_put_as_target(&self, link: &Link) -> impl Future<Output = HookResult> + Send {
+        P::link_put_as_target(self, link)
+    }
+
+    fn link_put_as_source(&self, link: &Link) -> impl Future<Output = HookResult> + Send {
+        P::link_put_as_source(self, link)
+    }
+
+    fn link_deleted_as_target(&self, link: &Link) -> impl Future<Output = HookResult> + Send {
+        P::link_deleted_as_target(self, link)
+    }
+
+    fn link_deleted_as_source(&self, link: &Link) -> impl Future<Output = HookResult> + Send {
+        P::link_deleted_as_source(self, link)
+    }
+
+    fn config_updated(&self, config: &Config) -> impl Future<Output = HookResult> + Send {
+        P::config_updated(self, config)
+    }
+
+    fn health(&self) -> impl Future<Output = Health> + Send {
+        P::health(self)
+    }
+
+    fn shutdown(&self) -> impl Future<Output = HookResult> + Send {
+        P::shutdown(self)
+    }
+}
+
 /// What [`Provider::init`] learns.
 #[derive(Debug)]
 pub struct InitContext {

@@ -130,6 +130,16 @@ impl TestHost {
                 attempts: 1,
                 reason: error.to_string(),
             })?;
+        Self::with_client(nats, url, provider_id).await
+    }
+
+    /// A host that uses `nats`, a connection made with whatever credentials the server asks
+    /// for; `url` is the one the provider is told to connect to (in its `HostData`).
+    pub async fn with_client(
+        nats: async_nats::Client,
+        url: &str,
+        provider_id: &str,
+    ) -> Result<Self> {
         let transport = Transport::nats(nats.clone()).await?;
         let mut suffix = [0u8; 4];
         crate::random::fill(&mut suffix);

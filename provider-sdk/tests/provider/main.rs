@@ -16,6 +16,8 @@ use provider_sdk::transport::{InvocationContext, ServeOptions, Server, Serving};
 use provider_sdk::{Error, HeaderMap};
 use tokio::sync::Semaphore;
 
+mod auth;
+
 mod bindings {
     provider_sdk::generate!({ path: "tests/provider/wit", world: "provider" });
 }
