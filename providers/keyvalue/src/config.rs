@@ -1,0 +1,258 @@
+//! Which backend a link uses, read from its configuration over the provider's (the provider's
+//! configuration is the default for every link) and its secrets (a secret wins over a config
+//! value of the same key). Keys are case-insensitive; see the provider's README for each.
+
+use std::fmt;
+use std::time::Duration;
+
+use provider_sdk::provider::{Config, Link, Secrets, redact_credentials};
+
+use crate::error::{Error, Result};
+
+/// Every key the provider reads, for unknown-key warnings.
+pub(crate) const KNOWN_KEYS: &[&str] = &[
+    "backend",
+    "url",
+    "cluster_uri",
+    "bucket",
+    "js_domain",
+    "enable_bucket_auto_create",
+    "client_jwt",
+    "client_seed",
+    "tls_ca",
+    "tls_ca_file",
+    "connect_timeout_ms",
+    "response_timeout_ms",
+    "username",
+    "password",
+];
+
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+const DEFAULT_RESPONSE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A link's backend and its settings.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub(crate) enum Backend {
+    /// Kept in the provider's memory, per link.
+    Memory,
+    /// A Redis server.
+    Redis(RedisSettings),
+}
+
+impl fmt::Debug for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Backend::Memory => f.write_str("memory"),
+            Backend::Redis(settings) => write!(f, "redis at {}", settings.shown_url()),
+        }
+    }
+}
+
+/// How to reach a Redis server. Holds credentials: never logged whole.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub(crate) struct RedisSettings {
+    pub(crate) url: String,
+    pub(crate) username: Option<String>,
+    pub(crate) password: Option<String>,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) response_timeout: Duration,
+}
+
+impl fmt::Debug for RedisSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisSettings")
+            .field("url", &self.shown_url())
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("connect_timeout", &self.connect_timeout)
+            .field("response_timeout", &self.response_timeout)
+            .finish()
+    }
+}
+
+impl RedisSettings {
+    /// The URL with any password replaced.
+    pub(crate) fn shown_url(&self) -> String {
+        redact_credentials(&self.url)
+    }
+}
+
+/// A link's settings: its configuration over the provider's, its secrets over both.
+struct Settings<'a> {
+    config: Config,
+    secrets: &'a Secrets,
+}
+
+impl Settings<'_> {
+    fn str(&self, key: &str) -> Option<&str> {
+        self.secrets
+            .get_str(key)
+            .or_else(|| self.config.get_str(key))
+            .map(str::trim)
+            .filter(|value| !value.is_empty())
+    }
+
+    fn millis(&self, key: &'static str, default: Duration) -> Result<Duration> {
+        match self.str(key) {
+            None => Ok(default),
+            Some(value) => match value.parse::<u64>() {
+                Ok(millis) if millis > 0 => Ok(Duration::from_millis(millis)),
+                _ => Err(Error::InvalidConfig {
+                    key,
+                    value: value.to_owned(),
+                    expected: "a whole number of milliseconds greater than 0",
+                }),
+            },
+        }
+    }
+}
+
+impl Backend {
+    /// The backend for `link`, with `defaults` (the provider's configuration) under it.
+    pub(crate) fn for_link(defaults: &Config, link: &Link) -> Result<Self> {
+        let settings = Settings {
+            config: Config::merged([defaults.clone(), link.config().clone()]),
+            secrets: link.secrets(),
+        };
+        settings
+            .config
+            .warn_unknown_keys(KNOWN_KEYS, &format!("keyvalue link {}", link.key()));
+        let url = settings.str("url").or_else(|| settings.str("cluster_uri"));
+        let backend = match settings.str("backend").map(str::to_ascii_lowercase) {
+            Some(backend) => backend,
+            None => match url
+                .and_then(|url| url.split_once("://"))
+                .map(|(scheme, _)| scheme)
+            {
+                Some("redis" | "rediss") => "redis".to_owned(),
+                Some("nats" | "tls" | "ws" | "wss") => "nats".to_owned(),
+                Some(_) => {
+                    return Err(Error::InvalidConfig {
+                        key: "url",
+                        value: redact_credentials(url.unwrap_or_default()),
+                        expected: "a redis://, rediss://, nats:// or tls:// URL, or `backend` set",
+                    });
+                }
+                None => "memory".to_owned(),
+            },
+        };
+        match backend.as_str() {
+            "memory" => Ok(Backend::Memory),
+            "redis" => {
+                let url = url.unwrap_or("redis://127.0.0.1:6379");
+                if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+                    return Err(Error::InvalidConfig {
+                        key: "url",
+                        value: redact_credentials(url),
+                        expected: "redis://[user:password@]host:port[/db] or rediss://...",
+                    });
+                }
+                Ok(Backend::Redis(RedisSettings {
+                    url: url.to_owned(),
+                    username: settings.str("username").map(str::to_owned),
+                    password: settings.str("password").map(str::to_owned),
+                    connect_timeout: settings
+                        .millis("connect_timeout_ms", DEFAULT_CONNECT_TIMEOUT)?,
+                    response_timeout: settings
+                        .millis("response_timeout_ms", DEFAULT_RESPONSE_TIMEOUT)?,
+                }))
+            }
+            "nats" => Err(Error::Unsupported(
+                "the nats backend is not available in this build yet; use memory or redis"
+                    .to_owned(),
+            )),
+            _ => Err(Error::InvalidConfig {
+                key: "backend",
+                value: backend,
+                expected: "memory, redis or nats",
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use provider_sdk::provider::{ConfigSource, LinkDefinition, SecretValue};
+
+    use super::*;
+
+    fn link(config: &[(&str, &str)], secrets: &[(&str, &str)]) -> Link {
+        let mut definition = LinkDefinition::default();
+        definition.source_id = "comp".into();
+        definition.target = "kv".into();
+        definition.name = "default".into();
+        definition.target_config = config
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let secrets = Secrets::from_map(
+            secrets
+                .iter()
+                .map(|(k, v)| (*k, SecretValue::String(v.to_string()))),
+        );
+        Link::from_definition("kv", &definition, Secrets::new(), secrets).unwrap()
+    }
+
+    fn backend(config: &[(&str, &str)]) -> Result<Backend> {
+        Backend::for_link(&Config::new(), &link(config, &[]))
+    }
+
+    #[test]
+    fn the_backend_is_named_or_inferred_from_the_url_or_memory() {
+        assert_eq!(backend(&[]).unwrap(), Backend::Memory);
+        assert_eq!(backend(&[("BACKEND", "Memory")]).unwrap(), Backend::Memory);
+        let Backend::Redis(redis) = backend(&[("URL", "rediss://h:6380/2")]).unwrap() else {
+            panic!("not redis");
+        };
+        assert_eq!(redis.url, "rediss://h:6380/2");
+        assert_eq!(redis.response_timeout, DEFAULT_RESPONSE_TIMEOUT);
+        assert!(matches!(
+            backend(&[("backend", "redis")]).unwrap(),
+            Backend::Redis(RedisSettings { url, .. }) if url == "redis://127.0.0.1:6379"
+        ));
+    }
+
+    #[test]
+    fn bad_values_name_the_key_the_value_and_what_is_accepted() {
+        let error = backend(&[("backend", "mongo")]).unwrap_err().to_string();
+        assert_eq!(
+            error,
+            "config `backend` = \"mongo\" is not valid: expected memory, redis or nats"
+        );
+        let error = backend(&[("url", "http://user:hunter2@h")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("`url`") && !error.contains("hunter2"),
+            "{error}"
+        );
+        let error = backend(&[("url", "redis://h"), ("response_timeout_ms", "soon")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("`response_timeout_ms` = \"soon\""),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn link_config_wins_over_provider_defaults_and_secrets_over_both() {
+        let defaults = Config::from_map(
+            [("url", "redis://default:6379"), ("password", "from-config")],
+            ConfigSource::HostProvider,
+        );
+        let Backend::Redis(redis) = Backend::for_link(
+            &defaults,
+            &link(
+                &[("URL", "redis://link:6379")],
+                &[("password", "from-secret")],
+            ),
+        )
+        .unwrap() else {
+            panic!("not redis");
+        };
+        assert_eq!(redis.url, "redis://link:6379");
+        assert_eq!(redis.password.as_deref(), Some("from-secret"));
+        assert!(!format!("{:?}", Backend::Redis(redis)).contains("from-secret"));
+    }
+}

@@ -1,0 +1,535 @@
+//! The keyvalue provider through the SDK's test host, on real NATS and Redis servers the tests
+//! start, for every backend: what the WIT promises, isolation, concurrency, paging, big values,
+//! a Redis restart, link delete.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use keyvalue_provider::KeyValueProvider;
+use keyvalue_provider::client::wasi::keyvalue as wasi;
+use keyvalue_provider::client::wrpc::keyvalue::{atomics, batch, store};
+use provider_sdk::provider::{Health, RunningProvider};
+use provider_sdk::testing::{NatsServer, RedisServer, TestHost, TestLink, eventually};
+use provider_sdk::transport::Client;
+
+const PROVIDER: &str = "keyvalue-provider";
+
+/// A backend under test.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Kind {
+    Memory,
+    Redis,
+}
+
+struct Setup {
+    _nats: NatsServer,
+    redis: RedisServer,
+    host: TestHost,
+    provider: Arc<KeyValueProvider>,
+    running: Option<RunningProvider>,
+}
+
+async fn setup() -> Setup {
+    let nats = NatsServer::start().unwrap();
+    let redis = RedisServer::start().unwrap();
+    let host = TestHost::new(&nats.url(), PROVIDER).await.unwrap();
+    let provider = Arc::new(KeyValueProvider::default());
+    let running = host.start(Arc::clone(&provider)).await.unwrap();
+    Setup {
+        _nats: nats,
+        redis,
+        host,
+        provider,
+        running: Some(running),
+    }
+}
+
+impl Setup {
+    /// A link from `source` named `name` to a store of `kind` (Redis database `db`).
+    fn link(&self, source: &str, name: &str, kind: Kind, db: u8) -> TestLink {
+        let link = TestLink::new(
+            source,
+            PROVIDER,
+            name,
+            ("wrpc", "keyvalue"),
+            &["store", "atomics", "batch"],
+        );
+        match kind {
+            Kind::Memory => link,
+            Kind::Redis => link.target_config("URL", &format!("{}/{db}", self.redis.url())),
+        }
+    }
+
+    /// Puts `link` and waits until calls over it work.
+    async fn put(&self, link: &TestLink) -> Client {
+        self.host.put_link(link).await.unwrap();
+        let key = link.key();
+        let client = self.host.component(&key.source_id, &key.name).unwrap();
+        assert!(
+            eventually(|| async { matches!(store::exists(&client, "b", "k").await, Ok(Ok(_))) })
+                .await,
+            "the link {key} never became usable"
+        );
+        client
+    }
+
+    /// Puts a link from `comp` named `default` to a store of `kind`.
+    async fn client(&self, kind: Kind) -> Client {
+        self.put(&self.link("comp", "default", kind, 0)).await
+    }
+
+    async fn redis_connections(&self) -> usize {
+        let client = redis::Client::open(self.redis.url()).unwrap();
+        let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+        let list: String = redis::cmd("CLIENT")
+            .arg("LIST")
+            .query_async(&mut connection)
+            .await
+            .unwrap();
+        list.lines().count() - 1
+    }
+}
+
+fn b(value: &str) -> Bytes {
+    Bytes::copy_from_slice(value.as_bytes())
+}
+
+/// `other("...")`'s message, or a panic.
+fn other(error: store::Error) -> String {
+    match error {
+        store::Error::Other(message) => message,
+        error => panic!("expected other(..), got {error:?}"),
+    }
+}
+
+async fn every_operation_as_the_wit_promises(kind: Kind) {
+    let setup = setup().await;
+    let kv = setup.client(kind).await;
+
+    assert_eq!(store::get(&kv, "b", "missing").await.unwrap(), Ok(None));
+    assert_eq!(store::delete(&kv, "b", "missing").await.unwrap(), Ok(()));
+    assert_eq!(store::exists(&kv, "b", "k").await.unwrap(), Ok(false));
+    store::set(&kv, "b", "k", b"v").await.unwrap().unwrap();
+    assert_eq!(store::get(&kv, "b", "k").await.unwrap(), Ok(Some(b("v"))));
+    assert_eq!(store::exists(&kv, "b", "k").await.unwrap(), Ok(true));
+    store::set(&kv, "b", "k", b"").await.unwrap().unwrap();
+    assert_eq!(store::get(&kv, "b", "k").await.unwrap(), Ok(Some(b(""))));
+    store::delete(&kv, "b", "k").await.unwrap().unwrap();
+    assert_eq!(store::get(&kv, "b", "k").await.unwrap(), Ok(None));
+
+    // Increment creates, adds, and refuses what it cannot add to.
+    assert_eq!(atomics::increment(&kv, "b", "n", 5).await.unwrap(), Ok(5));
+    assert_eq!(atomics::increment(&kv, "b", "n", 2).await.unwrap(), Ok(7));
+    assert_eq!(store::get(&kv, "b", "n").await.unwrap(), Ok(Some(b("7"))));
+    store::set(&kv, "b", "text", b"seven")
+        .await
+        .unwrap()
+        .unwrap();
+    let error = atomics::increment(&kv, "b", "text", 1)
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(other(error).contains("not a decimal integer"));
+    let max = if kind == Kind::Redis {
+        i64::MAX as u64
+    } else {
+        u64::MAX
+    };
+    store::set(&kv, "b", "max", max.to_string().as_bytes())
+        .await
+        .unwrap()
+        .unwrap();
+    let error = atomics::increment(&kv, "b", "max", 1)
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(other(error).contains("overflow"));
+
+    // Batches answer in the order asked.
+    batch::set_many(&kv, "b", &[("x".into(), b("1")), ("y".into(), b("2"))])
+        .await
+        .unwrap()
+        .unwrap();
+    let got = batch::get_many(&kv, "b", &["y".into(), "none".into(), "x".into()])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        got,
+        vec![Some(("y".into(), b("2"))), None, Some(("x".into(), b("1")))]
+    );
+    assert_eq!(batch::get_many(&kv, "b", &[]).await.unwrap(), Ok(vec![]));
+    batch::delete_many(&kv, "b", &["x".into(), "none".into()])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(store::exists(&kv, "b", "x").await.unwrap(), Ok(false));
+    assert_eq!(store::exists(&kv, "b", "y").await.unwrap(), Ok(true));
+
+    // 16 MiB round-trips (the transport splits it over NATS' 1 MiB max_payload).
+    let big: Bytes = (0..16 << 20).map(|i: u32| (i % 251) as u8).collect();
+    store::set(&kv, "b", "big", &big).await.unwrap().unwrap();
+    assert_eq!(store::get(&kv, "b", "big").await.unwrap(), Ok(Some(big)));
+
+    // list-keys sees this bucket only and ends with no cursor.
+    store::set(&kv, "other", "elsewhere", b"1")
+        .await
+        .unwrap()
+        .unwrap();
+    let mut keys = all_keys(&kv, "b").await;
+    keys.sort();
+    assert_eq!(keys, ["big", "max", "n", "text", "y"]);
+    setup.running.unwrap().shutdown().await.unwrap();
+}
+
+/// Every key of `bucket`, page by page.
+async fn all_keys(kv: &Client, bucket: &str) -> Vec<String> {
+    let mut keys = Vec::new();
+    let mut cursor = None;
+    let mut pages = 0;
+    loop {
+        let page = store::list_keys(kv, bucket, cursor).await.unwrap().unwrap();
+        keys.extend(page.keys);
+        pages += 1;
+        assert!(pages < 1000, "list-keys never ends");
+        match page.cursor {
+            Some(next) => cursor = Some(next),
+            None => return keys,
+        }
+    }
+}
+
+#[tokio::test]
+async fn memory_every_operation_as_the_wit_promises() {
+    every_operation_as_the_wit_promises(Kind::Memory).await;
+}
+
+#[tokio::test]
+async fn redis_every_operation_as_the_wit_promises() {
+    every_operation_as_the_wit_promises(Kind::Redis).await;
+}
+
+async fn buckets_and_links_are_isolated(kind: Kind) {
+    let setup = setup().await;
+    let one = setup.put(&setup.link("comp", "one", kind, 1)).await;
+    let two = setup.put(&setup.link("comp", "two", kind, 2)).await;
+    store::set(&one, "a", "k", b"a").await.unwrap().unwrap();
+    store::set(&one, "a:b", "k", b"a:b").await.unwrap().unwrap();
+    store::set(&one, "a", "b:k", b"a/b:k")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        store::get(&one, "a:b", "k").await.unwrap(),
+        Ok(Some(b("a:b")))
+    );
+    assert_eq!(store::get(&one, "a", "k").await.unwrap(), Ok(Some(b("a"))));
+    let mut keys = all_keys(&one, "a").await;
+    keys.sort();
+    assert_eq!(keys, ["b:k", "k"]);
+    assert_eq!(all_keys(&one, "a:b").await, ["k"]);
+    // The other link sees none of it.
+    assert_eq!(store::get(&two, "a", "k").await.unwrap(), Ok(None));
+    assert!(all_keys(&two, "a").await.is_empty());
+    setup.running.unwrap().shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn memory_buckets_and_links_are_isolated() {
+    buckets_and_links_are_isolated(Kind::Memory).await;
+}
+
+#[tokio::test]
+async fn redis_buckets_and_links_are_isolated() {
+    buckets_and_links_are_isolated(Kind::Redis).await;
+}
+
+async fn concurrent_increments_all_count(kind: Kind) {
+    const TASKS: u64 = 16;
+    const EACH: u64 = 50;
+    let setup = setup().await;
+    let kv = setup.client(kind).await;
+    let tasks: Vec<_> = (0..TASKS)
+        .map(|_| {
+            let kv = kv.clone();
+            tokio::spawn(async move {
+                for _ in 0..EACH {
+                    atomics::increment(&kv, "b", "n", 1).await.unwrap().unwrap();
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    assert_eq!(
+        store::get(&kv, "b", "n").await.unwrap(),
+        Ok(Some(b(&(TASKS * EACH).to_string())))
+    );
+    setup.running.unwrap().shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn memory_concurrent_increments_all_count() {
+    concurrent_increments_all_count(Kind::Memory).await;
+}
+
+#[tokio::test]
+async fn redis_concurrent_increments_all_count() {
+    concurrent_increments_all_count(Kind::Redis).await;
+}
+
+async fn list_keys_pages_over_ten_thousand_keys(kind: Kind) {
+    let setup = setup().await;
+    let kv = setup.client(kind).await;
+    for chunk in 0..10 {
+        let pairs: Vec<(String, Bytes)> = (0..1000)
+            .map(|i| (format!("key-{:05}", chunk * 1000 + i), b("v")))
+            .collect();
+        batch::set_many(&kv, "big", &pairs).await.unwrap().unwrap();
+    }
+    store::set(&kv, "big-other", "key-x", b"v")
+        .await
+        .unwrap()
+        .unwrap();
+    let mut keys = all_keys(&kv, "big").await;
+    keys.sort();
+    keys.dedup();
+    let expected: Vec<String> = (0..10_000).map(|i| format!("key-{i:05}")).collect();
+    assert_eq!(keys, expected);
+    setup.running.unwrap().shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn memory_list_keys_pages_over_ten_thousand_keys() {
+    list_keys_pages_over_ten_thousand_keys(Kind::Memory).await;
+}
+
+#[tokio::test]
+async fn redis_list_keys_pages_over_ten_thousand_keys() {
+    list_keys_pages_over_ten_thousand_keys(Kind::Redis).await;
+}
+
+#[tokio::test]
+async fn the_wasi_interface_works_on_bucket_handles_scoped_to_the_link() {
+    for kind in [Kind::Memory, Kind::Redis] {
+        let setup = setup().await;
+        let kv = setup.client(kind).await;
+        let other = setup.put(&setup.link("comp", "other", kind, 0)).await;
+        let bucket = wasi::store::open(&kv, "b").await.unwrap().unwrap();
+        let handle = bucket.borrow();
+        use wasi::store::Bucket;
+        assert_eq!(
+            Bucket::get(&kv, handle.clone(), "k").await.unwrap(),
+            Ok(None)
+        );
+        Bucket::set(&kv, handle.clone(), "k", b"v")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            Bucket::exists(&kv, handle.clone(), "k").await.unwrap(),
+            Ok(true)
+        );
+        // The same bucket through the wrpc interface.
+        assert_eq!(store::get(&kv, "b", "k").await.unwrap(), Ok(Some(b("v"))));
+        assert_eq!(
+            wasi::atomics::increment(&kv, handle.clone(), "n", 3)
+                .await
+                .unwrap(),
+            Ok(3)
+        );
+        wasi::batch::set_many(&kv, handle.clone(), &[("x".into(), b("1"))])
+            .await
+            .unwrap()
+            .unwrap();
+        let got = wasi::batch::get_many(&kv, handle.clone(), &["x".into(), "y".into()])
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(got, vec![Some(("x".into(), b("1"))), None]);
+        let page = Bucket::list_keys(&kv, handle.clone(), None)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(page.cursor, None);
+        assert_eq!(page.keys.len(), 3);
+        Bucket::delete(&kv, handle.clone(), "k")
+            .await
+            .unwrap()
+            .unwrap();
+        wasi::batch::delete_many(&kv, handle.clone(), &["x".into()])
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            Bucket::exists(&kv, handle.clone(), "x").await.unwrap(),
+            Ok(false)
+        );
+        // Another link cannot use this link's handle.
+        let error = Bucket::get(&other, handle.clone(), "n")
+            .await
+            .unwrap()
+            .unwrap_err();
+        assert!(
+            matches!(&error, wasi::store::Error::Other(m) if m.contains("unknown resource handle")),
+            "{kind:?}: {error:?}"
+        );
+        // Deleting the link drops its handles.
+        setup
+            .host
+            .delete_link(&setup.link("comp", "default", kind, 0))
+            .await
+            .unwrap();
+        assert!(eventually(|| async { setup.provider.links() == 1 }).await);
+        setup.put(&setup.link("comp", "default", kind, 0)).await;
+        assert!(Bucket::get(&kv, handle, "n").await.unwrap().is_err());
+        setup.running.unwrap().shutdown().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn redis_down_is_an_error_the_provider_survives_and_recovers_from() {
+    let mut setup = setup().await;
+    let kv = setup.client(Kind::Redis).await;
+    store::set(&kv, "b", "k", b"v").await.unwrap().unwrap();
+    setup.redis.stop();
+    let error = store::get(&kv, "b", "k").await.unwrap().unwrap_err();
+    assert!(other(error).starts_with("redis: "));
+    assert_eq!(setup.host.health().await.unwrap(), Health::healthy());
+    setup.redis.restart().unwrap();
+    // The server kept nothing on disk; the connection comes back by itself.
+    assert!(
+        eventually(|| async { matches!(store::get(&kv, "b", "k").await, Ok(Ok(None))) }).await,
+        "the provider did not reconnect to Redis"
+    );
+    store::set(&kv, "b", "k", b"again").await.unwrap().unwrap();
+    assert_eq!(
+        store::get(&kv, "b", "k").await.unwrap(),
+        Ok(Some(b("again")))
+    );
+    setup.running.unwrap().shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn links_share_a_redis_connection_and_delete_closes_it() {
+    let setup = setup().await;
+    let a = setup.link("comp-a", "default", Kind::Redis, 0);
+    let b_link = setup.link("comp-b", "default", Kind::Redis, 0);
+    let other_db = setup.link("comp-a", "cache", Kind::Redis, 3);
+    for link in [&a, &b_link, &other_db] {
+        setup.put(link).await;
+    }
+    assert_eq!(setup.redis_connections().await, 2);
+    setup.host.delete_link(&a).await.unwrap();
+    assert!(eventually(|| async { setup.provider.links() == 2 }).await);
+    assert_eq!(setup.redis_connections().await, 2, "comp-b still uses it");
+    setup.host.delete_link(&b_link).await.unwrap();
+    assert!(eventually(|| async { setup.redis_connections().await == 1 }).await);
+    setup.host.delete_link(&other_db).await.unwrap();
+    assert!(eventually(|| async { setup.redis_connections().await == 0 }).await);
+    let kv = setup.host.component("comp-a", "cache").unwrap();
+    let error = store::get(&kv, "b", "k").await.unwrap().unwrap_err();
+    assert!(other(error).contains("link the component"));
+    setup.running.unwrap().shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn bad_config_is_refused_and_a_memory_link_keeps_its_data_across_updates() {
+    let setup = setup().await;
+    let kv = setup.client(Kind::Memory).await;
+    store::set(&kv, "b", "k", b"kept").await.unwrap().unwrap();
+    // An update that stays in memory keeps the data.
+    setup
+        .put(
+            &setup
+                .link("comp", "default", Kind::Memory, 0)
+                .target_config("Backend", "MEMORY"),
+        )
+        .await;
+    assert_eq!(
+        store::get(&kv, "b", "k").await.unwrap(),
+        Ok(Some(b("kept")))
+    );
+    // A bad backend is refused: the link keeps what it had.
+    setup
+        .host
+        .put_link(
+            &setup
+                .link("comp", "default", Kind::Memory, 0)
+                .target_config("backend", "mongo"),
+        )
+        .await
+        .unwrap();
+    let fresh = setup
+        .put(&setup.link("comp", "fresh", Kind::Memory, 0))
+        .await;
+    assert_eq!(store::get(&fresh, "b", "k").await.unwrap(), Ok(None));
+    assert_eq!(
+        store::get(&kv, "b", "k").await.unwrap(),
+        Ok(Some(b("kept")))
+    );
+    // A link whose first put is refused is no link.
+    setup
+        .host
+        .put_link(
+            &setup
+                .link("comp", "bad", Kind::Memory, 0)
+                .target_config("response_timeout_ms", "soon")
+                .target_config("backend", "redis"),
+        )
+        .await
+        .unwrap();
+    setup
+        .put(&setup.link("comp", "after", Kind::Memory, 0))
+        .await;
+    let bad = setup.host.component("comp", "bad").unwrap();
+    let error = store::get(&bad, "b", "k").await.unwrap().unwrap_err();
+    assert!(other(error).contains("no link from comp named \"bad\""));
+    setup.running.unwrap().shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn runs_under_a_host_as_a_process_and_exits_0() {
+    let nats = NatsServer::start().unwrap();
+    let redis = RedisServer::start_with_password(Some("kv-secret-pw")).unwrap();
+    let host = TestHost::new(&nats.url(), PROVIDER).await.unwrap();
+    let interfaces = &["store", "atomics", "batch"];
+    host.with_initial_link(TestLink::new(
+        "comp",
+        PROVIDER,
+        "default",
+        ("wrpc", "keyvalue"),
+        interfaces,
+    ));
+    host.with_initial_link(
+        TestLink::new("comp", PROVIDER, "redis", ("wrpc", "keyvalue"), interfaces)
+            .target_config("url", &redis.url_without_password())
+            .target_secret("password", "kv-secret-pw"),
+    );
+    let mut child = host
+        .spawn(env!("CARGO_BIN_EXE_keyvalue-provider").as_ref())
+        .await
+        .unwrap();
+    for name in ["default", "redis"] {
+        let kv = host.component("comp", name).unwrap();
+        assert!(
+            eventually(|| async {
+                matches!(atomics::increment(&kv, "b", "n", 1).await, Ok(Ok(_)))
+            })
+            .await,
+            "link {name} never served; log:\n{}",
+            child.logs()
+        );
+    }
+    assert_eq!(host.health().await.unwrap(), Health::healthy());
+    assert_eq!(host.shutdown().await.unwrap(), "shutting down");
+    let status = child.wait(Duration::from_secs(20)).await.unwrap();
+    let logs = child.logs();
+    assert!(status.success(), "{status}; log:\n{logs}");
+    assert!(
+        !logs.contains("kv-secret-pw"),
+        "the log shows the password:\n{logs}"
+    );
+}
