@@ -3,6 +3,7 @@
 //! value of the same key). Keys are case-insensitive; see the provider's README for each.
 
 use std::fmt;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use provider_sdk::provider::{Config, Link, Secrets, redact_credentials};
@@ -37,6 +38,8 @@ pub(crate) enum Backend {
     Memory,
     /// A Redis server.
     Redis(RedisSettings),
+    /// A NATS server's JetStream key-value buckets.
+    Nats(NatsSettings),
 }
 
 impl fmt::Debug for Backend {
@@ -44,6 +47,7 @@ impl fmt::Debug for Backend {
         match self {
             Backend::Memory => f.write_str("memory"),
             Backend::Redis(settings) => write!(f, "redis at {}", settings.shown_url()),
+            Backend::Nats(settings) => write!(f, "nats at {}", settings.shown_url()),
         }
     }
 }
@@ -77,6 +81,43 @@ impl RedisSettings {
     }
 }
 
+/// How to reach NATS JetStream KV. Holds credentials: never logged whole.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub(crate) struct NatsSettings {
+    /// Comma-separated server URLs.
+    pub(crate) url: String,
+    pub(crate) jwt: Option<String>,
+    pub(crate) seed: Option<String>,
+    pub(crate) tls_ca_file: Option<PathBuf>,
+    pub(crate) js_domain: Option<String>,
+    /// One KV bucket for every WIT bucket (their names become key prefixes).
+    pub(crate) bucket: Option<String>,
+    pub(crate) auto_create: bool,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) response_timeout: Duration,
+}
+
+impl NatsSettings {
+    /// The URLs with any password replaced.
+    pub(crate) fn shown_url(&self) -> String {
+        redact_credentials(&self.url)
+    }
+}
+
+impl fmt::Debug for NatsSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NatsSettings")
+            .field("url", &self.shown_url())
+            .field("jwt", &self.jwt.as_ref().map(|_| "<redacted>"))
+            .field("seed", &self.seed.as_ref().map(|_| "<redacted>"))
+            .field("tls_ca_file", &self.tls_ca_file)
+            .field("js_domain", &self.js_domain)
+            .field("bucket", &self.bucket)
+            .field("auto_create", &self.auto_create)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A link's settings: its configuration over the provider's, its secrets over both.
 struct Settings<'a> {
     config: Config,
@@ -103,6 +144,20 @@ impl Settings<'_> {
                     expected: "a whole number of milliseconds greater than 0",
                 }),
             },
+        }
+    }
+}
+
+impl Settings<'_> {
+    fn flag(&self, key: &'static str) -> Result<bool> {
+        match self.str(key).map(str::to_ascii_lowercase).as_deref() {
+            None | Some("false" | "no" | "off" | "0") => Ok(false),
+            Some("true" | "yes" | "on" | "1") => Ok(true),
+            Some(other) => Err(Error::InvalidConfig {
+                key,
+                value: other.to_owned(),
+                expected: "true or false",
+            }),
         }
     }
 }
@@ -157,10 +212,28 @@ impl Backend {
                         .millis("response_timeout_ms", DEFAULT_RESPONSE_TIMEOUT)?,
                 }))
             }
-            "nats" => Err(Error::Unsupported(
-                "the nats backend is not available in this build yet; use memory or redis"
-                    .to_owned(),
-            )),
+            "nats" => {
+                if settings.str("tls_ca").is_some() {
+                    return Err(Error::Unsupported(
+                        "`tls_ca` (an inline PEM) is not supported yet: put the CA in a file and \
+                         set `tls_ca_file`"
+                            .to_owned(),
+                    ));
+                }
+                Ok(Backend::Nats(NatsSettings {
+                    url: url.unwrap_or("nats://127.0.0.1:4222").to_owned(),
+                    jwt: settings.str("client_jwt").map(str::to_owned),
+                    seed: settings.str("client_seed").map(str::to_owned),
+                    tls_ca_file: settings.str("tls_ca_file").map(PathBuf::from),
+                    js_domain: settings.str("js_domain").map(str::to_owned),
+                    bucket: settings.str("bucket").map(str::to_owned),
+                    auto_create: settings.flag("enable_bucket_auto_create")?,
+                    connect_timeout: settings
+                        .millis("connect_timeout_ms", DEFAULT_CONNECT_TIMEOUT)?,
+                    response_timeout: settings
+                        .millis("response_timeout_ms", DEFAULT_RESPONSE_TIMEOUT)?,
+                }))
+            }
             _ => Err(Error::InvalidConfig {
                 key: "backend",
                 value: backend,

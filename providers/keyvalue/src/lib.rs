@@ -2,9 +2,9 @@
 //! and `wasi:keyvalue` (bucket as a resource handle) over wRPC, with a backend chosen per link.
 //!
 //! Each link (calling component and link name) gets its store when it is put: `memory` (the
-//! default; the link's own, kept for as long as the link), or `redis` (one connection per
-//! distinct set of connection settings, shared by the links that have them, closed when the
-//! last of them is deleted). See the README for the configuration keys.
+//! default; the link's own, kept for as long as the link), `redis` or `nats` (JetStream KV); a
+//! Redis or NATS connection is shared by the links with the same connection settings and closed
+//! when the last of them is deleted. See the README for the configuration keys.
 
 mod config;
 mod error;
@@ -20,9 +20,9 @@ use provider_sdk::provider::{
 use provider_sdk::transport::{Server, Serving};
 use provider_sdk::wire::{ResourceBorrow, ResourceOwn};
 
-use crate::config::{Backend, RedisSettings};
+use crate::config::{Backend, NatsSettings, RedisSettings};
 pub use crate::error::{Error, Result};
-use crate::store::{RedisStore, Store};
+use crate::store::{NatsStore, RedisStore, Store};
 
 mod bindings {
     provider_sdk::generate!({ path: "../../wit", world: "keyvalue" });
@@ -45,6 +45,8 @@ pub struct KeyValueProvider {
     stores: LinkResources<Store>,
     /// Live Redis connections by their settings, for links with the same ones to share.
     redis: Mutex<HashMap<RedisSettings, Weak<RedisStore>>>,
+    /// Live NATS connections by their settings, likewise.
+    nats: Mutex<HashMap<NatsSettings, Weak<NatsStore>>>,
     /// `wasi:keyvalue` bucket handles: the bucket's name, scoped to the link that opened it.
     buckets: ResourceHandles<String>,
 }
@@ -63,7 +65,7 @@ impl KeyValueProvider {
     }
 
     /// The store for `backend`: a shared Redis connection if one with these settings is live.
-    fn build(&self, backend: &Backend) -> Result<Store> {
+    async fn build(&self, backend: &Backend) -> Result<Store> {
         match backend {
             Backend::Memory => Ok(Store::Memory(store::MemoryStore::default())),
             Backend::Redis(settings) => {
@@ -75,6 +77,23 @@ impl KeyValueProvider {
                 let store = Arc::new(RedisStore::open(settings)?);
                 shared.insert(settings.clone(), Arc::downgrade(&store));
                 Ok(Store::Redis(store))
+            }
+            Backend::Nats(settings) => {
+                let live = {
+                    let mut shared = self.nats.lock().unwrap_or_else(PoisonError::into_inner);
+                    shared.retain(|_, store| store.strong_count() > 0);
+                    shared.get(settings).and_then(Weak::upgrade)
+                };
+                if let Some(store) = live {
+                    return Ok(Store::Nats(store));
+                }
+                // Link hooks run one at a time: no other put connects meanwhile.
+                let store = Arc::new(NatsStore::connect(settings).await?);
+                self.nats
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .insert(settings.clone(), Arc::downgrade(&store));
+                Ok(Store::Nats(store))
             }
         }
     }
@@ -124,7 +143,7 @@ impl Provider for KeyValueProvider {
         {
             return Ok(());
         }
-        let store = self.build(&backend)?;
+        let store = self.build(&backend).await?;
         self.stores
             .put(link, async { Ok::<_, Error>(store) })
             .await?;

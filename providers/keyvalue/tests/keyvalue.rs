@@ -10,7 +10,9 @@ use keyvalue_provider::KeyValueProvider;
 use keyvalue_provider::client::wasi::keyvalue as wasi;
 use keyvalue_provider::client::wrpc::keyvalue::{atomics, batch, store};
 use provider_sdk::provider::{Health, RunningProvider};
-use provider_sdk::testing::{NatsServer, RedisServer, TestHost, TestLink, eventually};
+use provider_sdk::testing::{
+    NatsServer, NatsServerConfig, RedisServer, TestHost, TestLink, eventually,
+};
 use provider_sdk::transport::Client;
 
 const PROVIDER: &str = "keyvalue-provider";
@@ -20,11 +22,14 @@ const PROVIDER: &str = "keyvalue-provider";
 enum Kind {
     Memory,
     Redis,
+    Nats,
 }
 
 struct Setup {
     _nats: NatsServer,
     redis: RedisServer,
+    /// The JetStream the nats backend stores in (not the lattice's), taking 16 MiB values.
+    kv_nats: NatsServer,
     host: TestHost,
     provider: Arc<KeyValueProvider>,
     running: Option<RunningProvider>,
@@ -33,12 +38,19 @@ struct Setup {
 async fn setup() -> Setup {
     let nats = NatsServer::start().unwrap();
     let redis = RedisServer::start().unwrap();
+    let kv_nats = NatsServer::start_with(
+        NatsServerConfig::default()
+            .jetstream()
+            .max_payload(20 << 20),
+    )
+    .unwrap();
     let host = TestHost::new(&nats.url(), PROVIDER).await.unwrap();
     let provider = Arc::new(KeyValueProvider::default());
     let running = host.start(Arc::clone(&provider)).await.unwrap();
     Setup {
         _nats: nats,
         redis,
+        kv_nats,
         host,
         provider,
         running: Some(running),
@@ -46,7 +58,8 @@ async fn setup() -> Setup {
 }
 
 impl Setup {
-    /// A link from `source` named `name` to a store of `kind` (Redis database `db`).
+    /// A link from `source` named `name` to a store of `kind`: Redis database `db`; for NATS,
+    /// a KV bucket per WIT bucket (`db` 0) or the one KV bucket `kv<db>`.
     fn link(&self, source: &str, name: &str, kind: Kind, db: u8) -> TestLink {
         let link = TestLink::new(
             source,
@@ -58,17 +71,32 @@ impl Setup {
         match kind {
             Kind::Memory => link,
             Kind::Redis => link.target_config("URL", &format!("{}/{db}", self.redis.url())),
+            Kind::Nats => {
+                let link = link
+                    .target_config("backend", "nats")
+                    .target_config("url", &self.kv_nats.url())
+                    .target_config("enable_bucket_auto_create", "true");
+                match db {
+                    0 => link,
+                    db => link.target_config("bucket", &format!("kv{db}")),
+                }
+            }
         }
     }
 
-    /// Puts `link` and waits until calls over it work.
+    /// Puts `link` and waits until calls over it reach its store.
     async fn put(&self, link: &TestLink) -> Client {
         self.host.put_link(link).await.unwrap();
         let key = link.key();
         let client = self.host.component(&key.source_id, &key.name).unwrap();
         assert!(
-            eventually(|| async { matches!(store::exists(&client, "b", "k").await, Ok(Ok(_))) })
-                .await,
+            eventually(|| async {
+                matches!(
+                    store::exists(&client, "b", "k").await,
+                    Ok(Ok(_) | Err(store::Error::NoSuchStore))
+                )
+            })
+            .await,
             "the link {key} never became usable"
         );
         client
@@ -210,25 +238,35 @@ async fn redis_every_operation_as_the_wit_promises() {
     every_operation_as_the_wit_promises(Kind::Redis).await;
 }
 
+#[tokio::test]
+async fn nats_every_operation_as_the_wit_promises() {
+    every_operation_as_the_wit_promises(Kind::Nats).await;
+}
+
 async fn buckets_and_links_are_isolated(kind: Kind) {
+    // Bucket and key names with each backend's separator in them, where it allows one.
+    let (sub, sub_key) = match kind {
+        Kind::Memory | Kind::Redis => ("a:b", "b:k"),
+        Kind::Nats => ("a_b", "b.k"),
+    };
     let setup = setup().await;
     let one = setup.put(&setup.link("comp", "one", kind, 1)).await;
     let two = setup.put(&setup.link("comp", "two", kind, 2)).await;
     store::set(&one, "a", "k", b"a").await.unwrap().unwrap();
-    store::set(&one, "a:b", "k", b"a:b").await.unwrap().unwrap();
-    store::set(&one, "a", "b:k", b"a/b:k")
+    store::set(&one, sub, "k", b"sub").await.unwrap().unwrap();
+    store::set(&one, "a", sub_key, b"a/sub")
         .await
         .unwrap()
         .unwrap();
     assert_eq!(
-        store::get(&one, "a:b", "k").await.unwrap(),
-        Ok(Some(b("a:b")))
+        store::get(&one, sub, "k").await.unwrap(),
+        Ok(Some(b("sub")))
     );
     assert_eq!(store::get(&one, "a", "k").await.unwrap(), Ok(Some(b("a"))));
     let mut keys = all_keys(&one, "a").await;
     keys.sort();
-    assert_eq!(keys, ["b:k", "k"]);
-    assert_eq!(all_keys(&one, "a:b").await, ["k"]);
+    assert_eq!(keys, [sub_key, "k"]);
+    assert_eq!(all_keys(&one, sub).await, ["k"]);
     // The other link sees none of it.
     assert_eq!(store::get(&two, "a", "k").await.unwrap(), Ok(None));
     assert!(all_keys(&two, "a").await.is_empty());
@@ -243,6 +281,11 @@ async fn memory_buckets_and_links_are_isolated() {
 #[tokio::test]
 async fn redis_buckets_and_links_are_isolated() {
     buckets_and_links_are_isolated(Kind::Redis).await;
+}
+
+#[tokio::test]
+async fn nats_buckets_and_links_are_isolated() {
+    buckets_and_links_are_isolated(Kind::Nats).await;
 }
 
 async fn concurrent_increments_all_count(kind: Kind) {
@@ -280,6 +323,11 @@ async fn redis_concurrent_increments_all_count() {
     concurrent_increments_all_count(Kind::Redis).await;
 }
 
+#[tokio::test]
+async fn nats_concurrent_increments_all_count() {
+    concurrent_increments_all_count(Kind::Nats).await;
+}
+
 async fn list_keys_pages_over_ten_thousand_keys(kind: Kind) {
     let setup = setup().await;
     let kv = setup.client(kind).await;
@@ -312,8 +360,13 @@ async fn redis_list_keys_pages_over_ten_thousand_keys() {
 }
 
 #[tokio::test]
+async fn nats_list_keys_pages_over_ten_thousand_keys() {
+    list_keys_pages_over_ten_thousand_keys(Kind::Nats).await;
+}
+
+#[tokio::test]
 async fn the_wasi_interface_works_on_bucket_handles_scoped_to_the_link() {
-    for kind in [Kind::Memory, Kind::Redis] {
+    for kind in [Kind::Memory, Kind::Redis, Kind::Nats] {
         let setup = setup().await;
         let kv = setup.client(kind).await;
         let other = setup.put(&setup.link("comp", "other", kind, 0)).await;
@@ -532,4 +585,46 @@ async fn runs_under_a_host_as_a_process_and_exits_0() {
         !logs.contains("kv-secret-pw"),
         "the log shows the password:\n{logs}"
     );
+}
+
+#[tokio::test]
+async fn nats_without_auto_create_reports_missing_buckets() {
+    let setup = setup().await;
+    let link = TestLink::new(
+        "comp",
+        PROVIDER,
+        "default",
+        ("wrpc", "keyvalue"),
+        &["store"],
+    )
+    .target_config("backend", "nats")
+    .target_config("cluster_uri", &setup.kv_nats.url());
+    let kv = setup.put(&link).await;
+    assert_eq!(
+        store::get(&kv, "absent", "k").await.unwrap(),
+        Err(store::Error::NoSuchStore)
+    );
+    assert!(matches!(
+        wasi::store::open(&kv, "absent").await.unwrap(),
+        Err(wasi::store::Error::NoSuchStore)
+    ));
+    // Once it exists, it is used.
+    let js = async_nats::jetstream::new(setup.kv_nats.connect().await.unwrap());
+    provider_sdk::provider::open_or_create_kv_bucket(&js, "absent", 1)
+        .await
+        .unwrap();
+    store::set(&kv, "absent", "k", b"v").await.unwrap().unwrap();
+    assert_eq!(
+        store::get(&kv, "absent", "k").await.unwrap(),
+        Ok(Some(b("v")))
+    );
+    // Names JetStream cannot take are refused, saying why.
+    let error = store::get(&kv, "a b", "k").await.unwrap().unwrap_err();
+    assert!(other(error).contains("not a NATS KV bucket name"));
+    let error = store::set(&kv, "absent", "sp ace", b"v")
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(other(error).contains("not a NATS KV key"));
+    setup.running.unwrap().shutdown().await.unwrap();
 }

@@ -2,11 +2,13 @@
 //! turns into. Every WIT bucket is a namespace of its own in every backend.
 
 mod memory;
+mod nats;
 mod redis;
 
 use bytes::Bytes;
 
 pub(crate) use self::memory::MemoryStore;
+pub(crate) use self::nats::NatsStore;
 pub(crate) use self::redis::RedisStore;
 use crate::error::Result;
 
@@ -21,6 +23,7 @@ pub(crate) type KeyPage = (Vec<String>, Option<u64>);
 pub(crate) enum Store {
     Memory(MemoryStore),
     Redis(std::sync::Arc<RedisStore>),
+    Nats(std::sync::Arc<NatsStore>),
 }
 
 /// Forwards an operation to the backend.
@@ -29,6 +32,7 @@ macro_rules! dispatch {
         match $self {
             Store::Memory($store) => $call,
             Store::Redis($store) => $call,
+            Store::Nats($store) => $call,
         }
     };
 }
@@ -74,12 +78,12 @@ impl Store {
         dispatch!(self, store => store.delete_many(bucket, keys).await)
     }
 
-    /// Whether `bucket` can be opened (`wasi:keyvalue/store.open`).
+    /// Whether `bucket` can be opened (`wasi:keyvalue/store.open`): buckets spring into being
+    /// on first write in memory and Redis; JetStream KV buckets must exist (or be creatable).
     pub(crate) async fn open(&self, bucket: &str) -> Result<()> {
-        let _ = bucket;
         match self {
-            // Buckets spring into being on first write in both.
             Store::Memory(_) | Store::Redis(_) => Ok(()),
+            Store::Nats(store) => store.open(bucket).await,
         }
     }
 }
