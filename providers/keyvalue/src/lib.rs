@@ -9,13 +9,15 @@
 mod config;
 mod error;
 mod store;
+mod watch;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 
 use bytes::Bytes;
 use provider_sdk::provider::{
-    Config, Context, HookResult, InitContext, Link, LinkResources, Provider, ResourceHandles,
+    Config, Context, HookResult, InitContext, Link, LinkResources, Provider, ProviderHandle,
+    ResourceHandles,
 };
 use provider_sdk::transport::{Server, Serving};
 use provider_sdk::wire::{ResourceBorrow, ResourceOwn};
@@ -23,6 +25,7 @@ use provider_sdk::wire::{ResourceBorrow, ResourceOwn};
 use crate::config::{Backend, NatsSettings, RedisSettings};
 pub use crate::error::{Error, Result};
 use crate::store::{NatsStore, RedisStore, Store};
+use crate::watch::{Change, Watchers};
 
 mod bindings {
     provider_sdk::generate!({ path: "../../wit", world: "keyvalue" });
@@ -49,6 +52,10 @@ pub struct KeyValueProvider {
     nats: Mutex<HashMap<NatsSettings, Weak<NatsStore>>>,
     /// `wasi:keyvalue` bucket handles: the bucket's name, scoped to the link that opened it.
     buckets: ResourceHandles<String>,
+    /// Components watching keys, by their source link.
+    watchers: Watchers,
+    /// The running provider, for calling watchers.
+    handle: OnceLock<ProviderHandle>,
 }
 
 impl KeyValueProvider {
@@ -106,6 +113,15 @@ impl KeyValueProvider {
         })
     }
 
+    /// Tells the watchers of `store` about `changes` to `bucket`.
+    fn notify(&self, store: &Arc<Store>, bucket: &str, changes: impl FnOnce() -> Vec<Change>) {
+        if self.watchers.is_empty() {
+            return;
+        }
+        self.watchers
+            .notify(store, bucket, changes(), |link| self.stores.get(link));
+    }
+
     /// The store and bucket name behind a `wasi:keyvalue` bucket handle.
     fn bucket(
         &self,
@@ -123,6 +139,7 @@ impl Provider for KeyValueProvider {
     }
 
     async fn init(&self, init: &InitContext) -> HookResult {
+        let _ = self.handle.set(init.handle().clone());
         *self.defaults.lock().unwrap_or_else(PoisonError::into_inner) = init.config().clone();
         Ok(())
     }
@@ -157,7 +174,20 @@ impl Provider for KeyValueProvider {
         Ok(())
     }
 
+    /// A link to a component that may watch keys (source config `watch` and `bucket`).
+    async fn link_put_as_source(&self, link: &Link) -> HookResult {
+        let handle = self.handle.get().ok_or("the provider has not started")?;
+        self.watchers.put(handle, link)?;
+        Ok(())
+    }
+
+    async fn link_deleted_as_source(&self, link: &Link) -> HookResult {
+        self.watchers.remove(link.key());
+        Ok(())
+    }
+
     async fn shutdown(&self) -> HookResult {
+        self.watchers.clear();
         self.stores.clear();
         Ok(())
     }
@@ -183,11 +213,17 @@ impl wrpc::keyvalue::store::Handler<Context> for KeyValueProvider {
         key: String,
         value: Bytes,
     ) -> Result<(), WrpcError> {
-        Ok(self.store(&cx)?.set(&bucket, &key, value).await?)
+        let store = self.store(&cx)?;
+        store.set(&bucket, &key, value.clone()).await?;
+        self.notify(&store, &bucket, || vec![Change::Set(key, value)]);
+        Ok(())
     }
 
     async fn delete(&self, cx: Context, bucket: String, key: String) -> Result<(), WrpcError> {
-        Ok(self.store(&cx)?.delete(&bucket, &key).await?)
+        let store = self.store(&cx)?;
+        store.delete(&bucket, &key).await?;
+        self.notify(&store, &bucket, || vec![Change::Delete(key)]);
+        Ok(())
     }
 
     async fn exists(&self, cx: Context, bucket: String, key: String) -> Result<bool, WrpcError> {
@@ -213,7 +249,12 @@ impl wrpc::keyvalue::atomics::Handler<Context> for KeyValueProvider {
         key: String,
         delta: u64,
     ) -> Result<u64, WrpcError> {
-        Ok(self.store(&cx)?.increment(&bucket, &key, delta).await?)
+        let store = self.store(&cx)?;
+        let value = store.increment(&bucket, &key, delta).await?;
+        self.notify(&store, &bucket, || {
+            vec![Change::Set(key, Bytes::from(value.to_string()))]
+        });
+        Ok(value)
     }
 }
 
@@ -233,7 +274,11 @@ impl wrpc::keyvalue::batch::Handler<Context> for KeyValueProvider {
         bucket: String,
         key_values: Vec<(String, Bytes)>,
     ) -> Result<(), WrpcError> {
-        Ok(self.store(&cx)?.set_many(&bucket, key_values).await?)
+        let store = self.store(&cx)?;
+        let changes = changes_of_set(&self.watchers, &key_values);
+        store.set_many(&bucket, key_values).await?;
+        self.notify(&store, &bucket, || changes);
+        Ok(())
     }
 
     async fn delete_many(
@@ -242,7 +287,11 @@ impl wrpc::keyvalue::batch::Handler<Context> for KeyValueProvider {
         bucket: String,
         keys: Vec<String>,
     ) -> Result<(), WrpcError> {
-        Ok(self.store(&cx)?.delete_many(&bucket, keys).await?)
+        let store = self.store(&cx)?;
+        let changes = changes_of_delete(&self.watchers, &keys);
+        store.delete_many(&bucket, keys).await?;
+        self.notify(&store, &bucket, || changes);
+        Ok(())
     }
 }
 
@@ -275,12 +324,16 @@ impl wasi::keyvalue::store::BucketHandler<Context> for KeyValueProvider {
         value: Bytes,
     ) -> Result<(), WasiError> {
         let (store, bucket) = self.bucket(&cx, &this)?;
-        Ok(store.set(&bucket, &key, value).await?)
+        store.set(&bucket, &key, value.clone()).await?;
+        self.notify(&store, &bucket, || vec![Change::Set(key, value)]);
+        Ok(())
     }
 
     async fn delete(&self, cx: Context, this: BucketBorrow, key: String) -> Result<(), WasiError> {
         let (store, bucket) = self.bucket(&cx, &this)?;
-        Ok(store.delete(&bucket, &key).await?)
+        store.delete(&bucket, &key).await?;
+        self.notify(&store, &bucket, || vec![Change::Delete(key)]);
+        Ok(())
     }
 
     async fn exists(
@@ -314,7 +367,11 @@ impl wasi::keyvalue::atomics::Handler<Context> for KeyValueProvider {
         delta: u64,
     ) -> Result<u64, WasiError> {
         let (store, bucket) = self.bucket(&cx, &bucket)?;
-        Ok(store.increment(&bucket, &key, delta).await?)
+        let value = store.increment(&bucket, &key, delta).await?;
+        self.notify(&store, &bucket, || {
+            vec![Change::Set(key, Bytes::from(value.to_string()))]
+        });
+        Ok(value)
     }
 }
 
@@ -336,7 +393,10 @@ impl wasi::keyvalue::batch::Handler<Context> for KeyValueProvider {
         key_values: Vec<(String, Bytes)>,
     ) -> Result<(), WasiError> {
         let (store, bucket) = self.bucket(&cx, &bucket)?;
-        Ok(store.set_many(&bucket, key_values).await?)
+        let changes = changes_of_set(&self.watchers, &key_values);
+        store.set_many(&bucket, key_values).await?;
+        self.notify(&store, &bucket, || changes);
+        Ok(())
     }
 
     async fn delete_many(
@@ -346,6 +406,28 @@ impl wasi::keyvalue::batch::Handler<Context> for KeyValueProvider {
         keys: Vec<String>,
     ) -> Result<(), WasiError> {
         let (store, bucket) = self.bucket(&cx, &bucket)?;
-        Ok(store.delete_many(&bucket, keys).await?)
+        let changes = changes_of_delete(&self.watchers, &keys);
+        store.delete_many(&bucket, keys).await?;
+        self.notify(&store, &bucket, || changes);
+        Ok(())
     }
+}
+
+/// The changes a batch set makes, if anyone watches (copying the batch only then).
+fn changes_of_set(watchers: &Watchers, pairs: &[(String, Bytes)]) -> Vec<Change> {
+    if watchers.is_empty() {
+        return Vec::new();
+    }
+    pairs
+        .iter()
+        .map(|(key, value)| Change::Set(key.clone(), value.clone()))
+        .collect()
+}
+
+/// The changes a batch delete makes, if anyone watches.
+fn changes_of_delete(watchers: &Watchers, keys: &[String]) -> Vec<Change> {
+    if watchers.is_empty() {
+        return Vec::new();
+    }
+    keys.iter().cloned().map(Change::Delete).collect()
 }

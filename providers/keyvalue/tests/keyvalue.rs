@@ -7,13 +7,14 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use keyvalue_provider::KeyValueProvider;
+use keyvalue_provider::client::exports::wrpc::keyvalue::watcher;
 use keyvalue_provider::client::wasi::keyvalue as wasi;
 use keyvalue_provider::client::wrpc::keyvalue::{atomics, batch, store};
 use provider_sdk::provider::{Health, RunningProvider};
 use provider_sdk::testing::{
     NatsServer, NatsServerConfig, RedisServer, TestHost, TestLink, eventually,
 };
-use provider_sdk::transport::Client;
+use provider_sdk::transport::{Client, InvocationContext, ServeOptions};
 
 const PROVIDER: &str = "keyvalue-provider";
 
@@ -627,4 +628,121 @@ async fn nats_without_auto_create_reports_missing_buckets() {
         .unwrap_err();
     assert!(other(error).contains("not a NATS KV key"));
     setup.running.unwrap().shutdown().await.unwrap();
+}
+
+/// A component's watcher export: what it heard, in order.
+#[derive(Clone, Default)]
+struct Recorder(Arc<std::sync::Mutex<Vec<String>>>);
+
+impl Recorder {
+    fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.0.lock().unwrap())
+    }
+}
+
+impl watcher::Handler<InvocationContext> for Recorder {
+    async fn on_set(&self, cx: InvocationContext, bucket: String, key: String, value: Bytes) {
+        let from = cx.header("source-id").unwrap_or_default().to_owned();
+        let value = String::from_utf8_lossy(&value).into_owned();
+        self.0
+            .lock()
+            .unwrap()
+            .push(format!("{from}: set {bucket} {key} {value}"));
+    }
+
+    async fn on_delete(&self, cx: InvocationContext, bucket: String, key: String) {
+        let from = cx.header("source-id").unwrap_or_default().to_owned();
+        self.0
+            .lock()
+            .unwrap()
+            .push(format!("{from}: delete {bucket} {key}"));
+    }
+}
+
+#[tokio::test]
+async fn watchers_hear_of_their_keys_in_their_bucket_in_order() {
+    for kind in [Kind::Memory, Kind::Redis, Kind::Nats] {
+        let setup = setup().await;
+        let heard = Recorder::default();
+        let server = setup
+            .host
+            .transport()
+            .server(ServeOptions::new(format!("{}.comp", setup.host.lattice())));
+        let _serving = watcher::serve(&server, heard.clone()).await.unwrap();
+        let kv = setup.client(kind).await;
+        // Another component; with Redis and NATS it shares comp's connection, so its writes
+        // to the bucket are comp's to hear of too. In memory its store is its own.
+        let neighbour = setup
+            .put(&setup.link("neighbour", "default", kind, 0))
+            .await;
+        let watch = TestLink::new(
+            PROVIDER,
+            "comp",
+            "default",
+            ("wrpc", "keyvalue"),
+            &["watcher"],
+        )
+        .source_config("watch", "a, pre*")
+        .source_config("bucket", "b");
+        setup.host.put_link(&watch).await.unwrap();
+        assert!(
+            eventually(|| async {
+                store::set(&kv, "b", "a", b"0").await.unwrap().unwrap();
+                !heard.0.lock().unwrap().is_empty()
+            })
+            .await,
+            "{kind:?}: the watcher never heard anything"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        heard.take();
+
+        store::set(&kv, "b", "a", b"1").await.unwrap().unwrap();
+        store::set(&kv, "b", "pre-x", b"2").await.unwrap().unwrap();
+        store::set(&kv, "b", "other", b"no").await.unwrap().unwrap();
+        store::set(&kv, "c", "a", b"no").await.unwrap().unwrap();
+        atomics::increment(&kv, "b", "pre-n", 3)
+            .await
+            .unwrap()
+            .unwrap();
+        batch::set_many(&kv, "b", &[("a".into(), b("4")), ("zzz".into(), b("no"))])
+            .await
+            .unwrap()
+            .unwrap();
+        store::delete(&kv, "b", "a").await.unwrap().unwrap();
+        batch::delete_many(&kv, "b", &["pre-x".into(), "other".into()])
+            .await
+            .unwrap()
+            .unwrap();
+        store::set(&neighbour, "b", "a", b"5")
+            .await
+            .unwrap()
+            .unwrap();
+        let mut expected = vec![
+            "keyvalue-provider: set b a 1",
+            "keyvalue-provider: set b pre-x 2",
+            "keyvalue-provider: set b pre-n 3",
+            "keyvalue-provider: set b a 4",
+            "keyvalue-provider: delete b a",
+            "keyvalue-provider: delete b pre-x",
+        ];
+        if kind != Kind::Memory {
+            expected.push("keyvalue-provider: set b a 5");
+        }
+        assert!(
+            eventually(|| async { heard.0.lock().unwrap().len() >= expected.len() }).await,
+            "{kind:?}: heard only {:?}",
+            heard.take()
+        );
+        // Nothing more arrives than what was expected.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(heard.take(), expected, "{kind:?}");
+
+        // A deleted watch link hears nothing more.
+        setup.host.delete_link(&watch).await.unwrap();
+        setup.put(&setup.link("comp", "barrier", kind, 0)).await;
+        store::set(&kv, "b", "a", b"6").await.unwrap().unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(heard.take(), Vec::<String>::new(), "{kind:?}");
+        setup.running.unwrap().shutdown().await.unwrap();
+    }
 }

@@ -38,6 +38,17 @@ macro_rules! dispatch {
 }
 
 impl Store {
+    /// Whether two links' stores hold the same data: the same Redis or NATS connection, or the
+    /// same memory store.
+    pub(crate) fn same(self: &std::sync::Arc<Self>, other: &std::sync::Arc<Store>) -> bool {
+        use std::sync::Arc;
+        match (&**self, &**other) {
+            (Store::Redis(one), Store::Redis(two)) => Arc::ptr_eq(one, two),
+            (Store::Nats(one), Store::Nats(two)) => Arc::ptr_eq(one, two),
+            _ => Arc::ptr_eq(self, other),
+        }
+    }
+
     pub(crate) async fn get(&self, bucket: &str, key: &str) -> Result<Option<Bytes>> {
         dispatch!(self, store => store.get(bucket, key).await)
     }
