@@ -25,7 +25,6 @@
 
 use std::future::Future;
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -34,6 +33,7 @@ use bytes::Bytes;
 use criterion::{Criterion, Throughput};
 use futures::StreamExt as _;
 use futures::future::join_all;
+use provider_sdk::testing::criterion::{criterion_test_mode, estimate};
 use provider_sdk::testing::{NatsServer, NatsServerConfig};
 use provider_sdk::transport::{Client as SdkClient, ServeOptions, Serving, Transport};
 use tokio::runtime::Runtime;
@@ -274,68 +274,18 @@ fn bench_greet(c: &mut Criterion, runtime: &Runtime, stacks: &Stacks) {
     }
 }
 
-/// Criterion's output directory, found the way criterion finds it: `$CRITERION_HOME`,
-/// `$CARGO_TARGET_DIR/criterion`, else the `criterion` directory next to this executable's
-/// profile directory (`target/release/deps/transport-…` → `target/criterion`).
-fn criterion_dir() -> Option<PathBuf> {
-    if let Some(home) = std::env::var_os("CRITERION_HOME") {
-        return Some(PathBuf::from(home));
-    }
-    if let Some(target) = std::env::var_os("CARGO_TARGET_DIR") {
-        return Some(PathBuf::from(target).join("criterion"));
-    }
-    let exe = std::env::current_exe().ok()?;
-    exe.ancestors()
-        .skip(1)
-        .map(|dir| dir.join("criterion"))
-        .find(|dir| dir.is_dir())
-}
-
-/// Criterion's estimates of one benchmark written by this run, in nanoseconds per iteration.
-struct Estimate {
-    mean: f64,
-    median: f64,
-}
-
-/// Reads `<dir>/<group>/<function>/new/estimates.json`, if this run wrote it.
-fn estimate(dir: &Path, group: &str, function: &str, since: SystemTime) -> Option<Estimate> {
-    // Criterion's `make_filename_safe`.
-    let safe = |s: &str| s.replace(['?', '"', '/', '\\', '*', '<', '>', ':', '|', '^'], "_");
-    let path = dir
-        .join(safe(group))
-        .join(safe(function))
-        .join("new")
-        .join("estimates.json");
-    let modified = std::fs::metadata(&path).ok()?.modified().ok()?;
-    if modified < since {
-        return None; // left over from an earlier run
-    }
-    let estimates: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).ok()?).ok()?;
-    Some(Estimate {
-        mean: estimates["mean"]["point_estimate"].as_f64()?,
-        median: estimates["median"]["point_estimate"].as_f64()?,
-    })
-}
-
 fn failures(level: usize, stack: usize) -> u64 {
     FAILURES[level * STACKS.len() + stack].load(Ordering::Relaxed)
 }
 
 fn summary(since: SystemTime) {
-    let Some(dir) = criterion_dir() else {
-        println!("summary skipped: criterion's output directory not found");
-        return;
-    };
     let mut estimates = Vec::new();
     for n in CONCURRENCY {
         for stack in STACKS {
-            match estimate(&dir, &format!("greet/c{n}"), stack, since) {
+            match estimate(&format!("greet/c{n}"), stack, since) {
                 Some(estimate) => estimates.push(estimate),
                 None => {
-                    println!(
-                        "summary skipped: this run wrote no estimates for greet/c{n}/{stack} in {}",
-                        dir.display()
-                    );
+                    println!("summary skipped: this run wrote no estimates for greet/c{n}/{stack}");
                     return;
                 }
             }
@@ -402,13 +352,6 @@ fn summary(since: SystemTime) {
     println!("(latency ratio > 1: {SDK} is slower; throughput ratio < 1: it serves fewer calls/s)");
 }
 
-/// Whether criterion runs each benchmark once instead of measuring it (`--test`, or
-/// `cargo test --benches`, which does not pass `--bench`).
-fn test_mode() -> bool {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter().any(|arg| arg == "--test") || !args.iter().any(|arg| arg == "--bench")
-}
-
 fn main() -> anyhow::Result<()> {
     let since = SystemTime::now();
     // Logs only on request (`RUST_LOG=wrpc_transport_nats=debug,provider_sdk=debug`), so the
@@ -448,6 +391,9 @@ fn main() -> anyhow::Result<()> {
     // Stop the servers' tasks before the NATS server and the connections go away.
     runtime.block_on(async move { drop(stacks) });
     runtime.shutdown_timeout(Duration::from_secs(1));
-    anyhow::ensure!(!(test_mode() && failed > 0), "{failed} calls failed");
+    anyhow::ensure!(
+        !(criterion_test_mode() && failed > 0),
+        "{failed} calls failed"
+    );
     Ok(())
 }

@@ -6,6 +6,7 @@
 //! [`RedisServer`] a fresh `redis-server`, stopped when dropped. A [`TestHost`] starts a
 //! provider and drives it over the control protocol as a wasmCloud host would.
 
+pub mod criterion;
 mod host;
 mod nats_server;
 mod redis_server;
