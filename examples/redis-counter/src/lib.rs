@@ -9,10 +9,11 @@
 //! | `prefix`                           | the counters' key prefix (default `counter`): keys are `<prefix>:<name>` |
 //! | `response_timeout_ms`              | how long one Redis command may take (default 2000) |
 //!
-//! and the link secret `password` (or a password in the URL). Links whose configuration and
-//! secrets are identical share one connection. A connection is made lazily and remade after
-//! Redis restarts, so a link put never fails because Redis is down; a malformed URL is
-//! refused at link put. Deleting a link closes its connection (once no other link shares it).
+//! and the link secret `password` (or a password in the URL). Each link has its own
+//! connection (not shared: a link without `url` depends on the provider's `default_url` too,
+//! which sharing by the link's configuration alone would not see). A connection is made lazily
+//! and remade after Redis restarts, so a link put never fails because Redis is down; a
+//! malformed URL is refused at link put. Deleting a link closes its connection.
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -96,7 +97,7 @@ pub struct RedisCounter {
 impl Default for RedisCounter {
     fn default() -> Self {
         Self {
-            connections: LinkResources::shared_by_config(),
+            connections: LinkResources::new(),
             default_url: Mutex::new(DEFAULT_URL.to_owned()),
         }
     }

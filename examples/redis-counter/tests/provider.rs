@@ -83,12 +83,12 @@ impl Setup {
 }
 
 #[tokio::test]
-async fn each_link_has_its_connection_and_identical_links_share_one() {
+async fn each_link_has_its_connection_and_its_delete_closes_it() {
     let setup = setup().await;
     let (provider, running) = setup.start().await;
     let a_default = setup.link("comp-a", "default").target_config("prefix", "a");
     let a_other = setup.link("comp-a", "other").target_config("prefix", "b");
-    // Same settings as comp-a's default link: shares its connection and its counters.
+    // Same settings as comp-a's default link: its own connection, the same counters.
     let b_default = setup.link("comp-b", "default").target_config("prefix", "a");
     for link in [&a_default, &a_other, &b_default] {
         setup.put(link).await;
@@ -99,19 +99,18 @@ async fn each_link_has_its_connection_and_identical_links_share_one() {
     assert_eq!(setup.increment("comp-a", "default", "hits").await, Ok(2));
     assert_eq!(setup.increment("comp-a", "other", "hits").await, Ok(1));
     assert_eq!(setup.increment("comp-b", "default", "hits").await, Ok(3));
-    assert_eq!(setup.connections().await, 2);
+    assert_eq!(setup.connections().await, 3);
 
     // A call over a link that does not exist says what to do.
     let error = setup.get("comp-c", "default", "hits").await.unwrap_err();
     assert!(error.contains("link the component"), "{error}");
 
-    // Deleting a link closes its connection once no other link shares it.
+    // Deleting a link closes its connection and no other.
     setup.host.delete_link(&a_default).await.unwrap();
-    assert!(eventually(|| async { provider.links() == 2 }).await);
+    assert!(eventually(|| async { setup.connections().await == 2 }).await);
+    assert_eq!(provider.links(), 2);
     assert_eq!(setup.get("comp-b", "default", "hits").await, Ok(Some(3)));
-    assert_eq!(setup.connections().await, 2);
     setup.host.delete_link(&b_default).await.unwrap();
-    assert!(eventually(|| async { setup.connections().await == 1 }).await);
     setup.host.delete_link(&a_other).await.unwrap();
     assert!(eventually(|| async { setup.connections().await == 0 }).await);
     let error = setup.get("comp-a", "other", "hits").await.unwrap_err();

@@ -333,7 +333,11 @@ impl<T: ConfigValue> ConfigValue for Vec<T> {
             .filter(|item| !item.is_empty())
             .map(|item| {
                 T::parse_config(item).map_err(|reason| {
-                    format!("item `{item}` is not a valid {}: {reason}", T::EXPECTED)
+                    format!(
+                        "item `{}` is not a valid {}: {reason}",
+                        redact_credentials(item),
+                        T::EXPECTED
+                    )
                 })
             })
             .collect()
@@ -348,8 +352,24 @@ impl<T: ConfigValue> ConfigValue for Vec<T> {
 /// assert_eq!(redact_credentials("redis://user:hunter2@db:6379/0"), "redis://user:***@db:6379/0");
 /// assert_eq!(redact_credentials("nats://a:4222,nats://t0k3n@b:4222"), "nats://a:4222,nats://***@b:4222");
 /// assert_eq!(redact_credentials("plain"), "plain");
+/// assert_eq!(redact_credentials("user:pw@host:4222"), "user:***@host:4222");
 /// ```
 pub fn redact_credentials(value: &str) -> String {
+    // Server addresses without a scheme (`user:pw@host:4222`, comma-separated), which NATS
+    // clients accept: the userinfo before `@` goes.
+    if !value.contains("://") && !value.contains(char::is_whitespace) && value.contains('@') {
+        return value
+            .split(',')
+            .map(|address| match address.rsplit_once('@') {
+                Some((userinfo, host)) => match userinfo.split_once(':') {
+                    Some((user, _password)) => format!("{user}:***@{host}"),
+                    None => format!("***@{host}"),
+                },
+                None => address.to_owned(),
+            })
+            .collect::<Vec<_>>()
+            .join(",");
+    }
     let mut out = String::with_capacity(value.len());
     let mut rest = value;
     while let Some(scheme_end) = rest.find("://") {

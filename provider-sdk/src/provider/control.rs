@@ -96,6 +96,7 @@ pub(crate) enum ControlEvent {
 }
 
 /// Where the router sends what it read.
+#[derive(Clone)]
 pub(crate) struct Routes {
     pub(crate) events: mpsc::Sender<ControlEvent>,
     pub(crate) health: mpsc::Sender<async_nats::Subject>,
@@ -104,13 +105,31 @@ pub(crate) struct Routes {
     pub(crate) host_id: String,
 }
 
-/// Reads control messages until the subscription ends or the receiving side is gone.
-pub(crate) async fn route(prefix: String, mut subscriber: async_nats::Subscriber, routes: Routes) {
+/// Which control messages a router handles: link and config changes, which queue up behind
+/// a slow hook, or health and shutdown requests, which must never wait behind them and so come
+/// on subscriptions of their own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Lane {
+    Ordered,
+    Urgent,
+}
+
+/// Reads control messages of `lane` until the subscription ends or the receiving side is gone.
+pub(crate) async fn route(
+    prefix: String,
+    mut subscriber: async_nats::Subscriber,
+    routes: Routes,
+    lane: Lane,
+) {
     while let Some(message) = subscriber.next().await {
         let Some(kind) = ControlSubject::parse(&prefix, &message.subject) else {
             tracing::debug!(subject = %message.subject, "ignoring an unknown control message");
             continue;
         };
+        let urgent = matches!(kind, ControlSubject::Health | ControlSubject::Shutdown);
+        if urgent != (lane == Lane::Urgent) {
+            continue;
+        }
         let delivered = match kind {
             ControlSubject::LinkPut => match parse_link(&message.payload) {
                 Some(link) => routes

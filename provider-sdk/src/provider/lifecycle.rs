@@ -229,8 +229,13 @@ impl<P: Provider> Lifecycle<P> {
             tracing::debug!(link = %key_of(definition), "ignoring a link that is not this provider's");
             return;
         };
+        let key = link.key().clone();
         let change = self.table.put(link, origin, Instant::now());
-        self.apply(change).await;
+        // A put from the host replaces what a links file said: the named configurations the
+        // file gave the link no longer apply to it.
+        if self.apply(change).await && !matches!(origin, Origin::Local) {
+            self.link_refs.remove(&key);
+        }
     }
 
     fn open_secrets(&self, definition: &LinkDefinition) -> Result<(Secrets, Secrets)> {

@@ -105,6 +105,10 @@ impl<T> LinkResources<T> {
 
     /// A registry where links with identical configuration and secrets (this provider's side
     /// of each link) share one value.
+    ///
+    /// Only the links' own settings are compared: a value that also depends on something else,
+    /// such as a default from the provider's configuration, must not be shared this way (key
+    /// the sharing yourself, or give each link its own).
     pub fn shared_by_config() -> Self {
         Self {
             sharing: true,

@@ -11,7 +11,7 @@ use tracing::Instrument as _;
 
 use super::config::Config;
 use super::context::{DEFAULT_LINK_NAME, SOURCE_ID};
-use super::control::{self, ControlEvent, Routes};
+use super::control::{self, ControlEvent, Lane, Routes};
 use super::host_data::Health;
 use super::lifecycle::Lifecycle;
 use super::link::{Link, LinkKey};
@@ -331,6 +331,23 @@ pub async fn start<P: Provider>(
     startup: Startup,
     options: RuntimeOptions,
 ) -> Result<RunningProvider> {
+    let span = tracing::info_span!(
+        "provider",
+        provider_id = %startup.provider_id,
+        lattice = %startup.lattice
+    );
+    start_in(provider, startup, options, span.clone())
+        .instrument(span)
+        .await
+}
+
+/// [`start`], in `span`, which the provider's stopping task keeps.
+async fn start_in<P: Provider>(
+    provider: P,
+    startup: Startup,
+    options: RuntimeOptions,
+    span: tracing::Span,
+) -> Result<RunningProvider> {
     let Startup {
         lattice,
         provider_id,
@@ -345,8 +362,6 @@ pub async fn start<P: Provider>(
         standalone,
         ..
     } = startup;
-    let span = tracing::info_span!("provider", %provider_id, %lattice);
-    let _entered = span.enter();
     let client = nats.connect().await?;
     let transport = Transport::nats_with_limits(client.clone(), options.limits).await?;
 
@@ -354,6 +369,13 @@ pub async fn start<P: Provider>(
     let prefix = control::control_prefix(&lattice, &provider_id);
     let control_subscriber = transport
         .subscribe_confirmed(&format!("{prefix}.>"), None)
+        .await?;
+    // Health and shutdown on subscriptions of their own, never queued behind link changes.
+    let health_subscriber = transport
+        .subscribe_confirmed(&control::health_subject(&lattice, &provider_id), None)
+        .await?;
+    let shutdown_subscriber = transport
+        .subscribe_confirmed(&control::shutdown_subject(&lattice, &provider_id), None)
         .await?;
     let sealed_subscriber = match &keys {
         Some(keys) => Some(
@@ -386,10 +408,11 @@ pub async fn start<P: Provider>(
     let provider = Arc::new(provider);
 
     // Standalone: named configuration from the bucket, watched from before it is first read.
+    let mut background = Vec::new();
     let named = if standalone {
         match NamedConfigs::open(client.clone(), &lattice).await {
             Some(named) => {
-                named.clone().watch(events_tx.clone()).await?;
+                background.push(named.clone().watch(events_tx.clone()).await?);
                 Some(named)
             }
             None => None,
@@ -436,11 +459,18 @@ pub async fn start<P: Provider>(
         shutdown: shutdown_tx,
         host_id: host_id.clone(),
     };
-    let mut background = vec![tokio::spawn(control::route(
-        prefix,
-        control_subscriber,
-        routes,
-    ))];
+    for (subscriber, lane) in [
+        (control_subscriber, Lane::Ordered),
+        (health_subscriber, Lane::Urgent),
+        (shutdown_subscriber, Lane::Urgent),
+    ] {
+        background.push(tokio::spawn(control::route(
+            prefix.clone(),
+            subscriber,
+            routes.clone(),
+            lane,
+        )));
+    }
     if let Some(subscriber) = sealed_subscriber {
         background.push(tokio::spawn(control::route_sealed(subscriber, events_tx)));
     }
@@ -451,8 +481,7 @@ pub async fn start<P: Provider>(
         options.health_timeout,
     )));
     let lifecycle_stop = CancellationToken::new();
-    let lifecycle_task = tokio::spawn(lifecycle.run(events_rx, lifecycle_stop.clone()));
-    drop(_entered);
+    let mut lifecycle_task = tokio::spawn(lifecycle.run(events_rx, lifecycle_stop.clone()));
 
     let stop = shared.stop.clone();
     let grace = options.shutdown_timeout;
@@ -460,18 +489,29 @@ pub async fn start<P: Provider>(
         async move {
             let reply = tokio::select! {
                 () = stop.cancelled() => None,
-                request = shutdown_rx.recv() => {
+                Some(request) = shutdown_rx.recv() => {
                     tracing::info!("the host asked the provider to shut down");
                     stop.cancel();
-                    request.flatten()
+                    request
                 }
             };
-            // No more link changes: let a running hook finish within the grace period.
+            // At once: no new invocations, no more link changes. In-flight invocations and a
+            // running link hook get the grace period, together.
             lifecycle_stop.cancel();
-            if tokio::time::timeout(grace, lifecycle_task).await.is_err() {
-                tracing::warn!(?grace, "a link hook was still running at shutdown");
-            }
-            if server.shutdown(grace).await {
+            let hook = async {
+                if tokio::time::timeout(grace, &mut lifecycle_task)
+                    .await
+                    .is_err()
+                {
+                    tracing::warn!(
+                        ?grace,
+                        "a link hook still running at shutdown was cancelled"
+                    );
+                    lifecycle_task.abort();
+                }
+            };
+            let (drained, ()) = tokio::join!(server.shutdown(grace), hook);
+            if drained {
                 tracing::info!("invocations drained");
             } else {
                 tracing::warn!(
@@ -480,8 +520,10 @@ pub async fn start<P: Provider>(
                 );
             }
             drop(serving);
-            if let Err(error) = provider.shutdown().await {
-                tracing::error!(%error, "the provider's shutdown hook failed");
+            match tokio::time::timeout(grace, provider.shutdown()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => tracing::error!(%error, "the provider's shutdown hook failed"),
+                Err(_) => tracing::warn!(?grace, "the provider's shutdown hook did not finish"),
             }
             for task in &background {
                 task.abort();

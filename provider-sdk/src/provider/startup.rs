@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::config::{Config, ConfigSource, SecretValue, Secrets};
+use super::config::{Config, ConfigSource, SecretValue, Secrets, redact_credentials};
 use super::connect::{NatsAuth, NatsOptions};
 use super::host_data::{HostData, Level, LinkDefinition};
 use super::sealed::SecretKeys;
@@ -19,11 +19,16 @@ use crate::error::{Error, Result};
 ///
 /// Use it as the provider's command line (what [`run`](super::run) does), or flatten it into a
 /// larger `clap` parser and hand it to [`Startup::standalone`].
-#[derive(Clone, Debug, Default, clap::Args)]
+#[derive(Clone, Default, clap::Args)]
 #[non_exhaustive]
 pub struct StandaloneArgs {
     /// NATS server URLs, comma-separated.
-    #[arg(long = "nats-url", env = "NATS_URL", default_value = NatsOptions::DEFAULT_URL)]
+    #[arg(
+        long = "nats-url",
+        env = "NATS_URL",
+        default_value = NatsOptions::DEFAULT_URL,
+        hide_env_values = true
+    )]
     pub nats_url: String,
     /// NATS credentials file (JWT and seed).
     #[arg(long = "nats-creds", env = "NATS_CREDS")]
@@ -83,6 +88,29 @@ pub struct StandaloneArgs {
     /// Log JSON lines.
     #[arg(long = "log-json", env = "WASMCLOUD_STRUCTURED_LOGGING")]
     pub log_json: bool,
+}
+
+impl std::fmt::Debug for StandaloneArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown = |set: bool| if set { "<redacted>" } else { "<none>" };
+        f.debug_struct("StandaloneArgs")
+            .field("nats_url", &redact_credentials(&self.nats_url))
+            .field("nats_creds", &self.nats_creds)
+            .field("nats_jwt", &shown(self.nats_jwt.is_some()))
+            .field("nats_seed", &shown(self.nats_seed.is_some()))
+            .field("nats_user", &self.nats_user)
+            .field("nats_password", &shown(self.nats_password.is_some()))
+            .field("nats_ca", &self.nats_ca)
+            .field("lattice", &self.lattice)
+            .field("provider_id", &self.provider_id)
+            .field("config", &self.config)
+            .field("links", &self.links)
+            .field("nats_connect_attempts", &self.nats_connect_attempts)
+            .field("host_id", &self.host_id)
+            .field("log_level", &self.log_level)
+            .field("log_json", &self.log_json)
+            .finish()
+    }
 }
 
 /// Configuration given either as named configurations to look up, or as values.
@@ -414,16 +442,26 @@ pub(crate) fn read_links_file(path: &std::path::Path) -> Result<Vec<LinkSpec>> {
 }
 
 /// One line from stdin, if a host wrote one.
+///
+/// Read on a detached thread: a parent that keeps stdin open and silent would otherwise leave a
+/// blocked read in tokio's blocking pool, which the runtime waits for when it shuts down.
 async fn read_host_data_line() -> Result<Option<String>> {
     const SILENCE: Duration = Duration::from_secs(5);
     if std::io::stdin().is_terminal() {
         return Ok(None);
     }
-    let read = tokio::task::spawn_blocking(|| {
-        let mut line = String::new();
-        std::io::stdin().lock().read_line(&mut line).map(|_| line)
-    });
-    match tokio::time::timeout(SILENCE, read).await {
+    let (sender, line) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("host-data".to_owned())
+        .spawn(move || {
+            let mut line = String::new();
+            let read = std::io::stdin().lock().read_line(&mut line).map(|_| line);
+            let _ = sender.send(read);
+        })
+        .map_err(|error| Error::HostData {
+            reason: format!("cannot start a thread to read stdin ({error})"),
+        })?;
+    match tokio::time::timeout(SILENCE, line).await {
         Ok(Ok(Ok(line))) if line.trim().is_empty() => Ok(None),
         Ok(Ok(Ok(line))) => Ok(Some(line)),
         Ok(Ok(Err(error))) => Err(Error::HostData {
@@ -498,6 +536,21 @@ mod tests {
         assert!(matches!(startup.nats.auth, NatsAuth::UserPassword { .. }));
         assert_eq!(startup.config_names, ["a", "b"]);
         assert!(startup.is_standalone());
+    }
+
+    #[test]
+    fn debug_output_of_the_args_shows_no_credentials() {
+        let args = StandaloneArgs {
+            nats_url: "nats://me:url-secret@h:4222".into(),
+            nats_jwt: Some("jwt-secret".into()),
+            nats_seed: Some("SUSEED-secret".into()),
+            nats_user: Some("me".into()),
+            nats_password: Some("pw-secret".into()),
+            ..StandaloneArgs::default()
+        };
+        let shown = format!("{args:?}");
+        assert!(!shown.contains("secret"), "{shown}");
+        assert!(shown.contains("nats://me:***@h:4222"), "{shown}");
     }
 
     #[test]

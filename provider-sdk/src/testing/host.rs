@@ -126,7 +126,7 @@ impl TestHost {
         let nats = async_nats::connect(url)
             .await
             .map_err(|error| Error::Connect {
-                url: url.to_owned(),
+                url: provider::redact_credentials(url),
                 attempts: 1,
                 reason: error.to_string(),
             })?;
