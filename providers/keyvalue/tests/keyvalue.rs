@@ -26,6 +26,29 @@ enum Kind {
     Nats,
 }
 
+/// One test per backend, `<name>::memory`, `<name>::redis` and `<name>::nats`, each running
+/// `<name>(kind)`.
+macro_rules! per_backend {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test]
+            async fn memory() {
+                super::$name(super::Kind::Memory).await;
+            }
+
+            #[tokio::test]
+            async fn redis() {
+                super::$name(super::Kind::Redis).await;
+            }
+
+            #[tokio::test]
+            async fn nats() {
+                super::$name(super::Kind::Nats).await;
+            }
+        }
+    };
+}
+
 struct Setup {
     _nats: NatsServer,
     redis: RedisServer,
@@ -229,20 +252,7 @@ async fn all_keys(kv: &Client, bucket: &str) -> Vec<String> {
     }
 }
 
-#[tokio::test]
-async fn memory_every_operation_as_the_wit_promises() {
-    every_operation_as_the_wit_promises(Kind::Memory).await;
-}
-
-#[tokio::test]
-async fn redis_every_operation_as_the_wit_promises() {
-    every_operation_as_the_wit_promises(Kind::Redis).await;
-}
-
-#[tokio::test]
-async fn nats_every_operation_as_the_wit_promises() {
-    every_operation_as_the_wit_promises(Kind::Nats).await;
-}
+per_backend!(every_operation_as_the_wit_promises);
 
 async fn buckets_and_links_are_isolated(kind: Kind) {
     // Bucket and key names with each backend's separator in them, where it allows one.
@@ -274,20 +284,7 @@ async fn buckets_and_links_are_isolated(kind: Kind) {
     setup.running.unwrap().shutdown().await.unwrap();
 }
 
-#[tokio::test]
-async fn memory_buckets_and_links_are_isolated() {
-    buckets_and_links_are_isolated(Kind::Memory).await;
-}
-
-#[tokio::test]
-async fn redis_buckets_and_links_are_isolated() {
-    buckets_and_links_are_isolated(Kind::Redis).await;
-}
-
-#[tokio::test]
-async fn nats_buckets_and_links_are_isolated() {
-    buckets_and_links_are_isolated(Kind::Nats).await;
-}
+per_backend!(buckets_and_links_are_isolated);
 
 async fn concurrent_increments_all_count(kind: Kind) {
     const TASKS: u64 = 16;
@@ -314,20 +311,7 @@ async fn concurrent_increments_all_count(kind: Kind) {
     setup.running.unwrap().shutdown().await.unwrap();
 }
 
-#[tokio::test]
-async fn memory_concurrent_increments_all_count() {
-    concurrent_increments_all_count(Kind::Memory).await;
-}
-
-#[tokio::test]
-async fn redis_concurrent_increments_all_count() {
-    concurrent_increments_all_count(Kind::Redis).await;
-}
-
-#[tokio::test]
-async fn nats_concurrent_increments_all_count() {
-    concurrent_increments_all_count(Kind::Nats).await;
-}
+per_backend!(concurrent_increments_all_count);
 
 async fn list_keys_pages_over_ten_thousand_keys(kind: Kind) {
     let setup = setup().await;
@@ -350,20 +334,7 @@ async fn list_keys_pages_over_ten_thousand_keys(kind: Kind) {
     setup.running.unwrap().shutdown().await.unwrap();
 }
 
-#[tokio::test]
-async fn memory_list_keys_pages_over_ten_thousand_keys() {
-    list_keys_pages_over_ten_thousand_keys(Kind::Memory).await;
-}
-
-#[tokio::test]
-async fn redis_list_keys_pages_over_ten_thousand_keys() {
-    list_keys_pages_over_ten_thousand_keys(Kind::Redis).await;
-}
-
-#[tokio::test]
-async fn nats_list_keys_pages_over_ten_thousand_keys() {
-    list_keys_pages_over_ten_thousand_keys(Kind::Nats).await;
-}
+per_backend!(list_keys_pages_over_ten_thousand_keys);
 
 #[tokio::test]
 async fn the_wasi_interface_works_on_bucket_handles_scoped_to_the_link() {
