@@ -64,8 +64,11 @@ pub struct NatsOptions {
     pub url: String,
     /// Credentials.
     pub auth: NatsAuth,
-    /// A PEM file of CA certificates to trust for TLS, besides the system's.
+    /// A PEM file of CA certificates to trust for TLS, instead of the system's.
     pub tls_ca_file: Option<PathBuf>,
+    /// CA certificates to trust for TLS, as PEM text, instead of the system's (and of
+    /// `tls_ca_file`'s).
+    pub tls_ca_pem: Option<String>,
     /// Require TLS even if the URL does not say `tls://`.
     pub require_tls: bool,
     /// How many times to try the first connection before giving up (at least 1). Once
@@ -83,6 +86,7 @@ impl fmt::Debug for NatsOptions {
             .field("url", &redact_credentials(&self.url))
             .field("auth", &self.auth)
             .field("tls_ca_file", &self.tls_ca_file)
+            .field("tls_ca_pem", &self.tls_ca_pem.as_ref().map(|_| "<PEM>"))
             .field("require_tls", &self.require_tls)
             .field("connect_attempts", &self.connect_attempts)
             .field("max_retry_delay", &self.max_retry_delay)
@@ -97,6 +101,7 @@ impl Default for NatsOptions {
             url: Self::DEFAULT_URL.to_owned(),
             auth: NatsAuth::None,
             tls_ca_file: None,
+            tls_ca_pem: None,
             require_tls: false,
             connect_attempts: 10,
             max_retry_delay: Duration::from_secs(5),
@@ -123,9 +128,15 @@ impl NatsOptions {
         self
     }
 
-    /// Trusts the CA certificates in `path` (PEM).
+    /// Trusts the CA certificates in `path` (PEM), and only those.
     pub fn tls_ca_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.tls_ca_file = Some(path.into());
+        self
+    }
+
+    /// Trusts the CA certificates in `pem`, and only those.
+    pub fn tls_ca_pem(mut self, pem: impl Into<String>) -> Self {
+        self.tls_ca_pem = Some(pem.into());
         self
     }
 
@@ -264,12 +275,41 @@ impl NatsOptions {
             }
             None => options,
         };
+        let options = match &self.tls_ca_pem {
+            Some(pem) => options
+                .tls_client_config(tls_trusting(pem).map_err(|reason| Error::Connect {
+                    url: shown(),
+                    attempts: 0,
+                    reason,
+                })?)
+                .require_tls(true),
+            None => options,
+        };
         Ok(if self.require_tls {
             options.require_tls(true)
         } else {
             options
         })
     }
+}
+
+/// A TLS client configuration trusting the CA certificates in `pem` and nothing else.
+fn tls_trusting(pem: &str) -> std::result::Result<async_nats::rustls::ClientConfig, String> {
+    use async_nats::rustls::pki_types::CertificateDer;
+    use async_nats::rustls::pki_types::pem::PemObject as _;
+    let mut roots = async_nats::rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
+        let cert = cert.map_err(|error| format!("the TLS CA PEM is not valid ({error})"))?;
+        roots
+            .add(cert)
+            .map_err(|error| format!("the TLS CA PEM holds a bad certificate ({error})"))?;
+    }
+    if roots.is_empty() {
+        return Err("the TLS CA PEM holds no certificate".to_owned());
+    }
+    Ok(async_nats::rustls::ClientConfig::builder()
+        .with_root_certificates(roots)
+        .with_no_client_auth())
 }
 
 /// Whether an I/O error is the TLS handshake refusing the server's certificate (or the server

@@ -6,11 +6,13 @@
 //! [`RedisServer`] a fresh `redis-server`, stopped when dropped. A [`TestHost`] starts a
 //! provider and drives it over the control protocol as a wasmCloud host would.
 
+mod certificates;
 pub mod criterion;
 mod host;
 mod nats_server;
 mod redis_server;
 
+pub use self::certificates::TestCertificates;
 pub use self::host::{ChildProvider, TestHost, TestLink, eventually};
 pub use self::nats_server::{NatsServer, NatsServerConfig};
 pub use self::redis_server::RedisServer;

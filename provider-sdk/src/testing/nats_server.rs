@@ -1,6 +1,6 @@
 //! A private `nats-server` process.
 
-use std::io::{self, Write as _};
+use std::io::{self, Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -16,6 +16,8 @@ pub struct NatsServerConfig {
     pub jetstream: bool,
     /// More configuration, verbatim (an `authorization` or `tls` block, say).
     pub extra: String,
+    /// Whether to serve the HTTP monitoring endpoints (for [`NatsServer::connections`]).
+    pub monitoring: bool,
 }
 
 impl NatsServerConfig {
@@ -28,6 +30,12 @@ impl NatsServerConfig {
     /// Enables JetStream.
     pub fn jetstream(mut self) -> Self {
         self.jetstream = true;
+        self
+    }
+
+    /// Serves the HTTP monitoring endpoints on a free port.
+    pub fn monitoring(mut self) -> Self {
+        self.monitoring = true;
         self
     }
 
@@ -44,6 +52,8 @@ impl NatsServerConfig {
 pub struct NatsServer {
     child: Child,
     addr: SocketAddr,
+    /// The monitoring endpoints' address, if they are served.
+    http: Option<SocketAddr>,
     config: NatsServerConfig,
     dir: tempfile::TempDir,
 }
@@ -66,11 +76,17 @@ impl NatsServer {
         let mut last_error = None;
         for _ in 0..5 {
             let addr = free_port()?;
-            match Self::spawn(&config, &dir, addr) {
+            let http = if config.monitoring {
+                Some(free_port()?)
+            } else {
+                None
+            };
+            match Self::spawn(&config, &dir, addr, http) {
                 Ok(child) => {
                     return Ok(Self {
                         child,
                         addr,
+                        http,
                         config,
                         dir,
                     });
@@ -85,10 +101,14 @@ impl NatsServer {
         config: &NatsServerConfig,
         dir: &tempfile::TempDir,
         addr: SocketAddr,
+        http: Option<SocketAddr>,
     ) -> io::Result<Child> {
         let config_path = dir.path().join("nats-server.conf");
         let mut file = std::fs::File::create(&config_path)?;
         writeln!(file, "listen: \"{addr}\"")?;
+        if let Some(http) = http {
+            writeln!(file, "http: \"{http}\"")?;
+        }
         if let Some(max_payload) = config.max_payload {
             writeln!(file, "max_payload: {max_payload}")?;
         }
@@ -160,12 +180,43 @@ impl NatsServer {
         async_nats::connect(self.url()).await
     }
 
+    /// The names of the client connections the server has now (an unnamed one is `""`), from
+    /// its monitoring endpoint: the server must have been started with
+    /// [`NatsServerConfig::monitoring`].
+    pub fn connections(&self) -> io::Result<Vec<String>> {
+        let http = self.http.ok_or_else(|| {
+            io::Error::other(
+                "start the server with NatsServerConfig::monitoring() to count its connections",
+            )
+        })?;
+        let mut stream = TcpStream::connect_timeout(&http, Duration::from_secs(2))?;
+        stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+        stream.write_all(b"GET /connz?limit=100000 HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")?;
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response)?;
+        let body = response
+            .windows(4)
+            .position(|window| window == b"\r\n\r\n")
+            .map(|end| &response[end + 4..])
+            .ok_or_else(|| io::Error::other("the monitoring endpoint answered no HTTP body"))?;
+        let connz: serde_json::Value = serde_json::from_slice(body)?;
+        Ok(connz["connections"]
+            .as_array()
+            .map(|connections| {
+                connections
+                    .iter()
+                    .map(|c| c["name"].as_str().unwrap_or_default().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
     /// Stops the server and starts it again on the same port, with the same JetStream store.
     pub fn restart(&mut self) -> io::Result<()> {
         self.stop();
         let deadline = Instant::now() + Self::READY_TIMEOUT;
         loop {
-            match Self::spawn(&self.config, &self.dir, self.addr) {
+            match Self::spawn(&self.config, &self.dir, self.addr, self.http) {
                 Ok(child) => {
                     self.child = child;
                     return Ok(());

@@ -2,8 +2,11 @@
 
 use std::io::{self, Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use super::TestCertificates;
 
 /// A `redis-server` on a free port of 127.0.0.1 that keeps nothing on disk, killed when
 /// dropped.
@@ -12,6 +15,8 @@ pub struct RedisServer {
     child: Child,
     addr: SocketAddr,
     password: Option<String>,
+    /// The certificate and key of a TLS-only server.
+    tls: Option<(PathBuf, PathBuf)>,
     dir: tempfile::TempDir,
 }
 
@@ -25,16 +30,30 @@ impl RedisServer {
 
     /// Starts a server that requires `password` (for the `default` user), if given.
     pub fn start_with_password(password: Option<&str>) -> io::Result<Self> {
+        Self::start_with(password, None)
+    }
+
+    /// Starts a server that speaks only TLS (`rediss://`), with the server certificate of
+    /// `certificates`; clients need not present one.
+    pub fn start_with_tls(certificates: &TestCertificates) -> io::Result<Self> {
+        Self::start_with(
+            None,
+            Some((certificates.cert_file(), certificates.key_file())),
+        )
+    }
+
+    fn start_with(password: Option<&str>, tls: Option<(PathBuf, PathBuf)>) -> io::Result<Self> {
         let dir = tempfile::Builder::new().prefix("redis-server-").tempdir()?;
         let mut last_error = None;
         for _ in 0..5 {
             let addr = TcpListener::bind("127.0.0.1:0")?.local_addr()?;
-            match Self::spawn(addr, password, &dir) {
+            match Self::spawn(addr, password, tls.as_ref(), &dir) {
                 Ok(child) => {
                     return Ok(Self {
                         child,
                         addr,
                         password: password.map(str::to_owned),
+                        tls,
                         dir,
                     });
                 }
@@ -47,12 +66,23 @@ impl RedisServer {
     fn spawn(
         addr: SocketAddr,
         password: Option<&str>,
+        tls: Option<&(PathBuf, PathBuf)>,
         dir: &tempfile::TempDir,
     ) -> io::Result<Child> {
         let mut command = Command::new("redis-server");
+        command.args(["--bind", "127.0.0.1"]);
+        match tls {
+            None => command.arg("--port").arg(addr.port().to_string()),
+            Some((cert, key)) => command
+                .args(["--port", "0", "--tls-port"])
+                .arg(addr.port().to_string())
+                .arg("--tls-cert-file")
+                .arg(cert)
+                .arg("--tls-key-file")
+                .arg(key)
+                .args(["--tls-auth-clients", "no"]),
+        };
         command
-            .args(["--bind", "127.0.0.1", "--port"])
-            .arg(addr.port().to_string())
             .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
             .arg("--dir")
             .arg(dir.path())
@@ -75,7 +105,13 @@ impl RedisServer {
                     "redis-server exited with {status}"
                 )));
             }
-            if ping(addr) {
+            let up = match tls {
+                None => ping(addr),
+                // A TLS server does not answer plain text: that it accepts connections is
+                // what there is to see without a TLS client.
+                Some(_) => TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_ok(),
+            };
+            if up {
                 return Ok(child);
             }
             if Instant::now() > deadline {
@@ -95,17 +131,25 @@ impl RedisServer {
         self.addr
     }
 
-    /// The server's URL, `redis://[:password@]127.0.0.1:<port>`.
+    /// The server's URL, `redis://[:password@]127.0.0.1:<port>` (`rediss://` with TLS).
     pub fn url(&self) -> String {
         match &self.password {
-            Some(password) => format!("redis://:{password}@{}", self.addr),
-            None => format!("redis://{}", self.addr),
+            Some(password) => format!("{}://:{password}@{}", self.scheme(), self.addr),
+            None => self.url_without_password(),
         }
     }
 
     /// The URL without the password.
     pub fn url_without_password(&self) -> String {
-        format!("redis://{}", self.addr)
+        format!("{}://{}", self.scheme(), self.addr)
+    }
+
+    fn scheme(&self) -> &'static str {
+        if self.tls.is_some() {
+            "rediss"
+        } else {
+            "redis"
+        }
     }
 
     /// Kills the server (its data is gone); [`RedisServer::restart`] brings it back.
@@ -119,7 +163,12 @@ impl RedisServer {
         self.stop();
         let deadline = Instant::now() + Self::READY_TIMEOUT;
         loop {
-            match Self::spawn(self.addr, self.password.as_deref(), &self.dir) {
+            match Self::spawn(
+                self.addr,
+                self.password.as_deref(),
+                self.tls.as_ref(),
+                &self.dir,
+            ) {
                 Ok(child) => {
                     self.child = child;
                     return Ok(());

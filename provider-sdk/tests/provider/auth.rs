@@ -12,7 +12,7 @@ use provider_sdk::Error;
 use provider_sdk::provider::{
     self, NatsAuth, NatsOptions, RunningProvider, RuntimeOptions, StandaloneArgs, Startup,
 };
-use provider_sdk::testing::{NatsServer, NatsServerConfig, TestHost};
+use provider_sdk::testing::{NatsServer, NatsServerConfig, TestCertificates, TestHost};
 
 use super::{PROVIDER, Probe, link, whoami};
 
@@ -232,42 +232,14 @@ async fn jwt_and_seed_from_host_data_and_a_creds_file() {
     running.shutdown().await.unwrap();
 }
 
-/// A CA and a certificate it signs for 127.0.0.1 and localhost, as PEM files in `dir`:
-/// (CA, certificate, key).
-fn certificates(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
-    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair, KeyUsagePurpose};
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca.key_usages = vec![
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::DigitalSignature,
-    ];
-    let ca = ca.self_signed(&ca_key).unwrap();
-    let key = KeyPair::generate().unwrap();
-    let cert = CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
-        .unwrap()
-        .signed_by(&key, &ca, &ca_key)
-        .unwrap();
-    let paths = (
-        dir.join("ca.pem"),
-        dir.join("server.pem"),
-        dir.join("server-key.pem"),
-    );
-    std::fs::write(&paths.0, ca.pem()).unwrap();
-    std::fs::write(&paths.1, cert.pem()).unwrap();
-    std::fs::write(&paths.2, key.serialize_pem()).unwrap();
-    paths
-}
-
 #[tokio::test]
 async fn tls_with_a_private_ca() {
-    let dir = tempfile::tempdir().unwrap();
-    let (ca, cert, key) = certificates(dir.path());
+    let certificates = TestCertificates::generate().unwrap();
+    let ca = certificates.ca_file();
     let nats = NatsServer::start_with(NatsServerConfig::default().extra(format!(
         "tls {{ cert_file: {:?}, key_file: {:?} }}",
-        cert.display().to_string(),
-        key.display().to_string()
+        certificates.cert_file().display().to_string(),
+        certificates.key_file().display().to_string()
     )))
     .unwrap();
     let url = format!("tls://{}", nats.addr());
@@ -278,9 +250,22 @@ async fn tls_with_a_private_ca() {
     // Without the CA the server's certificate is not trusted, and that is not retried.
     let message = assert_refused_at_once(NatsOptions::new(url.clone()), "-").await;
     assert!(message.to_lowercase().contains("certificate"), "{message}");
+    // The CA given as PEM text works as the file does.
+    NatsOptions::new(url.clone())
+        .tls_ca_pem(certificates.ca_pem())
+        .connect()
+        .await
+        .unwrap();
+    // PEM text without a certificate is refused, saying so.
+    let error = NatsOptions::new(url.clone())
+        .tls_ca_pem("not a certificate")
+        .connect()
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("no certificate"), "{error}");
     // A CA file that is not there is named.
     let error = NatsOptions::new(url)
-        .tls_ca_file(dir.path().join("absent.pem"))
+        .tls_ca_file(certificates.ca_file().with_file_name("absent.pem"))
         .connect()
         .await
         .unwrap_err();

@@ -3,7 +3,6 @@
 //! value of the same key). Keys are case-insensitive; see the provider's README for each.
 
 use std::fmt;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use provider_sdk::provider::{Config, Link, Secrets, redact_credentials};
@@ -58,6 +57,8 @@ pub(crate) struct RedisSettings {
     pub(crate) url: String,
     pub(crate) username: Option<String>,
     pub(crate) password: Option<String>,
+    /// CA certificates (PEM) to trust for `rediss://` instead of the system's.
+    pub(crate) tls_ca: Option<Vec<u8>>,
     pub(crate) connect_timeout: Duration,
     pub(crate) response_timeout: Duration,
 }
@@ -68,6 +69,7 @@ impl fmt::Debug for RedisSettings {
             .field("url", &self.shown_url())
             .field("username", &self.username)
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("tls_ca", &self.tls_ca.as_ref().map(|_| "<PEM>"))
             .field("connect_timeout", &self.connect_timeout)
             .field("response_timeout", &self.response_timeout)
             .finish()
@@ -88,7 +90,8 @@ pub(crate) struct NatsSettings {
     pub(crate) url: String,
     pub(crate) jwt: Option<String>,
     pub(crate) seed: Option<String>,
-    pub(crate) tls_ca_file: Option<PathBuf>,
+    /// CA certificates (PEM) to trust instead of the system's.
+    pub(crate) tls_ca: Option<String>,
     pub(crate) js_domain: Option<String>,
     /// One KV bucket for every WIT bucket (their names become key prefixes).
     pub(crate) bucket: Option<String>,
@@ -110,7 +113,7 @@ impl fmt::Debug for NatsSettings {
             .field("url", &self.shown_url())
             .field("jwt", &self.jwt.as_ref().map(|_| "<redacted>"))
             .field("seed", &self.seed.as_ref().map(|_| "<redacted>"))
-            .field("tls_ca_file", &self.tls_ca_file)
+            .field("tls_ca", &self.tls_ca.as_ref().map(|_| "<PEM>"))
             .field("js_domain", &self.js_domain)
             .field("bucket", &self.bucket)
             .field("auto_create", &self.auto_create)
@@ -149,6 +152,40 @@ impl Settings<'_> {
 }
 
 impl Settings<'_> {
+    /// The CA certificates to trust, PEM: `tls_ca` itself or the contents of `tls_ca_file`.
+    fn tls_ca(&self) -> Result<Option<String>> {
+        let pem = match (self.str("tls_ca"), self.str("tls_ca_file")) {
+            (None, None) => return Ok(None),
+            (Some(_), Some(_)) => {
+                return Err(Error::InvalidConfig {
+                    key: "tls_ca_file",
+                    value: "(with tls_ca)".to_owned(),
+                    expected: "one of tls_ca (PEM text) and tls_ca_file (a PEM file), not both",
+                });
+            }
+            (Some(pem), None) => (pem.to_owned(), "tls_ca", "(inline)".to_owned()),
+            (None, Some(path)) => match std::fs::read_to_string(path) {
+                Ok(pem) => (pem, "tls_ca_file", path.to_owned()),
+                Err(error) => {
+                    return Err(Error::InvalidConfig {
+                        key: "tls_ca_file",
+                        value: format!("{path} ({error})"),
+                        expected: "a readable PEM file of CA certificates",
+                    });
+                }
+            },
+        };
+        let (pem, key, shown) = pem;
+        if !pem.contains("-----BEGIN CERTIFICATE-----") {
+            return Err(Error::InvalidConfig {
+                key,
+                value: shown,
+                expected: "PEM text with at least one -----BEGIN CERTIFICATE----- block",
+            });
+        }
+        Ok(Some(pem))
+    }
+
     fn flag(&self, key: &'static str) -> Result<bool> {
         match self.str(key).map(str::to_ascii_lowercase).as_deref() {
             None | Some("false" | "no" | "off" | "0") => Ok(false),
@@ -202,38 +239,37 @@ impl Backend {
                         expected: "redis://[user:password@]host:port[/db] or rediss://...",
                     });
                 }
+                let tls_ca = settings.tls_ca()?;
+                if tls_ca.is_some() && !url.starts_with("rediss://") {
+                    return Err(Error::InvalidConfig {
+                        key: "url",
+                        value: redact_credentials(url),
+                        expected: "a rediss:// URL when tls_ca or tls_ca_file is set",
+                    });
+                }
                 Ok(Backend::Redis(RedisSettings {
                     url: url.to_owned(),
                     username: settings.str("username").map(str::to_owned),
                     password: settings.str("password").map(str::to_owned),
+                    tls_ca: tls_ca.map(String::into_bytes),
                     connect_timeout: settings
                         .millis("connect_timeout_ms", DEFAULT_CONNECT_TIMEOUT)?,
                     response_timeout: settings
                         .millis("response_timeout_ms", DEFAULT_RESPONSE_TIMEOUT)?,
                 }))
             }
-            "nats" => {
-                if settings.str("tls_ca").is_some() {
-                    return Err(Error::Unsupported(
-                        "`tls_ca` (an inline PEM) is not supported yet: put the CA in a file and \
-                         set `tls_ca_file`"
-                            .to_owned(),
-                    ));
-                }
-                Ok(Backend::Nats(NatsSettings {
-                    url: url.unwrap_or("nats://127.0.0.1:4222").to_owned(),
-                    jwt: settings.str("client_jwt").map(str::to_owned),
-                    seed: settings.str("client_seed").map(str::to_owned),
-                    tls_ca_file: settings.str("tls_ca_file").map(PathBuf::from),
-                    js_domain: settings.str("js_domain").map(str::to_owned),
-                    bucket: settings.str("bucket").map(str::to_owned),
-                    auto_create: settings.flag("enable_bucket_auto_create")?,
-                    connect_timeout: settings
-                        .millis("connect_timeout_ms", DEFAULT_CONNECT_TIMEOUT)?,
-                    response_timeout: settings
-                        .millis("response_timeout_ms", DEFAULT_RESPONSE_TIMEOUT)?,
-                }))
-            }
+            "nats" => Ok(Backend::Nats(NatsSettings {
+                url: url.unwrap_or("nats://127.0.0.1:4222").to_owned(),
+                jwt: settings.str("client_jwt").map(str::to_owned),
+                seed: settings.str("client_seed").map(str::to_owned),
+                tls_ca: settings.tls_ca()?,
+                js_domain: settings.str("js_domain").map(str::to_owned),
+                bucket: settings.str("bucket").map(str::to_owned),
+                auto_create: settings.flag("enable_bucket_auto_create")?,
+                connect_timeout: settings.millis("connect_timeout_ms", DEFAULT_CONNECT_TIMEOUT)?,
+                response_timeout: settings
+                    .millis("response_timeout_ms", DEFAULT_RESPONSE_TIMEOUT)?,
+            })),
             _ => Err(Error::InvalidConfig {
                 key: "backend",
                 value: backend,
@@ -327,5 +363,38 @@ mod tests {
         assert_eq!(redis.url, "redis://link:6379");
         assert_eq!(redis.password.as_deref(), Some("from-secret"));
         assert!(!format!("{:?}", Backend::Redis(redis)).contains("from-secret"));
+    }
+
+    #[test]
+    fn a_ca_comes_inline_or_from_a_file_and_must_hold_a_certificate() {
+        const PEM: &str = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+        let Backend::Nats(nats) = backend(&[("url", "tls://h:4222"), ("TLS_CA", PEM)]).unwrap()
+        else {
+            panic!("not nats");
+        };
+        assert_eq!(nats.tls_ca.as_deref(), Some(PEM.trim()));
+        let missing = backend(&[("url", "tls://h"), ("tls_ca_file", "/nonexistent/ca.pem")])
+            .unwrap_err()
+            .to_string();
+        assert!(missing.contains("/nonexistent/ca.pem"), "{missing}");
+        let both = backend(&[("url", "tls://h"), ("tls_ca", PEM), ("tls_ca_file", "/x")])
+            .unwrap_err()
+            .to_string();
+        assert!(both.contains("not both"), "{both}");
+        let garbage = backend(&[("url", "tls://h"), ("tls_ca", "hello")])
+            .unwrap_err()
+            .to_string();
+        assert!(garbage.contains("BEGIN CERTIFICATE"), "{garbage}");
+        let plain = backend(&[("url", "redis://h"), ("tls_ca", PEM)])
+            .unwrap_err()
+            .to_string();
+        assert!(plain.contains("rediss://"), "{plain}");
+        assert!(matches!(
+            backend(&[("url", "rediss://h"), ("tls_ca", PEM)]).unwrap(),
+            Backend::Redis(RedisSettings {
+                tls_ca: Some(_),
+                ..
+            })
+        ));
     }
 }

@@ -25,7 +25,7 @@ use provider_sdk::wire::{ResourceBorrow, ResourceOwn};
 use crate::config::{Backend, NatsSettings, RedisSettings};
 pub use crate::error::{Error, Result};
 use crate::store::{NatsStore, RedisStore, Store};
-use crate::watch::{Change, Watchers};
+use crate::watch::Watchers;
 
 mod bindings {
     provider_sdk::generate!({ path: "../../wit", world: "keyvalue" });
@@ -113,15 +113,6 @@ impl KeyValueProvider {
         })
     }
 
-    /// Tells the watchers of `store` about `changes` to `bucket`.
-    fn notify(&self, store: &Arc<Store>, bucket: &str, changes: impl FnOnce() -> Vec<Change>) {
-        if self.watchers.is_empty() {
-            return;
-        }
-        self.watchers
-            .notify(store, bucket, changes(), |link| self.stores.get(link));
-    }
-
     /// The store and bucket name behind a `wasi:keyvalue` bucket handle.
     fn bucket(
         &self,
@@ -161,9 +152,11 @@ impl Provider for KeyValueProvider {
             return Ok(());
         }
         let store = self.build(&backend).await?;
-        self.stores
+        let store = self
+            .stores
             .put(link, async { Ok::<_, Error>(store) })
             .await?;
+        self.watchers.store_changed(link.key(), Some(store)).await;
         tracing::info!(link = %link.key(), ?backend, "keyvalue link ready");
         Ok(())
     }
@@ -171,13 +164,16 @@ impl Provider for KeyValueProvider {
     async fn link_deleted_as_target(&self, link: &Link) -> HookResult {
         self.stores.remove(link.key());
         self.buckets.remove_link(link.key());
+        self.watchers.store_changed(link.key(), None).await;
         Ok(())
     }
 
     /// A link to a component that may watch keys (source config `watch` and `bucket`).
     async fn link_put_as_source(&self, link: &Link) -> HookResult {
         let handle = self.handle.get().ok_or("the provider has not started")?;
-        self.watchers.put(handle, link)?;
+        self.watchers
+            .put(handle, link, |watched| self.stores.get(watched))
+            .await?;
         Ok(())
     }
 
@@ -213,17 +209,11 @@ impl wrpc::keyvalue::store::Handler<Context> for KeyValueProvider {
         key: String,
         value: Bytes,
     ) -> Result<(), WrpcError> {
-        let store = self.store(&cx)?;
-        store.set(&bucket, &key, value.clone()).await?;
-        self.notify(&store, &bucket, || vec![Change::Set(key, value)]);
-        Ok(())
+        Ok(self.store(&cx)?.set(&bucket, &key, value).await?)
     }
 
     async fn delete(&self, cx: Context, bucket: String, key: String) -> Result<(), WrpcError> {
-        let store = self.store(&cx)?;
-        store.delete(&bucket, &key).await?;
-        self.notify(&store, &bucket, || vec![Change::Delete(key)]);
-        Ok(())
+        Ok(self.store(&cx)?.delete(&bucket, &key).await?)
     }
 
     async fn exists(&self, cx: Context, bucket: String, key: String) -> Result<bool, WrpcError> {
@@ -249,12 +239,7 @@ impl wrpc::keyvalue::atomics::Handler<Context> for KeyValueProvider {
         key: String,
         delta: u64,
     ) -> Result<u64, WrpcError> {
-        let store = self.store(&cx)?;
-        let value = store.increment(&bucket, &key, delta).await?;
-        self.notify(&store, &bucket, || {
-            vec![Change::Set(key, Bytes::from(value.to_string()))]
-        });
-        Ok(value)
+        Ok(self.store(&cx)?.increment(&bucket, &key, delta).await?)
     }
 }
 
@@ -274,11 +259,7 @@ impl wrpc::keyvalue::batch::Handler<Context> for KeyValueProvider {
         bucket: String,
         key_values: Vec<(String, Bytes)>,
     ) -> Result<(), WrpcError> {
-        let store = self.store(&cx)?;
-        let changes = changes_of_set(&self.watchers, &key_values);
-        store.set_many(&bucket, key_values).await?;
-        self.notify(&store, &bucket, || changes);
-        Ok(())
+        Ok(self.store(&cx)?.set_many(&bucket, key_values).await?)
     }
 
     async fn delete_many(
@@ -287,11 +268,7 @@ impl wrpc::keyvalue::batch::Handler<Context> for KeyValueProvider {
         bucket: String,
         keys: Vec<String>,
     ) -> Result<(), WrpcError> {
-        let store = self.store(&cx)?;
-        let changes = changes_of_delete(&self.watchers, &keys);
-        store.delete_many(&bucket, keys).await?;
-        self.notify(&store, &bucket, || changes);
-        Ok(())
+        Ok(self.store(&cx)?.delete_many(&bucket, keys).await?)
     }
 }
 
@@ -324,16 +301,12 @@ impl wasi::keyvalue::store::BucketHandler<Context> for KeyValueProvider {
         value: Bytes,
     ) -> Result<(), WasiError> {
         let (store, bucket) = self.bucket(&cx, &this)?;
-        store.set(&bucket, &key, value.clone()).await?;
-        self.notify(&store, &bucket, || vec![Change::Set(key, value)]);
-        Ok(())
+        Ok(store.set(&bucket, &key, value).await?)
     }
 
     async fn delete(&self, cx: Context, this: BucketBorrow, key: String) -> Result<(), WasiError> {
         let (store, bucket) = self.bucket(&cx, &this)?;
-        store.delete(&bucket, &key).await?;
-        self.notify(&store, &bucket, || vec![Change::Delete(key)]);
-        Ok(())
+        Ok(store.delete(&bucket, &key).await?)
     }
 
     async fn exists(
@@ -367,11 +340,7 @@ impl wasi::keyvalue::atomics::Handler<Context> for KeyValueProvider {
         delta: u64,
     ) -> Result<u64, WasiError> {
         let (store, bucket) = self.bucket(&cx, &bucket)?;
-        let value = store.increment(&bucket, &key, delta).await?;
-        self.notify(&store, &bucket, || {
-            vec![Change::Set(key, Bytes::from(value.to_string()))]
-        });
-        Ok(value)
+        Ok(store.increment(&bucket, &key, delta).await?)
     }
 }
 
@@ -393,10 +362,7 @@ impl wasi::keyvalue::batch::Handler<Context> for KeyValueProvider {
         key_values: Vec<(String, Bytes)>,
     ) -> Result<(), WasiError> {
         let (store, bucket) = self.bucket(&cx, &bucket)?;
-        let changes = changes_of_set(&self.watchers, &key_values);
-        store.set_many(&bucket, key_values).await?;
-        self.notify(&store, &bucket, || changes);
-        Ok(())
+        Ok(store.set_many(&bucket, key_values).await?)
     }
 
     async fn delete_many(
@@ -406,28 +372,6 @@ impl wasi::keyvalue::batch::Handler<Context> for KeyValueProvider {
         keys: Vec<String>,
     ) -> Result<(), WasiError> {
         let (store, bucket) = self.bucket(&cx, &bucket)?;
-        let changes = changes_of_delete(&self.watchers, &keys);
-        store.delete_many(&bucket, keys).await?;
-        self.notify(&store, &bucket, || changes);
-        Ok(())
+        Ok(store.delete_many(&bucket, keys).await?)
     }
-}
-
-/// The changes a batch set makes, if anyone watches (copying the batch only then).
-fn changes_of_set(watchers: &Watchers, pairs: &[(String, Bytes)]) -> Vec<Change> {
-    if watchers.is_empty() {
-        return Vec::new();
-    }
-    pairs
-        .iter()
-        .map(|(key, value)| Change::Set(key.clone(), value.clone()))
-        .collect()
-}
-
-/// The changes a batch delete makes, if anyone watches.
-fn changes_of_delete(watchers: &Watchers, keys: &[String]) -> Vec<Change> {
-    if watchers.is_empty() {
-        return Vec::new();
-    }
-    keys.iter().cloned().map(Change::Delete).collect()
 }

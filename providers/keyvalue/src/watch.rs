@@ -3,14 +3,21 @@
 //!
 //! A source link from the provider to component `C` named `N`, with source config `bucket` (the
 //! WIT bucket) and `watch` (comma-separated keys; an entry ending in `*` is a prefix), watches
-//! the store of `C`'s own link `N` to the provider: changes made through the provider to that
-//! store (over any link sharing it) reach `C`, in order, one call at a time. Changes made to the
-//! backend behind the provider's back are not seen.
+//! the store of `C`'s own link `N` to the provider, through the backend's own change feed: the
+//! memory store's broadcast, Redis keyspace notifications, a JetStream KV watch. So changes made
+//! by anyone to that store reach `C`, not only those made through the provider.
+//!
+//! Each watcher is two tasks: one follows the change feed of the watched link's current store
+//! (re-attaching when the link gets another store, and after backend failures, with backoff)
+//! and queues the changes `C` wants; the other calls `C` for each, in order, one at a time.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use bytes::Bytes;
+use futures::StreamExt as _;
+use futures::stream::BoxStream;
 use provider_sdk::provider::{Link, LinkKey, ProviderHandle};
 use provider_sdk::transport::Client;
 use tokio::sync::mpsc;
@@ -21,9 +28,14 @@ use crate::store::Store;
 
 /// Notifications queued per watcher before new ones are dropped (with a warning).
 const QUEUE: usize = 1024;
+/// How long a link hook waits for a change feed to open before leaving it to the background.
+const ATTACH_WAIT: Duration = Duration::from_secs(2);
+/// The first and the longest wait before opening a failed change feed again.
+const RETRY_FIRST: Duration = Duration::from_millis(250);
+const RETRY_MAX: Duration = Duration::from_secs(30);
 
-/// A change to report.
-#[derive(Debug)]
+/// A change to a key of a bucket.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Change {
     Set(String, Bytes),
     Delete(String),
@@ -37,21 +49,56 @@ impl Change {
     }
 }
 
+/// A store's changes to one bucket, in the order the backend made them. An error ends the
+/// feed; the watcher then opens a new one.
+pub(crate) type Changes = BoxStream<'static, Result<Change>>;
+
+/// Which keys a watcher wants.
+#[derive(Debug)]
+struct Filter {
+    keys: Vec<String>,
+    prefixes: Vec<String>,
+}
+
+impl Filter {
+    /// From `watch`: comma-separated keys, an entry ending in `*` being a prefix.
+    fn parse(watch: &str) -> Self {
+        let (mut keys, mut prefixes) = (Vec::new(), Vec::new());
+        for entry in watch.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            match entry.strip_suffix('*') {
+                Some(prefix) => prefixes.push(prefix.to_owned()),
+                None => keys.push(entry.to_owned()),
+            }
+        }
+        Self { keys, prefixes }
+    }
+
+    fn wants(&self, key: &str) -> bool {
+        self.keys.iter().any(|k| k == key)
+            || self.prefixes.iter().any(|p| key.starts_with(p.as_str()))
+    }
+}
+
+/// What a watcher follows: the watched link's store now (none: the link is gone) and, if it
+/// could be opened at once, its change feed.
+struct Attach {
+    store: Option<Arc<Store>>,
+    changes: Option<Changes>,
+}
+
 #[derive(Debug)]
 struct Watcher {
     /// The link whose store is watched: the component's own link to the provider.
     target: LinkKey,
     bucket: String,
-    keys: Vec<String>,
-    prefixes: Vec<String>,
-    queue: mpsc::Sender<Change>,
+    attach: mpsc::UnboundedSender<Attach>,
+    /// The task following the change feed; it ends the delivery task when it ends.
+    follow: tokio::task::AbortHandle,
 }
 
-impl Watcher {
-    fn wants(&self, bucket: &str, key: &str) -> bool {
-        bucket == self.bucket
-            && (self.keys.iter().any(|k| k == key)
-                || self.prefixes.iter().any(|p| key.starts_with(p.as_str())))
+impl Drop for Watcher {
+    fn drop(&mut self) {
+        self.follow.abort();
     }
 }
 
@@ -63,8 +110,13 @@ pub(crate) struct Watchers {
 
 impl Watchers {
     /// Starts (or restarts, with new settings) the watcher a source link asks for; a source link
-    /// without `watch` is not a watcher.
-    pub(crate) fn put(&self, handle: &ProviderHandle, link: &Link) -> Result<()> {
+    /// without `watch` is not a watcher. `store` is the watched link's store, if it has one yet.
+    pub(crate) async fn put(
+        &self,
+        handle: &ProviderHandle,
+        link: &Link,
+        store: impl FnOnce(&LinkKey) -> Option<Arc<Store>>,
+    ) -> Result<()> {
         let config = link.config();
         let Some(watch) = config.get_str("watch") else {
             self.remove(link.key());
@@ -76,29 +128,40 @@ impl Watchers {
                 key: "bucket",
                 value: String::new(),
                 expected: "the WIT bucket to watch (source config, with `watch`)",
-            })?;
-        let (mut keys, mut prefixes) = (Vec::new(), Vec::new());
-        for entry in watch.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-            match entry.strip_suffix('*') {
-                Some(prefix) => prefixes.push(prefix.to_owned()),
-                None => keys.push(entry.to_owned()),
-            }
-        }
+            })?
+            .to_owned();
         let client = handle.link_client(link).map_err(|error| {
             Error::Unsupported(format!("cannot call the watcher component: {error}"))
         })?;
-        let (queue, changes) = mpsc::channel(QUEUE);
-        tokio::spawn(deliver(client, bucket.to_owned(), changes));
-        let watcher = Watcher {
-            target: LinkKey::new(link.peer(), link.source_id(), link.name()),
-            bucket: bucket.to_owned(),
-            keys,
-            prefixes,
-            queue,
+        let target = LinkKey::new(link.peer(), link.source_id(), link.name());
+        let store = store(&target);
+        let changes = match &store {
+            Some(store) => open(store, &bucket, &target).await,
+            None => None,
         };
-        tracing::info!(link = %link.key(), bucket, watch, "watching");
-        // Replacing a watcher drops its queue: its delivery task ends after what is queued.
-        self.lock().insert(link.key().clone(), watcher);
+        let (queue, queued) = mpsc::channel(QUEUE);
+        let (attach, attachments) = mpsc::unbounded_channel();
+        let _ = attach.send(Attach { store, changes });
+        tokio::spawn(deliver(client, bucket.clone(), queued));
+        let follow = tokio::spawn(follow(
+            target.clone(),
+            bucket.clone(),
+            Filter::parse(watch),
+            attachments,
+            queue,
+        ))
+        .abort_handle();
+        tracing::info!(link = %link.key(), watched = %target, bucket, watch, "watching");
+        // Replacing a watcher stops its feed; its delivery task ends after what is queued.
+        self.lock().insert(
+            link.key().clone(),
+            Watcher {
+                target,
+                bucket,
+                attach,
+                follow,
+            },
+        );
         Ok(())
     }
 
@@ -106,53 +169,112 @@ impl Watchers {
         self.lock().remove(key);
     }
 
-    pub(crate) fn is_empty(&self) -> bool {
-        self.lock().is_empty()
-    }
-
     pub(crate) fn clear(&self) {
         self.lock().clear();
     }
 
-    /// Reports `changes` to `bucket` of `store` to the watchers of that store that want them.
-    /// `store_of` finds the store a watched link uses now.
-    pub(crate) fn notify(
-        &self,
-        store: &Arc<Store>,
-        bucket: &str,
-        changes: impl IntoIterator<Item = Change>,
-        store_of: impl Fn(&LinkKey) -> Option<Arc<Store>>,
-    ) {
-        let watchers = self.lock();
-        if watchers.is_empty() {
-            return;
-        }
-        let interested: Vec<&Watcher> = watchers
+    /// The link `target` has a new store (or none: it was deleted): its watchers follow that
+    /// one from now on.
+    pub(crate) async fn store_changed(&self, target: &LinkKey, store: Option<Arc<Store>>) {
+        let watching: Vec<(String, mpsc::UnboundedSender<Attach>)> = self
+            .lock()
             .values()
-            .filter(|w| w.bucket == bucket)
-            .filter(|w| store_of(&w.target).is_some_and(|watched| watched.same(store)))
+            .filter(|watcher| &watcher.target == target)
+            .map(|watcher| (watcher.bucket.clone(), watcher.attach.clone()))
             .collect();
-        if interested.is_empty() {
-            return;
-        }
-        for change in changes {
-            for watcher in interested.iter().filter(|w| w.wants(bucket, change.key())) {
-                let change = match &change {
-                    Change::Set(key, value) => Change::Set(key.clone(), value.clone()),
-                    Change::Delete(key) => Change::Delete(key.clone()),
+        let attaching = watching.into_iter().map(|(bucket, attach)| {
+            let store = store.clone();
+            async move {
+                let changes = match &store {
+                    Some(store) => open(store, &bucket, target).await,
+                    None => None,
                 };
-                if watcher.queue.try_send(change).is_err() {
-                    tracing::warn!(
-                        link = %watcher.target,
-                        "a watcher is {QUEUE} notifications behind; dropping one"
-                    );
-                }
+                let _ = attach.send(Attach { store, changes });
             }
-        }
+        });
+        futures::future::join_all(attaching).await;
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<LinkKey, Watcher>> {
         self.by_link.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Opens `store`'s change feed for `bucket` within [`ATTACH_WAIT`]; a failure is logged and
+/// left to the watcher's retries.
+async fn open(store: &Store, bucket: &str, target: &LinkKey) -> Option<Changes> {
+    match tokio::time::timeout(ATTACH_WAIT, store.changes(bucket)).await {
+        Ok(Ok(changes)) => Some(changes),
+        Ok(Err(error)) => {
+            tracing::warn!(watched = %target, bucket, %error, "cannot watch the store yet; retrying");
+            None
+        }
+        Err(_) => {
+            tracing::warn!(watched = %target, bucket, "the store's change feed is slow to open; retrying");
+            None
+        }
+    }
+}
+
+/// Follows the change feed of the watched link's store, queueing what the watcher wants,
+/// until the watcher is dropped.
+async fn follow(
+    target: LinkKey,
+    bucket: String,
+    filter: Filter,
+    mut attachments: mpsc::UnboundedReceiver<Attach>,
+    queue: mpsc::Sender<Change>,
+) {
+    let mut store: Option<Arc<Store>> = None;
+    let mut changes: Option<Changes> = None;
+    let mut retry = RETRY_FIRST;
+    loop {
+        tokio::select! {
+            attach = attachments.recv() => {
+                let Some(attach) = attach else { return };
+                store = attach.store;
+                changes = attach.changes;
+                retry = RETRY_FIRST;
+            }
+            change = next(&mut changes) => match change {
+                Some(Ok(change)) => {
+                    if filter.wants(change.key()) && queue.try_send(change).is_err() {
+                        tracing::warn!(
+                            watched = %target,
+                            "a watcher is {QUEUE} notifications behind; dropping one"
+                        );
+                    }
+                }
+                Some(Err(error)) => {
+                    tracing::warn!(watched = %target, bucket, %error, "the change feed failed; reopening it");
+                    changes = None;
+                }
+                None => {
+                    tracing::warn!(watched = %target, bucket, "the change feed ended; reopening it");
+                    changes = None;
+                }
+            },
+            () = tokio::time::sleep(retry), if changes.is_none() && store.is_some() => {
+                if let Some(store) = &store {
+                    changes = open(store, &bucket, &target).await;
+                    retry = match changes {
+                        Some(_) => {
+                            tracing::info!(watched = %target, bucket, "watching the store again");
+                            RETRY_FIRST
+                        }
+                        None => (retry * 2).min(RETRY_MAX),
+                    };
+                }
+            }
+        }
+    }
+}
+
+/// The next change of the feed, if there is one; never, if there is not.
+async fn next(changes: &mut Option<Changes>) -> Option<Result<Change>> {
+    match changes {
+        Some(changes) => changes.next().await,
+        None => std::future::pending().await,
     }
 }
 
@@ -166,5 +288,21 @@ async fn deliver(client: Client, bucket: String, mut changes: mpsc::Receiver<Cha
         if let Err(error) = result {
             tracing::warn!(%error, key = change.key(), "a watcher notification failed");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_take_keys_and_prefixes() {
+        let filter = Filter::parse(" a, pre*, ,b.c ,*");
+        assert_eq!(filter.keys, ["a", "b.c"]);
+        assert_eq!(filter.prefixes, ["pre", ""]);
+        assert!(filter.wants("anything"));
+        let filter = Filter::parse("a,pre*");
+        assert!(filter.wants("a") && filter.wants("pre") && filter.wants("prefix"));
+        assert!(!filter.wants("ab") && !filter.wants("pr"));
     }
 }

@@ -1,6 +1,7 @@
 //! The keyvalue provider through the SDK's test host, on real NATS and Redis servers the tests
 //! start, for every backend: what the WIT promises, isolation, concurrency, paging, big values,
-//! a Redis restart, link delete.
+//! a Redis restart, link delete closing connections, TLS with a private CA, and watchers
+//! hearing of changes made through the provider and behind its back.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,7 +13,7 @@ use keyvalue_provider::client::wasi::keyvalue as wasi;
 use keyvalue_provider::client::wrpc::keyvalue::{atomics, batch, store};
 use provider_sdk::provider::{Health, RunningProvider};
 use provider_sdk::testing::{
-    NatsServer, NatsServerConfig, RedisServer, TestHost, TestLink, eventually,
+    NatsServer, NatsServerConfig, RedisServer, TestCertificates, TestHost, TestLink, eventually,
 };
 use provider_sdk::transport::{Client, InvocationContext, ServeOptions};
 
@@ -65,6 +66,7 @@ async fn setup() -> Setup {
     let kv_nats = NatsServer::start_with(
         NatsServerConfig::default()
             .jetstream()
+            .monitoring()
             .max_payload(20 << 20),
     )
     .unwrap();
@@ -630,90 +632,300 @@ impl watcher::Handler<InvocationContext> for Recorder {
     }
 }
 
-#[tokio::test]
-async fn watchers_hear_of_their_keys_in_their_bucket_in_order() {
-    for kind in [Kind::Memory, Kind::Redis, Kind::Nats] {
-        let setup = setup().await;
-        let heard = Recorder::default();
-        let server = setup
-            .host
-            .transport()
-            .server(ServeOptions::new(format!("{}.comp", setup.host.lattice())));
-        let _serving = watcher::serve(&server, heard.clone()).await.unwrap();
-        let kv = setup.client(kind).await;
-        // Another component; with Redis and NATS it shares comp's connection, so its writes
-        // to the bucket are comp's to hear of too. In memory its store is its own.
-        let neighbour = setup
-            .put(&setup.link("neighbour", "default", kind, 0))
-            .await;
-        let watch = TestLink::new(
-            PROVIDER,
-            "comp",
-            "default",
-            ("wrpc", "keyvalue"),
-            &["watcher"],
-        )
-        .source_config("watch", "a, pre*")
-        .source_config("bucket", "b");
-        setup.host.put_link(&watch).await.unwrap();
-        assert!(
-            eventually(|| async {
-                store::set(&kv, "b", "a", b"0").await.unwrap().unwrap();
-                !heard.0.lock().unwrap().is_empty()
-            })
-            .await,
-            "{kind:?}: the watcher never heard anything"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        heard.take();
+/// What the watcher heard, checked as it arrives: each expected notification is waited for
+/// before the test makes the next change, and at the end nothing else may have arrived.
+struct Heard<'a> {
+    recorder: &'a Recorder,
+    expected: Vec<String>,
+}
 
-        store::set(&kv, "b", "a", b"1").await.unwrap().unwrap();
-        store::set(&kv, "b", "pre-x", b"2").await.unwrap().unwrap();
-        store::set(&kv, "b", "other", b"no").await.unwrap().unwrap();
-        store::set(&kv, "c", "a", b"no").await.unwrap().unwrap();
-        atomics::increment(&kv, "b", "pre-n", 3)
-            .await
-            .unwrap()
-            .unwrap();
-        batch::set_many(&kv, "b", &[("a".into(), b("4")), ("zzz".into(), b("no"))])
-            .await
-            .unwrap()
-            .unwrap();
-        store::delete(&kv, "b", "a").await.unwrap().unwrap();
-        batch::delete_many(&kv, "b", &["pre-x".into(), "other".into()])
-            .await
-            .unwrap()
-            .unwrap();
-        store::set(&neighbour, "b", "a", b"5")
-            .await
-            .unwrap()
-            .unwrap();
-        let mut expected = vec![
-            "keyvalue-provider: set b a 1",
-            "keyvalue-provider: set b pre-x 2",
-            "keyvalue-provider: set b pre-n 3",
-            "keyvalue-provider: set b a 4",
-            "keyvalue-provider: delete b a",
-            "keyvalue-provider: delete b pre-x",
-        ];
-        if kind != Kind::Memory {
-            expected.push("keyvalue-provider: set b a 5");
-        }
+impl Heard<'_> {
+    async fn next(&mut self, line: &str) {
+        self.expected.push(format!("keyvalue-provider: {line}"));
+        let count = self.expected.len();
         assert!(
-            eventually(|| async { heard.0.lock().unwrap().len() >= expected.len() }).await,
-            "{kind:?}: heard only {:?}",
-            heard.take()
+            eventually(|| async { self.recorder.0.lock().unwrap().len() >= count }).await,
+            "never heard {line:?}; heard {:?}",
+            self.recorder.0.lock().unwrap()
         );
-        // Nothing more arrives than what was expected.
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        assert_eq!(heard.take(), expected, "{kind:?}");
-
-        // A deleted watch link hears nothing more.
-        setup.host.delete_link(&watch).await.unwrap();
-        setup.put(&setup.link("comp", "barrier", kind, 0)).await;
-        store::set(&kv, "b", "a", b"6").await.unwrap().unwrap();
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        assert_eq!(heard.take(), Vec::<String>::new(), "{kind:?}");
-        setup.running.unwrap().shutdown().await.unwrap();
     }
+
+    async fn nothing_else(&mut self) {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(self.recorder.take(), std::mem::take(&mut self.expected));
+    }
+}
+
+/// Sets `a` in bucket `b` until the watcher hears of it: the watch is on (and the backend
+/// up).
+async fn until_heard(kv: &Client, recorder: &Recorder) {
+    assert!(
+        eventually(|| async {
+            let _ = store::set(kv, "b", "a", b"0").await;
+            !recorder.0.lock().unwrap().is_empty()
+        })
+        .await,
+        "the watcher never heard anything"
+    );
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    recorder.take();
+}
+
+per_backend!(watchers_hear_of_every_change_to_their_keys_in_order);
+
+async fn watchers_hear_of_every_change_to_their_keys_in_order(kind: Kind) {
+    let mut setup = setup().await;
+    let recorder = Recorder::default();
+    let server = setup
+        .host
+        .transport()
+        .server(ServeOptions::new(format!("{}.comp", setup.host.lattice())));
+    let _serving = watcher::serve(&server, recorder.clone()).await.unwrap();
+    // The watch link comes before comp's own link: the watcher starts following comp's store
+    // when that link is put.
+    let watch = TestLink::new(
+        PROVIDER,
+        "comp",
+        "default",
+        ("wrpc", "keyvalue"),
+        &["watcher"],
+    )
+    .source_config("watch", "a, pre*")
+    .source_config("bucket", "b");
+    setup.host.put_link(&watch).await.unwrap();
+    let kv = setup.client(kind).await;
+    // Another component; with Redis and NATS it uses the same data, so its writes to the
+    // bucket are comp's to hear of too. In memory its store is its own.
+    let neighbour = setup
+        .put(&setup.link("neighbour", "default", kind, 0))
+        .await;
+    until_heard(&kv, &recorder).await;
+    let mut heard = Heard {
+        recorder: &recorder,
+        expected: Vec::new(),
+    };
+
+    store::set(&kv, "b", "a", b"1").await.unwrap().unwrap();
+    heard.next("set b a 1").await;
+    store::set(&kv, "b", "pre-x", b"2").await.unwrap().unwrap();
+    heard.next("set b pre-x 2").await;
+    store::set(&kv, "b", "other", b"no").await.unwrap().unwrap();
+    store::set(&kv, "c", "a", b"no").await.unwrap().unwrap();
+    atomics::increment(&kv, "b", "pre-n", 3)
+        .await
+        .unwrap()
+        .unwrap();
+    heard.next("set b pre-n 3").await;
+    batch::set_many(&kv, "b", &[("a".into(), b("4")), ("zzz".into(), b("no"))])
+        .await
+        .unwrap()
+        .unwrap();
+    heard.next("set b a 4").await;
+    store::delete(&kv, "b", "a").await.unwrap().unwrap();
+    heard.next("delete b a").await;
+    batch::delete_many(&kv, "b", &["pre-x".into(), "other".into()])
+        .await
+        .unwrap()
+        .unwrap();
+    heard.next("delete b pre-x").await;
+    store::set(&neighbour, "b", "a", b"5")
+        .await
+        .unwrap()
+        .unwrap();
+    if kind != Kind::Memory {
+        heard.next("set b a 5").await;
+    }
+    // Changes made to the backend directly, not through the provider, are heard too.
+    match kind {
+        Kind::Memory => {}
+        Kind::Redis => {
+            let client = redis::Client::open(format!("{}/0", setup.redis.url())).unwrap();
+            let mut redis = client.get_multiplexed_async_connection().await.unwrap();
+            redis::cmd("SET")
+                .arg("b:a")
+                .arg("6")
+                .exec_async(&mut redis)
+                .await
+                .unwrap();
+            heard.next("set b a 6").await;
+            redis::cmd("SET")
+                .arg("b:pre-t")
+                .arg("7")
+                .arg("PX")
+                .arg(50)
+                .exec_async(&mut redis)
+                .await
+                .unwrap();
+            heard.next("set b pre-t 7").await;
+            // Expiry is a deletion.
+            heard.next("delete b pre-t").await;
+            redis::cmd("DEL")
+                .arg("b:a")
+                .exec_async(&mut redis)
+                .await
+                .unwrap();
+            heard.next("delete b a").await;
+        }
+        Kind::Nats => {
+            let js = async_nats::jetstream::new(setup.kv_nats.connect().await.unwrap());
+            let bucket = js.get_key_value("b").await.unwrap();
+            bucket.put("a", b("6")).await.unwrap();
+            heard.next("set b a 6").await;
+            bucket.delete("a").await.unwrap();
+            heard.next("delete b a").await;
+        }
+    }
+    heard.nothing_else().await;
+
+    if kind == Kind::Redis {
+        // A restarted Redis has forgotten the subscription and the notification setting:
+        // the watcher subscribes and turns notifications on again.
+        setup.redis.restart().unwrap();
+        until_heard(&kv, &recorder).await;
+    }
+
+    // A deleted watch link hears nothing more.
+    setup.host.delete_link(&watch).await.unwrap();
+    setup.put(&setup.link("comp", "barrier", kind, 0)).await;
+    store::set(&kv, "b", "a", b"8").await.unwrap().unwrap();
+    heard.nothing_else().await;
+    setup.running.unwrap().shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_watcher_follows_its_link_to_another_backend_and_survives_its_deletion() {
+    let setup = setup().await;
+    let recorder = Recorder::default();
+    let server = setup
+        .host
+        .transport()
+        .server(ServeOptions::new(format!("{}.comp", setup.host.lattice())));
+    let _serving = watcher::serve(&server, recorder.clone()).await.unwrap();
+    let kv = setup.client(Kind::Memory).await;
+    let watch = TestLink::new(
+        PROVIDER,
+        "comp",
+        "default",
+        ("wrpc", "keyvalue"),
+        &["watcher"],
+    )
+    .source_config("watch", "a")
+    .source_config("bucket", "b");
+    setup.host.put_link(&watch).await.unwrap();
+    until_heard(&kv, &recorder).await;
+    // The link moves to Redis: the watcher follows, and hears writes made to Redis directly.
+    setup
+        .put(&setup.link("comp", "default", Kind::Redis, 0))
+        .await;
+    until_heard(&kv, &recorder).await;
+    let client = redis::Client::open(format!("{}/0", setup.redis.url())).unwrap();
+    let mut redis = client.get_multiplexed_async_connection().await.unwrap();
+    redis::cmd("SET")
+        .arg("b:a")
+        .arg("direct")
+        .exec_async(&mut redis)
+        .await
+        .unwrap();
+    let mut heard = Heard {
+        recorder: &recorder,
+        expected: Vec::new(),
+    };
+    heard.next("set b a direct").await;
+    heard.nothing_else().await;
+    // Deleted, the link has no store to watch; put again, it is watched again.
+    let link = setup.link("comp", "default", Kind::Redis, 0);
+    setup.host.delete_link(&link).await.unwrap();
+    assert!(eventually(|| async { setup.provider.links() == 0 }).await);
+    setup.put(&link).await;
+    until_heard(&kv, &recorder).await;
+    setup.running.unwrap().shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn nats_links_share_a_connection_and_delete_closes_it() {
+    let setup = setup().await;
+    let named = || {
+        let names = setup.kv_nats.connections().unwrap();
+        names.iter().filter(|name| *name == PROVIDER).count()
+    };
+    let a = setup.link("comp-a", "default", Kind::Nats, 0);
+    let b_link = setup.link("comp-b", "default", Kind::Nats, 0);
+    let fixed = setup.link("comp-a", "cache", Kind::Nats, 1);
+    for link in [&a, &b_link, &fixed] {
+        setup.put(link).await;
+    }
+    assert_eq!(named(), 2);
+    setup.host.delete_link(&a).await.unwrap();
+    assert!(eventually(|| async { setup.provider.links() == 2 }).await);
+    assert_eq!(named(), 2, "comp-b still uses it");
+    setup.host.delete_link(&b_link).await.unwrap();
+    assert!(eventually(|| async { named() == 1 }).await);
+    setup.host.delete_link(&fixed).await.unwrap();
+    assert!(eventually(|| async { named() == 0 }).await);
+    setup.running.unwrap().shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn tls_backends_trust_a_private_ca_given_inline_or_as_a_file() {
+    let setup = setup().await;
+    let certificates = TestCertificates::generate().unwrap();
+    let redis = RedisServer::start_with_tls(&certificates).unwrap();
+    let nats = NatsServer::start_with(NatsServerConfig::default().jetstream().extra(format!(
+        "tls {{ cert_file: {:?}, key_file: {:?} }}",
+        certificates.cert_file().display().to_string(),
+        certificates.key_file().display().to_string()
+    )))
+    .unwrap();
+    let link = |name: &str, url: &str| {
+        TestLink::new(
+            "comp",
+            PROVIDER,
+            name,
+            ("wrpc", "keyvalue"),
+            &["store", "atomics", "batch"],
+        )
+        .target_config("url", url)
+        .target_config("enable_bucket_auto_create", "true")
+    };
+    let ca_file = certificates.ca_file().display().to_string();
+    let nats_url = format!("tls://{}", nats.addr());
+    let trusted = [
+        link("redis-file", &redis.url()).target_config("tls_ca_file", &ca_file),
+        link("redis-inline", &redis.url()).target_config("TLS_CA", certificates.ca_pem()),
+        link("nats-file", &nats_url).target_config("tls_ca_file", &ca_file),
+        link("nats-inline", &nats_url).target_config("tls_ca", certificates.ca_pem()),
+    ];
+    for link in &trusted {
+        let kv = setup.put(link).await;
+        let name = &link.key().name;
+        store::set(&kv, "b", "k", name.as_bytes())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            store::get(&kv, "b", "k").await.unwrap(),
+            Ok(Some(b(name))),
+            "{name}"
+        );
+    }
+    // Without the CA, the server is not trusted: Redis calls fail (it connects on first use),
+    // a NATS link is refused (it connects when put), so calls over it find no link.
+    for name in ["redis-untrusted", "nats-untrusted"] {
+        let url = if name.starts_with("redis") {
+            redis.url()
+        } else {
+            nats_url.clone()
+        };
+        setup.host.put_link(&link(name, &url)).await.unwrap();
+    }
+    setup
+        .put(&setup.link("comp", "barrier", Kind::Memory, 0))
+        .await;
+    let kv = setup.host.component("comp", "redis-untrusted").unwrap();
+    let error = other(store::get(&kv, "b", "k").await.unwrap().unwrap_err());
+    assert!(error.starts_with("redis: "), "{error}");
+    let kv = setup.host.component("comp", "nats-untrusted").unwrap();
+    let error = store::get(&kv, "b", "k").await.unwrap().unwrap_err();
+    assert!(other(error).contains("link the component"));
+    setup.running.unwrap().shutdown().await.unwrap();
 }

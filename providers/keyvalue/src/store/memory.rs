@@ -2,22 +2,73 @@
 //! lives.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use bytes::Bytes;
+use futures::StreamExt as _;
+use tokio::sync::broadcast;
 
 use super::{KeyPage, PAGE_SIZE, add};
 use crate::error::Result;
+use crate::watch::{Change, Changes};
 
-/// Buckets of sorted keys.
-#[derive(Debug, Default)]
+/// Changes a watcher may fall behind by before it misses some (it is told how many).
+const FEED: usize = 1024;
+
+type Buckets = HashMap<String, BTreeMap<String, Bytes>>;
+
+/// Buckets of sorted keys, and their changes for watchers.
+#[derive(Debug)]
 pub(crate) struct MemoryStore {
-    buckets: Mutex<HashMap<String, BTreeMap<String, Bytes>>>,
+    buckets: Mutex<Buckets>,
+    feed: broadcast::Sender<(Arc<str>, Change)>,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self {
+            buckets: Mutex::default(),
+            feed: broadcast::channel(FEED).0,
+        }
+    }
 }
 
 impl MemoryStore {
-    fn lock(&self) -> MutexGuard<'_, HashMap<String, BTreeMap<String, Bytes>>> {
+    fn lock(&self) -> MutexGuard<'_, Buckets> {
         self.buckets.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Reports changes to `bucket` to the watchers, if there are any. Called with the buckets
+    /// locked, so the feed has the changes in the order they were made.
+    fn publish(&self, bucket: &str, changes: impl IntoIterator<Item = Change>) {
+        if self.feed.receiver_count() == 0 {
+            return;
+        }
+        let bucket: Arc<str> = Arc::from(bucket);
+        for change in changes {
+            let _ = self.feed.send((Arc::clone(&bucket), change));
+        }
+    }
+
+    /// Every change made to `bucket` from now on.
+    pub(crate) fn changes(&self, bucket: &str) -> Changes {
+        let bucket: Arc<str> = Arc::from(bucket);
+        futures::stream::unfold(self.feed.subscribe(), move |mut feed| {
+            let bucket = Arc::clone(&bucket);
+            async move {
+                loop {
+                    match feed.recv().await {
+                        Ok((of, change)) if of == bucket => return Some((Ok(change), feed)),
+                        Ok(_) => {}
+                        Err(broadcast::error::RecvError::Lagged(missed)) => {
+                            tracing::warn!(%bucket, missed, "a watcher fell behind the memory store and missed changes");
+                        }
+                        Err(broadcast::error::RecvError::Closed) => return None,
+                    }
+                }
+            }
+        })
+        .boxed()
     }
 
     pub(crate) async fn get(&self, bucket: &str, key: &str) -> Result<Option<Bytes>> {
@@ -25,22 +76,17 @@ impl MemoryStore {
     }
 
     pub(crate) async fn set(&self, bucket: &str, key: &str, value: Bytes) -> Result<()> {
-        self.lock()
+        let mut buckets = self.lock();
+        buckets
             .entry(bucket.to_owned())
             .or_default()
-            .insert(key.to_owned(), value);
+            .insert(key.to_owned(), value.clone());
+        self.publish(bucket, [Change::Set(key.to_owned(), value)]);
         Ok(())
     }
 
     pub(crate) async fn delete(&self, bucket: &str, key: &str) -> Result<()> {
-        let mut buckets = self.lock();
-        if let Some(keys) = buckets.get_mut(bucket) {
-            keys.remove(key);
-            if keys.is_empty() {
-                buckets.remove(bucket);
-            }
-        }
-        Ok(())
+        self.delete_many(bucket, vec![key.to_owned()]).await
     }
 
     pub(crate) async fn exists(&self, bucket: &str, key: &str) -> Result<bool> {
@@ -65,7 +111,9 @@ impl MemoryStore {
         let mut buckets = self.lock();
         let keys = buckets.entry(bucket.to_owned()).or_default();
         let value = add(keys.get(key).map(|v| &v[..]), delta)?;
-        keys.insert(key.to_owned(), Bytes::from(value.to_string()));
+        let text = Bytes::from(value.to_string());
+        keys.insert(key.to_owned(), text.clone());
+        self.publish(bucket, [Change::Set(key.to_owned(), text)]);
         Ok(value)
     }
 
@@ -89,23 +137,36 @@ impl MemoryStore {
         if pairs.is_empty() {
             return Ok(());
         }
-        self.lock()
-            .entry(bucket.to_owned())
-            .or_default()
-            .extend(pairs);
+        let mut buckets = self.lock();
+        let stored = buckets.entry(bucket.to_owned()).or_default();
+        if self.feed.receiver_count() == 0 {
+            stored.extend(pairs);
+        } else {
+            stored.extend(pairs.iter().cloned());
+            self.publish(
+                bucket,
+                pairs
+                    .into_iter()
+                    .map(|(key, value)| Change::Set(key, value)),
+            );
+        }
         Ok(())
     }
 
+    /// Deletes the keys; only those that were there are reported as deleted.
     pub(crate) async fn delete_many(&self, bucket: &str, keys: Vec<String>) -> Result<()> {
         let mut buckets = self.lock();
-        if let Some(stored) = buckets.get_mut(bucket) {
-            for key in &keys {
-                stored.remove(key);
-            }
-            if stored.is_empty() {
-                buckets.remove(bucket);
-            }
+        let Some(stored) = buckets.get_mut(bucket) else {
+            return Ok(());
+        };
+        let deleted: Vec<String> = keys
+            .into_iter()
+            .filter(|key| stored.remove(key).is_some())
+            .collect();
+        if stored.is_empty() {
+            buckets.remove(bucket);
         }
+        self.publish(bucket, deleted.into_iter().map(Change::Delete));
         Ok(())
     }
 }
@@ -113,6 +174,46 @@ impl MemoryStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn the_feed_has_a_buckets_changes_in_order() {
+        let store = MemoryStore::default();
+        store
+            .set("b", "before", Bytes::from_static(b"x"))
+            .await
+            .unwrap();
+        let mut changes = store.changes("b");
+        let set = |key: &str, value: &'static [u8]| {
+            Change::Set(key.to_owned(), Bytes::from_static(value))
+        };
+        store.set("b", "k", Bytes::from_static(b"1")).await.unwrap();
+        store
+            .set("other", "k", Bytes::from_static(b"no"))
+            .await
+            .unwrap();
+        store.increment("b", "n", 2).await.unwrap();
+        store
+            .set_many("b", vec![("m".into(), Bytes::from_static(b"3"))])
+            .await
+            .unwrap();
+        store.delete("b", "absent").await.unwrap();
+        store
+            .delete_many("b", vec!["k".into(), "gone".into(), "m".into()])
+            .await
+            .unwrap();
+        drop(store);
+        let heard: Vec<Change> = changes.by_ref().map(Result::unwrap).collect().await;
+        assert_eq!(
+            heard,
+            [
+                set("k", b"1"),
+                set("n", b"2"),
+                set("m", b"3"),
+                Change::Delete("k".into()),
+                Change::Delete("m".into()),
+            ]
+        );
+    }
 
     #[tokio::test]
     async fn buckets_are_namespaces_and_pages_cover_every_key_once() {

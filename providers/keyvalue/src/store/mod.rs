@@ -11,6 +11,7 @@ pub(crate) use self::memory::MemoryStore;
 pub(crate) use self::nats::NatsStore;
 pub(crate) use self::redis::RedisStore;
 use crate::error::Result;
+use crate::watch::Changes;
 
 /// How many keys one `list-keys` call returns at most.
 pub(crate) const PAGE_SIZE: usize = 1000;
@@ -38,17 +39,6 @@ macro_rules! dispatch {
 }
 
 impl Store {
-    /// Whether two links' stores hold the same data: the same Redis or NATS connection, or the
-    /// same memory store.
-    pub(crate) fn same(self: &std::sync::Arc<Self>, other: &std::sync::Arc<Store>) -> bool {
-        use std::sync::Arc;
-        match (&**self, &**other) {
-            (Store::Redis(one), Store::Redis(two)) => Arc::ptr_eq(one, two),
-            (Store::Nats(one), Store::Nats(two)) => Arc::ptr_eq(one, two),
-            _ => Arc::ptr_eq(self, other),
-        }
-    }
-
     pub(crate) async fn get(&self, bucket: &str, key: &str) -> Result<Option<Bytes>> {
         dispatch!(self, store => store.get(bucket, key).await)
     }
@@ -87,6 +77,16 @@ impl Store {
 
     pub(crate) async fn delete_many(&self, bucket: &str, keys: Vec<String>) -> Result<()> {
         dispatch!(self, store => store.delete_many(bucket, keys).await)
+    }
+
+    /// Every change made to `bucket` from now on, by anyone, from the backend's own change
+    /// feed (see the watchers).
+    pub(crate) async fn changes(&self, bucket: &str) -> Result<Changes> {
+        match self {
+            Store::Memory(store) => Ok(store.changes(bucket)),
+            Store::Redis(store) => store.changes(bucket).await,
+            Store::Nats(store) => store.changes(bucket).await,
+        }
     }
 
     /// Whether `bucket` can be opened (`wasi:keyvalue/store.open`): buckets spring into being

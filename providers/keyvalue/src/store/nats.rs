@@ -14,6 +14,7 @@ use provider_sdk::provider::{NatsAuth, NatsOptions, open_or_create_kv_bucket};
 use super::{KeyPage, PAGE_SIZE, add};
 use crate::config::NatsSettings;
 use crate::error::{Error, Result};
+use crate::watch::{Change, Changes};
 
 /// Compare-and-set rounds an increment makes before giving up under contention.
 const MAX_INCREMENT_ROUNDS: usize = 1000;
@@ -62,7 +63,7 @@ impl NatsStore {
         let mut options = NatsOptions::new(settings.url.clone())
             .auth(auth)
             .connect_attempts(1);
-        options.tls_ca_file = settings.tls_ca_file.clone();
+        options.tls_ca_pem = settings.tls_ca.clone();
         options.name = Some("keyvalue-provider".to_owned());
         let shown_url = settings.shown_url();
         let client = tokio::time::timeout(settings.connect_timeout, options.connect())
@@ -159,6 +160,33 @@ impl NatsStore {
                  `.` (not first or last)"
             )))
         }
+    }
+
+    /// Every change to `bucket` from now on, from a JetStream KV watch (an ordered consumer,
+    /// which async-nats recreates after reconnects).
+    pub(crate) async fn changes(&self, bucket: &str) -> Result<Changes> {
+        let (kv, prefix) = self.kv(bucket).await?;
+        let watch = if prefix.is_empty() {
+            kv.watch_all().await
+        } else {
+            kv.watch(format!("{prefix}>")).await
+        }
+        .map_err(backend)?;
+        let changes = watch.filter_map(move |entry| {
+            let change = match entry {
+                Err(error) => Some(Err(backend(error))),
+                Ok(entry) => entry.key.strip_prefix(&prefix).map(|key| {
+                    Ok(match entry.operation {
+                        kv::Operation::Put => Change::Set(key.to_owned(), entry.value),
+                        kv::Operation::Delete | kv::Operation::Purge => {
+                            Change::Delete(key.to_owned())
+                        }
+                    })
+                }),
+            };
+            std::future::ready(change)
+        });
+        Ok(changes.boxed())
     }
 
     pub(crate) async fn open(&self, bucket: &str) -> Result<()> {

@@ -5,21 +5,31 @@
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures::StreamExt as _;
 use redis::IntoConnectionInfo as _;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use super::{KeyPage, PAGE_SIZE};
 use crate::config::RedisSettings;
 use crate::error::{Error, Result};
+use crate::watch::{Change, Changes};
 
 /// SCAN rounds one `list-keys` call makes at most while the rounds it has made found nothing of
 /// the bucket's (other keys of the database share the keyspace).
 const MAX_SCAN_ROUNDS: usize = 16;
 
+/// The keyspace notification classes watchers need: keyspace events (`K`) of generic commands
+/// (`g`: DEL, RENAME, ...), string commands (`$`), expiry (`x`) and eviction (`e`).
+const KEYSPACE_EVENTS: &str = "Kg$xe";
+
 /// A connection to one Redis server, shared by the links with the same settings. It connects
 /// on first use and reconnects after failures on its own.
 pub(crate) struct RedisStore {
     redis: ConnectionManager,
+    /// For the watchers' subscriptions, each on a connection of its own.
+    client: redis::Client,
+    db: i64,
+    connect_timeout: Duration,
     shown_url: String,
 }
 
@@ -54,13 +64,143 @@ impl RedisStore {
             redis = redis.set_password(password);
         }
         info = info.set_redis_settings(redis);
-        let client = redis::Client::open(info).map_err(invalid)?;
+        let db = info.redis_settings().db();
+        let client = match &settings.tls_ca {
+            None => redis::Client::open(info),
+            Some(pem) => redis::Client::build_with_tls(
+                info,
+                redis::TlsCertificates {
+                    client_tls: None,
+                    root_cert: Some(pem.clone()),
+                },
+            ),
+        }
+        .map_err(invalid)?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(settings.connect_timeout))
             .set_response_timeout(Some(settings.response_timeout))
             .set_max_delay(Duration::from_secs(2));
-        let redis = ConnectionManager::new_lazy_with_config(client, config)?;
-        Ok(Self { redis, shown_url })
+        let redis = ConnectionManager::new_lazy_with_config(client.clone(), config)?;
+        Ok(Self {
+            redis,
+            client,
+            db,
+            connect_timeout: settings.connect_timeout,
+            shown_url,
+        })
+    }
+
+    /// Every change to `bucket` from now on, from Redis keyspace notifications: a subscription
+    /// of its own to the bucket's keys. Notifications carry no values, so a set is reported
+    /// with the value read when the notification arrives (a key already deleted again is not
+    /// reported as set: its deletion follows).
+    pub(crate) async fn changes(&self, bucket: &str) -> Result<Changes> {
+        self.enable_keyspace_events().await?;
+        let mut pubsub = tokio::time::timeout(self.connect_timeout, self.client.get_async_pubsub())
+            .await
+            .map_err(|_| Error::Backend {
+                backend: "redis",
+                message: format!(
+                    "no connection to {} within {:?} for a watcher",
+                    self.shown_url, self.connect_timeout
+                ),
+            })??;
+        let space = format!("__keyspace@{}__:", self.db).into_bytes();
+        let namespace = namespace(bucket).into_bytes();
+        pubsub
+            .psubscribe([&space[..], glob_escape(&namespace).as_slice(), b"*"].concat())
+            .await?;
+        let redis = self.redis.clone();
+        let changes = pubsub.into_on_message().filter_map(move |message| {
+            // The channel is `__keyspace@<db>__:<redis key>`, the payload the event's name.
+            let redis_key = message
+                .get_channel::<Vec<u8>>()
+                .ok()
+                .and_then(|channel| channel.strip_prefix(&space[..]).map(<[u8]>::to_vec));
+            let key = redis_key
+                .as_deref()
+                .and_then(|redis_key| redis_key.strip_prefix(&namespace[..]))
+                .and_then(|key| String::from_utf8(key.to_vec()).ok());
+            let event = Event::of(message.get_payload_bytes());
+            let mut redis = redis.clone();
+            async move {
+                let (redis_key, key) = (redis_key?, key?);
+                match event {
+                    Event::Other => None,
+                    Event::Delete => Some(Ok(Change::Delete(key))),
+                    Event::Set => {
+                        let value: redis::RedisResult<Option<Bytes>> = redis::cmd("GET")
+                            .arg(redis_key)
+                            .query_async(&mut redis)
+                            .await;
+                        match value {
+                            Ok(Some(value)) => Some(Ok(Change::Set(key, value))),
+                            // Deleted again already, or not a string: nothing to report.
+                            Ok(None) => None,
+                            Err(error) if error.code() == Some("WRONGTYPE") => None,
+                            Err(error) => Some(Err(error.into())),
+                        }
+                    }
+                }
+            }
+        });
+        Ok(changes.boxed())
+    }
+
+    /// Turns on the keyspace notifications watchers need, if the server has them off: Redis
+    /// sends none by default. Servers that refuse `CONFIG SET` (managed ones often do) need
+    /// `notify-keyspace-events` set by their operator.
+    async fn enable_keyspace_events(&self) -> Result<()> {
+        let mut redis = self.redis.clone();
+        let config: std::collections::HashMap<String, String> = match redis::cmd("CONFIG")
+            .arg("GET")
+            .arg("notify-keyspace-events")
+            .query_async(&mut redis)
+            .await
+        {
+            Ok(config) => config,
+            // An ACL user without CONFIG, or a server that renamed it: the operator decides.
+            Err(error) if error.code().is_some() => {
+                tracing::warn!(
+                    url = %self.shown_url,
+                    %error,
+                    "cannot read notify-keyspace-events; watchers hear nothing unless it \
+                     includes {KEYSPACE_EVENTS}"
+                );
+                return Ok(());
+            }
+            Err(error) => return Err(error.into()),
+        };
+        let current = config
+            .get("notify-keyspace-events")
+            .map(String::as_str)
+            .unwrap_or_default();
+        let missing: String = KEYSPACE_EVENTS
+            .chars()
+            .filter(|&class| !(current.contains(class) || (class != 'K' && current.contains('A'))))
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let wanted = format!("{current}{missing}");
+        self.query::<()>(
+            redis::cmd("CONFIG")
+                .arg("SET")
+                .arg("notify-keyspace-events")
+                .arg(&wanted),
+        )
+        .await
+        .map_err(|error| Error::Backend {
+            backend: "redis",
+            message: format!(
+                "watchers need keyspace notifications, which {} has off \
+                 (notify-keyspace-events = {current:?}), and turning them on failed ({error}): \
+                 set notify-keyspace-events to include {KEYSPACE_EVENTS} on the server",
+                self.shown_url
+            ),
+        })?;
+        tracing::info!(url = %self.shown_url, notify_keyspace_events = %wanted, "turned on Redis keyspace notifications for watchers");
+        Ok(())
     }
 
     async fn query<T: redis::FromRedisValue>(&self, command: &redis::Cmd) -> Result<T> {
@@ -97,7 +237,7 @@ impl RedisStore {
     /// bucket throughout at least once (rarely twice, when Redis rehashes meanwhile).
     pub(crate) async fn list_keys(&self, bucket: &str, cursor: Option<u64>) -> Result<KeyPage> {
         let prefix = namespace(bucket);
-        let pattern = format!("{}*", glob_escape(&prefix));
+        let pattern = [glob_escape(prefix.as_bytes()).as_slice(), b"*"].concat();
         let mut cursor = cursor.unwrap_or(0);
         let mut keys = Vec::new();
         for _ in 0..MAX_SCAN_ROUNDS {
@@ -206,16 +346,38 @@ fn redis_key(bucket: &str, key: &str) -> String {
     redis_key
 }
 
-/// `text` as a SCAN MATCH pattern that matches only itself.
-fn glob_escape(text: &str) -> String {
-    let mut pattern = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
-            pattern.push('\\');
+/// `text` as a SCAN MATCH or PSUBSCRIBE pattern that matches only itself.
+fn glob_escape(text: &[u8]) -> Vec<u8> {
+    let mut pattern = Vec::with_capacity(text.len());
+    for &c in text {
+        if matches!(c, b'*' | b'?' | b'[' | b']' | b'\\') {
+            pattern.push(b'\\');
         }
         pattern.push(c);
     }
     pattern
+}
+
+/// What a keyspace notification means for a watcher.
+#[derive(Debug, PartialEq)]
+enum Event {
+    /// The key holds a new value.
+    Set,
+    /// The key is gone.
+    Delete,
+    /// Nothing a watcher hears of (a TTL set, a command on another type, ...).
+    Other,
+}
+
+impl Event {
+    fn of(name: &[u8]) -> Self {
+        match name {
+            b"set" | b"setrange" | b"append" | b"incrby" | b"incrbyfloat" | b"rename_to"
+            | b"move_to" | b"copy_to" | b"restore" => Event::Set,
+            b"del" | b"expired" | b"evicted" | b"rename_from" | b"move_from" => Event::Delete,
+            _ => Event::Other,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -244,6 +406,16 @@ mod tests {
 
     #[test]
     fn match_patterns_are_literal() {
-        assert_eq!(glob_escape("a*b?[c]\\:"), "a\\*b\\?\\[c\\]\\\\:");
+        assert_eq!(glob_escape(b"a*b?[c]\\:"), b"a\\*b\\?\\[c\\]\\\\:");
+    }
+
+    #[test]
+    fn keyspace_events_map_to_sets_and_deletes() {
+        assert_eq!(Event::of(b"set"), Event::Set);
+        assert_eq!(Event::of(b"incrby"), Event::Set);
+        assert_eq!(Event::of(b"del"), Event::Delete);
+        assert_eq!(Event::of(b"expired"), Event::Delete);
+        assert_eq!(Event::of(b"expire"), Event::Other);
+        assert_eq!(Event::of(b"lpush"), Event::Other);
     }
 }
