@@ -78,6 +78,9 @@ pub struct NatsOptions {
     pub max_retry_delay: Duration,
     /// The connection's name, as the NATS server reports it.
     pub name: Option<String>,
+    /// How long a request through the client waits for its reply (async-nats' default, 10 s,
+    /// when `None`).
+    pub request_timeout: Option<Duration>,
 }
 
 impl fmt::Debug for NatsOptions {
@@ -91,6 +94,7 @@ impl fmt::Debug for NatsOptions {
             .field("connect_attempts", &self.connect_attempts)
             .field("max_retry_delay", &self.max_retry_delay)
             .field("name", &self.name)
+            .field("request_timeout", &self.request_timeout)
             .finish()
     }
 }
@@ -106,6 +110,7 @@ impl Default for NatsOptions {
             connect_attempts: 10,
             max_retry_delay: Duration::from_secs(5),
             name: None,
+            request_timeout: None,
         }
     }
 }
@@ -223,6 +228,10 @@ impl NatsOptions {
                 });
         let options = match &self.name {
             Some(name) => options.name(name),
+            None => options,
+        };
+        let options = match self.request_timeout {
+            Some(timeout) => options.request_timeout(Some(timeout)),
             None => options,
         };
         let options = match &self.auth {

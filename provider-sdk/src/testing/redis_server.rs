@@ -17,6 +17,8 @@ pub struct RedisServer {
     password: Option<String>,
     /// The certificate and key of a TLS-only server.
     tls: Option<(PathBuf, PathBuf)>,
+    /// More command-line configuration.
+    args: Vec<String>,
     dir: tempfile::TempDir,
 }
 
@@ -30,7 +32,13 @@ impl RedisServer {
 
     /// Starts a server that requires `password` (for the `default` user), if given.
     pub fn start_with_password(password: Option<&str>) -> io::Result<Self> {
-        Self::start_with(password, None)
+        Self::start_with(password, None, Vec::new())
+    }
+
+    /// Starts a server with more configuration directives on its command line, such as
+    /// `["--user", "app on >secret ~* &* +@all -config"]`.
+    pub fn start_with_args(args: &[&str]) -> io::Result<Self> {
+        Self::start_with(None, None, args.iter().map(|&arg| arg.to_owned()).collect())
     }
 
     /// Starts a server that speaks only TLS (`rediss://`), with the server certificate of
@@ -39,21 +47,27 @@ impl RedisServer {
         Self::start_with(
             None,
             Some((certificates.cert_file(), certificates.key_file())),
+            Vec::new(),
         )
     }
 
-    fn start_with(password: Option<&str>, tls: Option<(PathBuf, PathBuf)>) -> io::Result<Self> {
+    fn start_with(
+        password: Option<&str>,
+        tls: Option<(PathBuf, PathBuf)>,
+        args: Vec<String>,
+    ) -> io::Result<Self> {
         let dir = tempfile::Builder::new().prefix("redis-server-").tempdir()?;
         let mut last_error = None;
         for _ in 0..5 {
             let addr = TcpListener::bind("127.0.0.1:0")?.local_addr()?;
-            match Self::spawn(addr, password, tls.as_ref(), &dir) {
+            match Self::spawn(addr, password, tls.as_ref(), &args, &dir) {
                 Ok(child) => {
                     return Ok(Self {
                         child,
                         addr,
                         password: password.map(str::to_owned),
                         tls,
+                        args,
                         dir,
                     });
                 }
@@ -67,6 +81,7 @@ impl RedisServer {
         addr: SocketAddr,
         password: Option<&str>,
         tls: Option<&(PathBuf, PathBuf)>,
+        args: &[String],
         dir: &tempfile::TempDir,
     ) -> io::Result<Child> {
         let mut command = Command::new("redis-server");
@@ -92,6 +107,7 @@ impl RedisServer {
         if let Some(password) = password {
             command.args(["--requirepass", password]);
         }
+        command.args(args);
         let mut child = command.spawn().map_err(|error| {
             io::Error::new(
                 error.kind(),
@@ -167,6 +183,7 @@ impl RedisServer {
                 self.addr,
                 self.password.as_deref(),
                 self.tls.as_ref(),
+                &self.args,
                 &self.dir,
             ) {
                 Ok(child) => {

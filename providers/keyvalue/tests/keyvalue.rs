@@ -440,6 +440,68 @@ async fn redis_down_is_an_error_the_provider_survives_and_recovers_from() {
 }
 
 #[tokio::test]
+async fn nats_down_is_an_error_the_provider_survives_and_recovers_from() {
+    let mut setup = setup().await;
+    let link = setup
+        .link("comp", "default", Kind::Nats, 0)
+        .target_config("response_timeout_ms", "500");
+    let kv = setup.put(&link).await;
+    store::set(&kv, "b", "k", b"kept").await.unwrap().unwrap();
+    setup.kv_nats.stop();
+    let error = store::get(&kv, "b", "k").await.unwrap().unwrap_err();
+    assert!(other(error).starts_with("nats: "));
+    assert_eq!(setup.host.health().await.unwrap(), Health::healthy());
+    // The server comes back with its JetStream store; the client reconnects by itself.
+    setup.kv_nats.restart().unwrap();
+    assert!(
+        eventually(|| async { store::get(&kv, "b", "k").await.unwrap() == Ok(Some(b("kept"))) })
+            .await,
+        "the provider did not reconnect to NATS"
+    );
+    store::set(&kv, "b", "k", b"again").await.unwrap().unwrap();
+    assert_eq!(
+        store::get(&kv, "b", "k").await.unwrap(),
+        Ok(Some(b("again")))
+    );
+    setup.running.unwrap().shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn nats_js_domain_reaches_the_domains_jetstream() {
+    let setup = setup().await;
+    let nats = NatsServer::start_with(
+        NatsServerConfig::default()
+            .jetstream()
+            .extra("jetstream { domain: hub }"),
+    )
+    .unwrap();
+    let link = |name: &str, domain: &str| {
+        setup
+            .link("comp", name, Kind::Nats, 0)
+            .target_config("url", &nats.url())
+            .target_config("js_domain", domain)
+            .target_config("response_timeout_ms", "500")
+    };
+    let kv = setup.put(&link("hub", "hub")).await;
+    store::set(&kv, "b", "k", b"v").await.unwrap().unwrap();
+    assert_eq!(store::get(&kv, "b", "k").await.unwrap(), Ok(Some(b("v"))));
+    // Another domain's JetStream does not answer: an error naming the backend.
+    setup
+        .host
+        .put_link(&link("elsewhere", "elsewhere"))
+        .await
+        .unwrap();
+    let kv = setup.host.component("comp", "elsewhere").unwrap();
+    assert!(
+        eventually(|| async {
+            matches!(store::get(&kv, "b", "k").await.unwrap(), Err(store::Error::Other(m)) if m.starts_with("nats: "))
+        })
+        .await
+    );
+    setup.running.unwrap().shutdown().await.unwrap();
+}
+
+#[tokio::test]
 async fn links_share_a_redis_connection_and_delete_closes_it() {
     let setup = setup().await;
     let a = setup.link("comp-a", "default", Kind::Redis, 0);
@@ -837,6 +899,52 @@ async fn a_watcher_follows_its_link_to_another_backend_and_survives_its_deletion
     setup.host.delete_link(&link).await.unwrap();
     assert!(eventually(|| async { setup.provider.links() == 0 }).await);
     setup.put(&link).await;
+    until_heard(&kv, &recorder).await;
+    setup.running.unwrap().shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_redis_watcher_needs_no_config_permission_where_the_operator_turned_notifications_on() {
+    let setup = setup().await;
+    // A user that may not run CONFIG, on a server whose operator configured notifications.
+    let redis = RedisServer::start_with_args(&[
+        "--notify-keyspace-events",
+        "KEA",
+        "--user",
+        "app",
+        "on",
+        ">app-secret",
+        "~*",
+        "&*",
+        "+@all",
+        "-config",
+        "--user",
+        "default",
+        "off",
+    ])
+    .unwrap();
+    let recorder = Recorder::default();
+    let server = setup
+        .host
+        .transport()
+        .server(ServeOptions::new(format!("{}.comp", setup.host.lattice())));
+    let _serving = watcher::serve(&server, recorder.clone()).await.unwrap();
+    let link = setup
+        .link("comp", "default", Kind::Memory, 0)
+        .target_config("url", &format!("redis://{}", redis.addr()))
+        .target_secret("username", "app")
+        .target_secret("password", "app-secret");
+    let kv = setup.put(&link).await;
+    let watch = TestLink::new(
+        PROVIDER,
+        "comp",
+        "default",
+        ("wrpc", "keyvalue"),
+        &["watcher"],
+    )
+    .source_config("watch", "a")
+    .source_config("bucket", "b");
+    setup.host.put_link(&watch).await.unwrap();
     until_heard(&kv, &recorder).await;
     setup.running.unwrap().shutdown().await.unwrap();
 }

@@ -27,6 +27,7 @@ const MAX_OPEN_BUCKETS: usize = 256;
 pub(crate) struct NatsStore {
     client: async_nats::Client,
     js: jetstream::Context,
+    response_timeout: std::time::Duration,
     fixed_bucket: Option<String>,
     auto_create: bool,
     open: Mutex<HashMap<String, kv::Store>>,
@@ -65,6 +66,8 @@ impl NatsStore {
             .connect_attempts(1);
         options.tls_ca_pem = settings.tls_ca.clone();
         options.name = Some("keyvalue-provider".to_owned());
+        // Direct gets are plain requests: the JetStream context's timeout does not bound them.
+        options.request_timeout = Some(settings.response_timeout);
         let shown_url = settings.shown_url();
         let client = tokio::time::timeout(settings.connect_timeout, options.connect())
             .await
@@ -83,6 +86,7 @@ impl NatsStore {
         Ok(Self {
             client,
             js,
+            response_timeout: settings.response_timeout,
             fixed_bucket: settings.bucket.clone(),
             auto_create: settings.auto_create,
             open: Mutex::new(HashMap::new()),
@@ -233,17 +237,23 @@ impl NatsStore {
     /// The cursor is an offset into the bucket's keys in sorted order, as in memory.
     pub(crate) async fn list_keys(&self, bucket: &str, cursor: Option<u64>) -> Result<KeyPage> {
         let (kv, prefix) = self.kv(bucket).await?;
-        let mut keys: Vec<String> = match kv.keys().await {
-            Ok(keys) => keys
-                .try_filter_map(|key| {
-                    let key = key.strip_prefix(&prefix).map(str::to_owned);
-                    async move { Ok(key) }
-                })
-                .try_collect()
-                .await
-                .map_err(backend)?,
-            Err(error) => return Err(backend(error)),
-        };
+        // The keys come from a consumer, not a request: each must come within the response
+        // timeout, however many there are.
+        let timeout = self.response_timeout;
+        let stalled = || backend(format!("listing the keys stalled for {timeout:?}"));
+        let mut listing = tokio::time::timeout(timeout, kv.keys())
+            .await
+            .map_err(|_| stalled())?
+            .map_err(backend)?;
+        let mut keys = Vec::new();
+        while let Some(key) = tokio::time::timeout(timeout, listing.next())
+            .await
+            .map_err(|_| stalled())?
+        {
+            if let Some(key) = key.map_err(backend)?.strip_prefix(&prefix) {
+                keys.push(key.to_owned());
+            }
+        }
         keys.sort_unstable();
         let start = usize::try_from(cursor.unwrap_or(0)).unwrap_or(usize::MAX);
         let total = keys.len();
