@@ -152,11 +152,13 @@ impl Provider for KeyValueProvider {
             return Ok(());
         }
         let store = self.build(&backend).await?;
+        // Watchers open the new store's feeds before calls reach it: no change goes unheard.
+        let watchers = self.watchers.prepare(link.key(), &store).await;
         let store = self
             .stores
             .put(link, async { Ok::<_, Error>(store) })
             .await?;
-        self.watchers.store_changed(link.key(), Some(store)).await;
+        watchers.attach(&store);
         tracing::info!(link = %link.key(), ?backend, "keyvalue link ready");
         Ok(())
     }
@@ -164,7 +166,7 @@ impl Provider for KeyValueProvider {
     async fn link_deleted_as_target(&self, link: &Link) -> HookResult {
         self.stores.remove(link.key());
         self.buckets.remove_link(link.key());
-        self.watchers.store_changed(link.key(), None).await;
+        self.watchers.detach(link.key());
         Ok(())
     }
 

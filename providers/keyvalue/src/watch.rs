@@ -10,10 +10,12 @@
 //! Each watcher is two tasks: one follows the change feed of the watched link's current store
 //! (re-attaching when the link gets another store, and after backend failures, with backoff)
 //! and queues the changes `C` wants; the other calls `C` for each, in order, one at a time.
+//! A change is reported from one feed only: a watcher stops following a store before it opens
+//! the feed of the next.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures::StreamExt as _;
@@ -30,9 +32,15 @@ use crate::store::Store;
 const QUEUE: usize = 1024;
 /// How long a link hook waits for a change feed to open before leaving it to the background.
 const ATTACH_WAIT: Duration = Duration::from_secs(2);
+/// How long the background waits for a change feed to open (the backend's own timeouts apply
+/// within it).
+const OPEN_WAIT: Duration = Duration::from_secs(60);
 /// The first and the longest wait before opening a failed change feed again.
 const RETRY_FIRST: Duration = Duration::from_millis(250);
 const RETRY_MAX: Duration = Duration::from_secs(30);
+/// A feed that failed after running this long is reopened at once; one that failed sooner
+/// backs off further.
+const STEADY: Duration = Duration::from_secs(10);
 
 /// A change to a key of a bucket.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,9 +63,9 @@ pub(crate) type Changes = BoxStream<'static, Result<Change>>;
 
 /// Which keys a watcher wants.
 #[derive(Debug)]
-struct Filter {
-    keys: Vec<String>,
-    prefixes: Vec<String>,
+pub(crate) struct Filter {
+    pub(crate) keys: Vec<String>,
+    pub(crate) prefixes: Vec<String>,
 }
 
 impl Filter {
@@ -73,7 +81,7 @@ impl Filter {
         Self { keys, prefixes }
     }
 
-    fn wants(&self, key: &str) -> bool {
+    pub(crate) fn wants(&self, key: &str) -> bool {
         self.keys.iter().any(|k| k == key)
             || self.prefixes.iter().any(|p| key.starts_with(p.as_str()))
     }
@@ -91,14 +99,38 @@ struct Watcher {
     /// The link whose store is watched: the component's own link to the provider.
     target: LinkKey,
     bucket: String,
+    filter: Arc<Filter>,
     attach: mpsc::UnboundedSender<Attach>,
-    /// The task following the change feed; it ends the delivery task when it ends.
+    /// The task following the change feed.
     follow: tokio::task::AbortHandle,
+    /// The task calling the component.
+    deliver: tokio::task::AbortHandle,
 }
 
+/// A watcher that is gone (link deleted or replaced) stops at once, queue and all.
 impl Drop for Watcher {
     fn drop(&mut self) {
         self.follow.abort();
+        self.deliver.abort();
+    }
+}
+
+/// Change feeds opened on a link's next store before calls can reach it, so that no change
+/// made through the new store goes unreported: [`Pending::attach`] hands them over.
+#[must_use = "the watchers follow no store until attached"]
+pub(crate) struct Pending {
+    feeds: Vec<(mpsc::UnboundedSender<Attach>, Option<Changes>)>,
+}
+
+impl Pending {
+    /// The feeds' store is now the link's.
+    pub(crate) fn attach(self, store: &Arc<Store>) {
+        for (attach, changes) in self.feeds {
+            let _ = attach.send(Attach {
+                store: Some(Arc::clone(store)),
+                changes,
+            });
+        }
     }
 }
 
@@ -133,33 +165,37 @@ impl Watchers {
         let client = handle.link_client(link).map_err(|error| {
             Error::Unsupported(format!("cannot call the watcher component: {error}"))
         })?;
+        // The watcher this one replaces stops first.
+        self.remove(link.key());
         let target = LinkKey::new(link.peer(), link.source_id(), link.name());
+        let filter = Arc::new(Filter::parse(watch));
         let store = store(&target);
         let changes = match &store {
-            Some(store) => open(store, &bucket, &target).await,
+            Some(store) => open(store, &bucket, &filter, &target, ATTACH_WAIT).await,
             None => None,
         };
         let (queue, queued) = mpsc::channel(QUEUE);
         let (attach, attachments) = mpsc::unbounded_channel();
         let _ = attach.send(Attach { store, changes });
-        tokio::spawn(deliver(client, bucket.clone(), queued));
+        let deliver = tokio::spawn(deliver(client, bucket.clone(), queued)).abort_handle();
         let follow = tokio::spawn(follow(
             target.clone(),
             bucket.clone(),
-            Filter::parse(watch),
+            Arc::clone(&filter),
             attachments,
             queue,
         ))
         .abort_handle();
         tracing::info!(link = %link.key(), watched = %target, bucket, watch, "watching");
-        // Replacing a watcher stops its feed; its delivery task ends after what is queued.
         self.lock().insert(
             link.key().clone(),
             Watcher {
                 target,
                 bucket,
+                filter,
                 attach,
                 follow,
+                deliver,
             },
         );
         Ok(())
@@ -173,26 +209,51 @@ impl Watchers {
         self.lock().clear();
     }
 
-    /// The link `target` has a new store (or none: it was deleted): its watchers follow that
-    /// one from now on.
-    pub(crate) async fn store_changed(&self, target: &LinkKey, store: Option<Arc<Store>>) {
-        let watching: Vec<(String, mpsc::UnboundedSender<Attach>)> = self
+    /// The link `target` is about to get `store`: its watchers stop following the old one and
+    /// open `store`'s feeds, to be attached once the link has it.
+    pub(crate) async fn prepare(&self, target: &LinkKey, store: &Store) -> Pending {
+        let watching = self.stop_following(target);
+        let opening = watching
+            .into_iter()
+            .map(|(bucket, filter, attach)| async move {
+                let changes = open(store, &bucket, &filter, target, ATTACH_WAIT).await;
+                (attach, changes)
+            });
+        Pending {
+            feeds: futures::future::join_all(opening).await,
+        }
+    }
+
+    /// The link `target` has no store any more (it was deleted): its watchers wait for the
+    /// next.
+    pub(crate) fn detach(&self, target: &LinkKey) {
+        self.stop_following(target);
+    }
+
+    /// Tells `target`'s watchers to stop following its store; returns what each watches.
+    fn stop_following(
+        &self,
+        target: &LinkKey,
+    ) -> Vec<(String, Arc<Filter>, mpsc::UnboundedSender<Attach>)> {
+        let watching: Vec<_> = self
             .lock()
             .values()
             .filter(|watcher| &watcher.target == target)
-            .map(|watcher| (watcher.bucket.clone(), watcher.attach.clone()))
+            .map(|watcher| {
+                (
+                    watcher.bucket.clone(),
+                    Arc::clone(&watcher.filter),
+                    watcher.attach.clone(),
+                )
+            })
             .collect();
-        let attaching = watching.into_iter().map(|(bucket, attach)| {
-            let store = store.clone();
-            async move {
-                let changes = match &store {
-                    Some(store) => open(store, &bucket, target).await,
-                    None => None,
-                };
-                let _ = attach.send(Attach { store, changes });
-            }
-        });
-        futures::future::join_all(attaching).await;
+        for (_, _, attach) in &watching {
+            let _ = attach.send(Attach {
+                store: None,
+                changes: None,
+            });
+        }
+        watching
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<LinkKey, Watcher>> {
@@ -200,17 +261,23 @@ impl Watchers {
     }
 }
 
-/// Opens `store`'s change feed for `bucket` within [`ATTACH_WAIT`]; a failure is logged and
-/// left to the watcher's retries.
-async fn open(store: &Store, bucket: &str, target: &LinkKey) -> Option<Changes> {
-    match tokio::time::timeout(ATTACH_WAIT, store.changes(bucket)).await {
+/// Opens `store`'s change feed for `bucket` within `wait`; a failure is logged and left to the
+/// watcher's retries.
+async fn open(
+    store: &Store,
+    bucket: &str,
+    filter: &Filter,
+    target: &LinkKey,
+    wait: Duration,
+) -> Option<Changes> {
+    match tokio::time::timeout(wait, store.changes(bucket, filter)).await {
         Ok(Ok(changes)) => Some(changes),
         Ok(Err(error)) => {
             tracing::warn!(watched = %target, bucket, %error, "cannot watch the store yet; retrying");
             None
         }
         Err(_) => {
-            tracing::warn!(watched = %target, bucket, "the store's change feed is slow to open; retrying");
+            tracing::warn!(watched = %target, bucket, ?wait, "the store's change feed did not open in time; retrying");
             None
         }
     }
@@ -221,13 +288,15 @@ async fn open(store: &Store, bucket: &str, target: &LinkKey) -> Option<Changes> 
 async fn follow(
     target: LinkKey,
     bucket: String,
-    filter: Filter,
+    filter: Arc<Filter>,
     mut attachments: mpsc::UnboundedReceiver<Attach>,
     queue: mpsc::Sender<Change>,
 ) {
     let mut store: Option<Arc<Store>> = None;
     let mut changes: Option<Changes> = None;
     let mut retry = RETRY_FIRST;
+    let mut opened = Instant::now();
+    let mut dropped: u64 = 0;
     loop {
         tokio::select! {
             attach = attachments.recv() => {
@@ -235,35 +304,43 @@ async fn follow(
                 store = attach.store;
                 changes = attach.changes;
                 retry = RETRY_FIRST;
+                opened = Instant::now();
             }
             change = next(&mut changes) => match change {
                 Some(Ok(change)) => {
                     if filter.wants(change.key()) && queue.try_send(change).is_err() {
-                        tracing::warn!(
-                            watched = %target,
-                            "a watcher is {QUEUE} notifications behind; dropping one"
-                        );
+                        dropped += 1;
+                        if dropped.is_power_of_two() {
+                            tracing::warn!(
+                                watched = %target,
+                                dropped,
+                                "a watcher is {QUEUE} notifications behind; dropping new ones"
+                            );
+                        }
                     }
                 }
-                Some(Err(error)) => {
-                    tracing::warn!(watched = %target, bucket, %error, "the change feed failed; reopening it");
+                ended => {
+                    match ended {
+                        Some(Err(error)) => tracing::warn!(watched = %target, bucket, %error, "the change feed failed; reopening it"),
+                        _ => tracing::warn!(watched = %target, bucket, "the change feed ended; reopening it"),
+                    }
                     changes = None;
-                }
-                None => {
-                    tracing::warn!(watched = %target, bucket, "the change feed ended; reopening it");
-                    changes = None;
+                    retry = if opened.elapsed() >= STEADY {
+                        RETRY_FIRST
+                    } else {
+                        (retry * 2).min(RETRY_MAX)
+                    };
                 }
             },
             () = tokio::time::sleep(retry), if changes.is_none() && store.is_some() => {
                 if let Some(store) = &store {
-                    changes = open(store, &bucket, &target).await;
-                    retry = match changes {
-                        Some(_) => {
-                            tracing::info!(watched = %target, bucket, "watching the store again");
-                            RETRY_FIRST
-                        }
-                        None => (retry * 2).min(RETRY_MAX),
-                    };
+                    changes = open(store, &bucket, &filter, &target, OPEN_WAIT).await;
+                    if changes.is_some() {
+                        tracing::info!(watched = %target, bucket, "watching the store again");
+                        opened = Instant::now();
+                    } else {
+                        retry = (retry * 2).min(RETRY_MAX);
+                    }
                 }
             }
         }

@@ -702,34 +702,47 @@ struct Heard<'a> {
 }
 
 impl Heard<'_> {
+    /// Waits for the next notification and checks it is `line`.
     async fn next(&mut self, line: &str) {
-        self.expected.push(format!("keyvalue-provider: {line}"));
+        let line = format!("keyvalue-provider: {line}");
+        self.expected.push(line.clone());
         let count = self.expected.len();
         assert!(
             eventually(|| async { self.recorder.0.lock().unwrap().len() >= count }).await,
             "never heard {line:?}; heard {:?}",
             self.recorder.0.lock().unwrap()
         );
+        let heard = self.recorder.0.lock().unwrap()[count - 1].clone();
+        assert_eq!(heard, line, "notification {count}");
     }
 
+    /// Checks that nothing else arrives (within a grace period).
     async fn nothing_else(&mut self) {
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
         assert_eq!(self.recorder.take(), std::mem::take(&mut self.expected));
     }
 }
 
-/// Sets `a` in bucket `b` until the watcher hears of it: the watch is on (and the backend
-/// up).
+/// Sets new keys `probe-<n>` of bucket `b` (the watch must include `probe*`) until the watcher
+/// hears of one, then waits for the last one set: the watch is on, and nothing of the probing
+/// is left to arrive.
 async fn until_heard(kv: &Client, recorder: &Recorder) {
+    let sent = std::sync::atomic::AtomicUsize::new(0);
     assert!(
         eventually(|| async {
-            let _ = store::set(kv, "b", "a", b"0").await;
+            let n = sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            let _ = store::set(kv, "b", &format!("probe-{n}"), &b(&n.to_string())).await;
             !recorder.0.lock().unwrap().is_empty()
         })
         .await,
         "the watcher never heard anything"
     );
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    let last = sent.load(std::sync::atomic::Ordering::Relaxed);
+    let line = format!("keyvalue-provider: set b probe-{last} {last}");
+    assert!(
+        eventually(|| async { recorder.0.lock().unwrap().contains(&line) }).await,
+        "never heard {line:?}"
+    );
     recorder.take();
 }
 
@@ -752,7 +765,7 @@ async fn watchers_hear_of_every_change_to_their_keys_in_order(kind: Kind) {
         ("wrpc", "keyvalue"),
         &["watcher"],
     )
-    .source_config("watch", "a, pre*")
+    .source_config("watch", "a, pre*, probe*")
     .source_config("bucket", "b");
     setup.host.put_link(&watch).await.unwrap();
     let kv = setup.client(kind).await;
@@ -797,6 +810,16 @@ async fn watchers_hear_of_every_change_to_their_keys_in_order(kind: Kind) {
     if kind != Kind::Memory {
         heard.next("set b a 5").await;
     }
+    // A burst, not waited for one by one, arrives whole and in order.
+    for i in 0..50 {
+        store::set(&kv, "b", &format!("pre-{i:02}"), &b(&i.to_string()))
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    for i in 0..50 {
+        heard.next(&format!("set b pre-{i:02} {i}")).await;
+    }
     // Changes made to the backend directly, not through the provider, are heard too.
     match kind {
         Kind::Memory => {}
@@ -813,13 +836,17 @@ async fn watchers_hear_of_every_change_to_their_keys_in_order(kind: Kind) {
             redis::cmd("SET")
                 .arg("b:pre-t")
                 .arg("7")
-                .arg("PX")
-                .arg(50)
                 .exec_async(&mut redis)
                 .await
                 .unwrap();
             heard.next("set b pre-t 7").await;
             // Expiry is a deletion.
+            redis::cmd("PEXPIRE")
+                .arg("b:pre-t")
+                .arg(1)
+                .exec_async(&mut redis)
+                .await
+                .unwrap();
             heard.next("delete b pre-t").await;
             redis::cmd("DEL")
                 .arg("b:a")
@@ -871,7 +898,7 @@ async fn a_watcher_follows_its_link_to_another_backend_and_survives_its_deletion
         ("wrpc", "keyvalue"),
         &["watcher"],
     )
-    .source_config("watch", "a")
+    .source_config("watch", "a, probe*")
     .source_config("bucket", "b");
     setup.host.put_link(&watch).await.unwrap();
     until_heard(&kv, &recorder).await;
@@ -894,10 +921,17 @@ async fn a_watcher_follows_its_link_to_another_backend_and_survives_its_deletion
     };
     heard.next("set b a direct").await;
     heard.nothing_else().await;
-    // Deleted, the link has no store to watch; put again, it is watched again.
+    drop(redis);
+    // Deleted, the link has no store to watch: its connection and the watcher's close. Put
+    // again, it is watched again.
     let link = setup.link("comp", "default", Kind::Redis, 0);
     setup.host.delete_link(&link).await.unwrap();
     assert!(eventually(|| async { setup.provider.links() == 0 }).await);
+    assert!(
+        eventually(|| async { setup.redis_connections().await == 0 }).await,
+        "{} Redis connections left",
+        setup.redis_connections().await
+    );
     setup.put(&link).await;
     until_heard(&kv, &recorder).await;
     setup.running.unwrap().shutdown().await.unwrap();
@@ -942,7 +976,7 @@ async fn a_redis_watcher_needs_no_config_permission_where_the_operator_turned_no
         ("wrpc", "keyvalue"),
         &["watcher"],
     )
-    .source_config("watch", "a")
+    .source_config("watch", "a, probe*")
     .source_config("bucket", "b");
     setup.host.put_link(&watch).await.unwrap();
     until_heard(&kv, &recorder).await;

@@ -12,7 +12,8 @@ use super::{KeyPage, PAGE_SIZE, add};
 use crate::error::Result;
 use crate::watch::{Change, Changes};
 
-/// Changes a watcher may fall behind by before it misses some (it is told how many).
+/// Writes (calls, however many keys each changed) a watcher may fall behind by before it
+/// misses some (with a warning saying how many).
 const FEED: usize = 1024;
 
 type Buckets = HashMap<String, BTreeMap<String, Bytes>>;
@@ -21,7 +22,8 @@ type Buckets = HashMap<String, BTreeMap<String, Bytes>>;
 #[derive(Debug)]
 pub(crate) struct MemoryStore {
     buckets: Mutex<Buckets>,
-    feed: broadcast::Sender<(Arc<str>, Change)>,
+    /// Each write's changes, with their bucket.
+    feed: broadcast::Sender<(Arc<str>, Arc<[Change]>)>,
 }
 
 impl Default for MemoryStore {
@@ -38,37 +40,41 @@ impl MemoryStore {
         self.buckets.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Reports changes to `bucket` to the watchers, if there are any. Called with the buckets
-    /// locked, so the feed has the changes in the order they were made.
+    /// Reports a write's changes to `bucket` to the watchers, if there are any. Called with
+    /// the buckets locked, so the feed has the changes in the order they were made.
     fn publish(&self, bucket: &str, changes: impl IntoIterator<Item = Change>) {
         if self.feed.receiver_count() == 0 {
             return;
         }
-        let bucket: Arc<str> = Arc::from(bucket);
-        for change in changes {
-            let _ = self.feed.send((Arc::clone(&bucket), change));
+        let changes: Arc<[Change]> = changes.into_iter().collect();
+        if !changes.is_empty() {
+            let _ = self.feed.send((Arc::from(bucket), changes));
         }
     }
 
     /// Every change made to `bucket` from now on.
     pub(crate) fn changes(&self, bucket: &str) -> Changes {
         let bucket: Arc<str> = Arc::from(bucket);
-        futures::stream::unfold(self.feed.subscribe(), move |mut feed| {
+        let writes = futures::stream::unfold(self.feed.subscribe(), move |mut feed| {
             let bucket = Arc::clone(&bucket);
             async move {
                 loop {
                     match feed.recv().await {
-                        Ok((of, change)) if of == bucket => return Some((Ok(change), feed)),
+                        Ok((of, changes)) if of == bucket => return Some((changes, feed)),
                         Ok(_) => {}
                         Err(broadcast::error::RecvError::Lagged(missed)) => {
-                            tracing::warn!(%bucket, missed, "a watcher fell behind the memory store and missed changes");
+                            tracing::warn!(%bucket, missed, "a watcher fell behind the memory store and missed writes");
                         }
                         Err(broadcast::error::RecvError::Closed) => return None,
                     }
                 }
             }
-        })
-        .boxed()
+        });
+        writes
+            .flat_map(|changes| {
+                futures::stream::iter((0..changes.len()).map(move |i| Ok(changes[i].clone())))
+            })
+            .boxed()
     }
 
     pub(crate) async fn get(&self, bucket: &str, key: &str) -> Result<Option<Bytes>> {
@@ -201,8 +207,19 @@ mod tests {
             .delete_many("b", vec!["k".into(), "gone".into(), "m".into()])
             .await
             .unwrap();
+        // A batch larger than the feed's capacity arrives whole: the feed counts writes.
+        let many: Vec<(String, Bytes)> = (0..3 * FEED)
+            .map(|i| (format!("many-{i}"), Bytes::from_static(b"x")))
+            .collect();
+        store.set_many("b", many).await.unwrap();
         drop(store);
-        let heard: Vec<Change> = changes.by_ref().map(Result::unwrap).collect().await;
+        let mut heard: Vec<Change> = changes.by_ref().map(Result::unwrap).collect().await;
+        let batch = heard.split_off(5);
+        assert_eq!(batch.len(), 3 * FEED);
+        assert_eq!(
+            batch[3 * FEED - 1],
+            set(&format!("many-{}", 3 * FEED - 1), b"x")
+        );
         assert_eq!(
             heard,
             [

@@ -11,7 +11,7 @@ pub(crate) use self::memory::MemoryStore;
 pub(crate) use self::nats::NatsStore;
 pub(crate) use self::redis::RedisStore;
 use crate::error::Result;
-use crate::watch::Changes;
+use crate::watch::{Changes, Filter};
 
 /// How many keys one `list-keys` call returns at most.
 pub(crate) const PAGE_SIZE: usize = 1000;
@@ -81,10 +81,11 @@ impl Store {
 
     /// Every change made to `bucket` from now on, by anyone, from the backend's own change
     /// feed (see the watchers).
-    pub(crate) async fn changes(&self, bucket: &str) -> Result<Changes> {
+    /// `filter` says which keys are wanted: a backend may leave out others (not all do).
+    pub(crate) async fn changes(&self, bucket: &str, filter: &Filter) -> Result<Changes> {
         match self {
             Store::Memory(store) => Ok(store.changes(bucket)),
-            Store::Redis(store) => store.changes(bucket).await,
+            Store::Redis(store) => store.changes(bucket, filter).await,
             Store::Nats(store) => store.changes(bucket).await,
         }
     }

@@ -12,15 +12,19 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use super::{KeyPage, PAGE_SIZE};
 use crate::config::RedisSettings;
 use crate::error::{Error, Result};
-use crate::watch::{Change, Changes};
+use crate::watch::{Change, Changes, Filter};
 
 /// SCAN rounds one `list-keys` call makes at most while the rounds it has made found nothing of
 /// the bucket's (other keys of the database share the keyspace).
 const MAX_SCAN_ROUNDS: usize = 16;
 
-/// The keyspace notification classes watchers need: keyspace events (`K`) of generic commands
+/// The keyspace notification classes watchers use: keyspace events (`K`) of generic commands
 /// (`g`: DEL, RENAME, ...), string commands (`$`), expiry (`x`) and eviction (`e`).
 const KEYSPACE_EVENTS: &str = "Kg$xe";
+/// The classes without which a watcher hears no sets or deletes.
+const NEEDED_KEYSPACE_EVENTS: &str = "Kg$";
+/// Values a watcher's feed reads at once.
+const VALUE_READS: usize = 16;
 
 /// A connection to one Redis server, shared by the links with the same settings. It connects
 /// on first use and reconnects after failures on its own.
@@ -94,7 +98,10 @@ impl RedisStore {
     /// of its own to the bucket's keys. Notifications carry no values, so a set is reported
     /// with the value read when the notification arrives (a key already deleted again is not
     /// reported as set: its deletion follows).
-    pub(crate) async fn changes(&self, bucket: &str) -> Result<Changes> {
+    ///
+    /// Only the keys `filter` wants are subscribed to (exact keys by channel, prefixes by
+    /// pattern), so a watcher of a few keys costs nothing for the bucket's other writes.
+    pub(crate) async fn changes(&self, bucket: &str, filter: &Filter) -> Result<Changes> {
         self.enable_keyspace_events().await?;
         let mut pubsub = tokio::time::timeout(self.connect_timeout, self.client.get_async_pubsub())
             .await
@@ -107,49 +114,69 @@ impl RedisStore {
             })??;
         let space = format!("__keyspace@{}__:", self.db).into_bytes();
         let namespace = namespace(bucket).into_bytes();
-        pubsub
-            .psubscribe([&space[..], glob_escape(&namespace).as_slice(), b"*"].concat())
-            .await?;
+        let channel = |key: &[u8]| [&space[..], &namespace[..], key].concat();
+        let keys: Vec<Vec<u8>> = filter.keys.iter().map(|k| channel(k.as_bytes())).collect();
+        let prefixes: Vec<Vec<u8>> = filter
+            .prefixes
+            .iter()
+            .map(|prefix| [glob_escape(&channel(prefix.as_bytes())).as_slice(), b"*"].concat())
+            .collect();
+        if !keys.is_empty() {
+            pubsub.subscribe(keys).await?;
+        }
+        if !prefixes.is_empty() {
+            pubsub.psubscribe(prefixes).await?;
+        }
         let redis = self.redis.clone();
-        let changes = pubsub.into_on_message().filter_map(move |message| {
-            // The channel is `__keyspace@<db>__:<redis key>`, the payload the event's name.
-            let redis_key = message
-                .get_channel::<Vec<u8>>()
-                .ok()
-                .and_then(|channel| channel.strip_prefix(&space[..]).map(<[u8]>::to_vec));
-            let key = redis_key
-                .as_deref()
-                .and_then(|redis_key| redis_key.strip_prefix(&namespace[..]))
-                .and_then(|key| String::from_utf8(key.to_vec()).ok());
-            let event = Event::of(message.get_payload_bytes());
-            let mut redis = redis.clone();
-            async move {
-                let (redis_key, key) = (redis_key?, key?);
-                match event {
-                    Event::Other => None,
-                    Event::Delete => Some(Ok(Change::Delete(key))),
-                    Event::Set => {
-                        let value: redis::RedisResult<Option<Bytes>> = redis::cmd("GET")
-                            .arg(redis_key)
-                            .query_async(&mut redis)
-                            .await;
-                        match value {
-                            Ok(Some(value)) => Some(Ok(Change::Set(key, value))),
-                            // Deleted again already, or not a string: nothing to report.
-                            Ok(None) => None,
-                            Err(error) if error.code() == Some("WRONGTYPE") => None,
-                            Err(error) => Some(Err(error.into())),
+        let changes = pubsub
+            .into_on_message()
+            .filter_map(move |message| {
+                // The channel is `__keyspace@<db>__:<redis key>`, the payload the event's name.
+                let redis_key = message
+                    .get_channel::<Vec<u8>>()
+                    .ok()
+                    .and_then(|channel| channel.strip_prefix(&space[..]).map(<[u8]>::to_vec));
+                let key = redis_key
+                    .as_deref()
+                    .and_then(|redis_key| redis_key.strip_prefix(&namespace[..]))
+                    .and_then(|key| String::from_utf8(key.to_vec()).ok());
+                let event = Event::of(message.get_payload_bytes());
+                std::future::ready(match (redis_key, key, event) {
+                    (_, _, Event::Other) | (None, _, _) | (_, None, _) => None,
+                    (Some(redis_key), Some(key), event) => Some((redis_key, key, event)),
+                })
+            })
+            // Values are read concurrently, reported in the order of the notifications.
+            .map(move |(redis_key, key, event)| {
+                let mut redis = redis.clone();
+                async move {
+                    if event == Event::Delete {
+                        return Some(Ok(Change::Delete(key)));
+                    }
+                    let value: redis::RedisResult<Option<Bytes>> = redis::cmd("GET")
+                        .arg(redis_key)
+                        .query_async(&mut redis)
+                        .await;
+                    match value {
+                        Ok(Some(value)) => Some(Ok(Change::Set(key, value))),
+                        // Deleted again already: its deletion follows.
+                        Ok(None) => None,
+                        // Now a list, a hash, ...: no value a watcher can be given.
+                        Err(error) if error.code() == Some("WRONGTYPE") => {
+                            Some(Ok(Change::Delete(key)))
                         }
+                        Err(error) => Some(Err(error.into())),
                     }
                 }
-            }
-        });
+            })
+            .buffered(VALUE_READS)
+            .filter_map(std::future::ready);
         Ok(changes.boxed())
     }
 
     /// Turns on the keyspace notifications watchers need, if the server has them off: Redis
-    /// sends none by default. Servers that refuse `CONFIG SET` (managed ones often do) need
-    /// `notify-keyspace-events` set by their operator.
+    /// sends none by default. Where `CONFIG` is not allowed (ACL users without it, managed
+    /// servers), the server's operator must have set `notify-keyspace-events`.
     async fn enable_keyspace_events(&self) -> Result<()> {
         let mut redis = self.redis.clone();
         let config: std::collections::HashMap<String, String> = match redis::cmd("CONFIG")
@@ -159,13 +186,12 @@ impl RedisStore {
             .await
         {
             Ok(config) => config,
-            // An ACL user without CONFIG, or a server that renamed it: the operator decides.
-            Err(error) if error.code().is_some() => {
+            Err(error) if is_refused(&error) => {
                 tracing::warn!(
                     url = %self.shown_url,
                     %error,
-                    "cannot read notify-keyspace-events; watchers hear nothing unless it \
-                     includes {KEYSPACE_EVENTS}"
+                    "cannot read notify-keyspace-events; watchers hear nothing unless the \
+                     server's operator set it to include {KEYSPACE_EVENTS}"
                 );
                 return Ok(());
             }
@@ -175,32 +201,53 @@ impl RedisStore {
             .get("notify-keyspace-events")
             .map(String::as_str)
             .unwrap_or_default();
-        let missing: String = KEYSPACE_EVENTS
-            .chars()
-            .filter(|&class| !(current.contains(class) || (class != 'K' && current.contains('A'))))
-            .collect();
-        if missing.is_empty() {
+        let missing = |classes: &str| -> String {
+            classes
+                .chars()
+                .filter(|&class| {
+                    !(current.contains(class) || (class != 'K' && current.contains('A')))
+                })
+                .collect()
+        };
+        let wanted = missing(KEYSPACE_EVENTS);
+        if wanted.is_empty() {
             return Ok(());
         }
-        let wanted = format!("{current}{missing}");
-        self.query::<()>(
-            redis::cmd("CONFIG")
-                .arg("SET")
-                .arg("notify-keyspace-events")
-                .arg(&wanted),
-        )
-        .await
-        .map_err(|error| Error::Backend {
-            backend: "redis",
-            message: format!(
-                "watchers need keyspace notifications, which {} has off \
-                 (notify-keyspace-events = {current:?}), and turning them on failed ({error}): \
-                 set notify-keyspace-events to include {KEYSPACE_EVENTS} on the server",
-                self.shown_url
-            ),
-        })?;
-        tracing::info!(url = %self.shown_url, notify_keyspace_events = %wanted, "turned on Redis keyspace notifications for watchers");
-        Ok(())
+        let value = format!("{current}{wanted}");
+        let set = self
+            .query::<()>(
+                redis::cmd("CONFIG")
+                    .arg("SET")
+                    .arg("notify-keyspace-events")
+                    .arg(&value),
+            )
+            .await;
+        match set {
+            Ok(()) => {
+                tracing::info!(url = %self.shown_url, notify_keyspace_events = %value, "turned on Redis keyspace notifications for watchers");
+                Ok(())
+            }
+            // Sets and deletes are heard: only expiry or eviction would go unreported.
+            Err(error) if missing(NEEDED_KEYSPACE_EVENTS).is_empty() => {
+                tracing::warn!(
+                    url = %self.shown_url,
+                    %error,
+                    "watchers do not hear of expired or evicted keys: notify-keyspace-events = \
+                     {current:?} lacks {wanted:?}, and it could not be changed"
+                );
+                Ok(())
+            }
+            Err(error) => Err(Error::Backend {
+                backend: "redis",
+                message: format!(
+                    "watchers need keyspace notifications, which {} has off \
+                     (notify-keyspace-events = {current:?}), and turning them on failed \
+                     ({error}): set notify-keyspace-events to include {KEYSPACE_EVENTS} on the \
+                     server",
+                    self.shown_url
+                ),
+            }),
+        }
     }
 
     async fn query<T: redis::FromRedisValue>(&self, command: &redis::Cmd) -> Result<T> {
@@ -346,6 +393,12 @@ fn redis_key(bucket: &str, key: &str) -> String {
     redis_key
 }
 
+/// Whether the server refused a command outright (no permission, or no such command), as
+/// opposed to failing to answer.
+fn is_refused(error: &redis::RedisError) -> bool {
+    error.code() == Some("NOPERM") || error.to_string().contains("unknown command")
+}
+
 /// `text` as a SCAN MATCH or PSUBSCRIBE pattern that matches only itself.
 fn glob_escape(text: &[u8]) -> Vec<u8> {
     let mut pattern = Vec::with_capacity(text.len());
@@ -372,8 +425,8 @@ enum Event {
 impl Event {
     fn of(name: &[u8]) -> Self {
         match name {
-            b"set" | b"setrange" | b"append" | b"incrby" | b"incrbyfloat" | b"rename_to"
-            | b"move_to" | b"copy_to" | b"restore" => Event::Set,
+            b"set" | b"setrange" | b"append" | b"incrby" | b"incrbyfloat" | b"setbit"
+            | b"pfadd" | b"rename_to" | b"move_to" | b"copy_to" | b"restore" => Event::Set,
             b"del" | b"expired" | b"evicted" | b"rename_from" | b"move_from" => Event::Delete,
             _ => Event::Other,
         }
