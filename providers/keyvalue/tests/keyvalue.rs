@@ -1050,6 +1050,25 @@ async fn tls_backends_trust_a_private_ca_given_inline_or_as_a_file() {
             "{name}"
         );
     }
+    // A watcher's own subscription connection trusts the CA too.
+    let recorder = Recorder::default();
+    let server = setup
+        .host
+        .transport()
+        .server(ServeOptions::new(format!("{}.comp", setup.host.lattice())));
+    let _serving = watcher::serve(&server, recorder.clone()).await.unwrap();
+    let watch = TestLink::new(
+        PROVIDER,
+        "comp",
+        "redis-inline",
+        ("wrpc", "keyvalue"),
+        &["watcher"],
+    )
+    .source_config("watch", "probe*")
+    .source_config("bucket", "b");
+    setup.host.put_link(&watch).await.unwrap();
+    let kv = setup.host.component("comp", "redis-inline").unwrap();
+    until_heard(&kv, &recorder).await;
     // Without the CA, the server is not trusted: Redis calls fail (it connects on first use),
     // a NATS link is refused (it connects when put), so calls over it find no link.
     for name in ["redis-untrusted", "nats-untrusted"] {

@@ -34,6 +34,7 @@ pub(crate) struct RedisStore {
     client: redis::Client,
     db: i64,
     connect_timeout: Duration,
+    response_timeout: Duration,
     shown_url: String,
 }
 
@@ -90,6 +91,7 @@ impl RedisStore {
             client,
             db,
             connect_timeout: settings.connect_timeout,
+            response_timeout: settings.response_timeout,
             shown_url,
         })
     }
@@ -127,9 +129,9 @@ impl RedisStore {
         if !prefixes.is_empty() {
             pubsub.psubscribe(prefixes).await?;
         }
+        let (sink, messages) = pubsub.split();
         let redis = self.redis.clone();
-        let changes = pubsub
-            .into_on_message()
+        let changes = messages
             .filter_map(move |message| {
                 // The channel is `__keyspace@<db>__:<redis key>`, the payload the event's name.
                 let redis_key = message
@@ -171,6 +173,15 @@ impl RedisStore {
             })
             .buffered(VALUE_READS)
             .filter_map(std::future::ready);
+        // A connection that went away without a word (no reset) would leave the watcher deaf:
+        // a PING that goes unanswered ends the feed, as the connection closing does.
+        let ended = futures::stream::once(std::future::ready(None));
+        let changes = futures::stream::select(
+            changes.map(Some).chain(ended),
+            keepalive(sink, KEEPALIVE, self.response_timeout).map(Some),
+        )
+        .take_while(|change| std::future::ready(change.is_some()))
+        .filter_map(std::future::ready);
         Ok(changes.boxed())
     }
 
@@ -393,6 +404,35 @@ fn redis_key(bucket: &str, key: &str) -> String {
     redis_key
 }
 
+/// How often a watcher's subscription connection is checked.
+const KEEPALIVE: Duration = Duration::from_secs(30);
+
+/// Nothing while the subscription connection answers a `PING` every `every` within `timeout`;
+/// then the error.
+fn keepalive(
+    mut sink: redis::aio::PubSubSink,
+    every: Duration,
+    timeout: Duration,
+) -> impl futures::Stream<Item = Result<Change>> {
+    futures::stream::once(async move {
+        loop {
+            tokio::time::sleep(every).await;
+            match tokio::time::timeout(timeout, sink.ping::<redis::Value>()).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(error)) => return Err(error.into()),
+                Err(_) => {
+                    return Err(Error::Backend {
+                        backend: "redis",
+                        message: format!(
+                            "a watcher's subscription went unanswered for {timeout:?}"
+                        ),
+                    });
+                }
+            }
+        }
+    })
+}
+
 /// Whether the server refused a command outright (no permission, or no such command), as
 /// opposed to failing to answer.
 fn is_refused(error: &redis::RedisError) -> bool {
@@ -460,6 +500,34 @@ mod tests {
     #[test]
     fn match_patterns_are_literal() {
         assert_eq!(glob_escape(b"a*b?[c]\\:"), b"a\\*b\\?\\[c\\]\\\\:");
+    }
+
+    #[tokio::test]
+    async fn an_unanswered_ping_ends_a_subscription() {
+        let server = provider_sdk::testing::RedisServer::start().unwrap();
+        let client = redis::Client::open(server.url()).unwrap();
+        let mut pubsub = client.get_async_pubsub().await.unwrap();
+        pubsub.subscribe("channel").await.unwrap();
+        let (sink, _messages) = pubsub.split();
+        let every = Duration::from_millis(50);
+        let mut alive = keepalive(sink, every, Duration::from_millis(500)).boxed();
+        // Answered: nothing comes.
+        let quiet = tokio::time::timeout(Duration::from_millis(400), alive.next()).await;
+        assert!(quiet.is_err(), "the keepalive gave up on a live connection");
+        // The server stops answering (as a connection cut without a reset would look).
+        let mut admin = client.get_multiplexed_async_connection().await.unwrap();
+        redis::cmd("CLIENT")
+            .arg("PAUSE")
+            .arg(3000)
+            .exec_async(&mut admin)
+            .await
+            .unwrap();
+        let error = tokio::time::timeout(Duration::from_secs(2), alive.next())
+            .await
+            .expect("the keepalive never noticed")
+            .expect("the keepalive ended without an error")
+            .unwrap_err();
+        assert!(error.to_string().contains("unanswered"), "{error}");
     }
 
     #[test]
