@@ -8,6 +8,9 @@
 //! - a handle not used for [`ResourceHandles::idle_timeout`] expires;
 //! - a link holds at most [`ResourceHandles::max_per_link`] handles: creating one more evicts
 //!   that link's least recently used handle;
+//! - the table holds at most [`ResourceHandles::max_total`] handles, whatever the number of
+//!   links (the link a call names is the caller's word, not checked against the links the
+//!   provider has): creating one more evicts the table's least recently used handle;
 //! - deleting a link drops its handles ([`ResourceHandles::remove_link`]);
 //! - handles are 16 opaque bytes, 8 of them random per table, so a handle from an earlier run of
 //!   the provider is unknown, never someone else's.
@@ -59,8 +62,25 @@ struct State<T> {
     entries: HashMap<u64, Entry<T>>,
     /// Per scope, handle ids by last use, oldest first.
     order: HashMap<Scope, BTreeMap<u64, u64>>,
+    /// Every handle id by last use, oldest first.
+    lru: BTreeMap<u64, u64>,
     next_id: u64,
     next_tick: u64,
+}
+
+impl<T> State<T> {
+    /// Drops the handle `id`, from the entries and both use orders.
+    fn drop_handle(&mut self, id: u64) -> Option<Entry<T>> {
+        let entry = self.entries.remove(&id)?;
+        self.lru.remove(&entry.tick);
+        if let Some(order) = self.order.get_mut(&entry.scope) {
+            order.remove(&entry.tick);
+            if order.is_empty() {
+                self.order.remove(&entry.scope);
+            }
+        }
+        Some(entry)
+    }
 }
 
 /// A table of resource handles scoped to links, bounded in number, with idle expiry (see the
@@ -69,6 +89,7 @@ pub struct ResourceHandles<T> {
     state: Mutex<State<T>>,
     nonce: [u8; 8],
     max_per_link: usize,
+    max_total: usize,
     idle_timeout: Duration,
 }
 
@@ -77,6 +98,7 @@ impl<T> fmt::Debug for ResourceHandles<T> {
         f.debug_struct("ResourceHandles")
             .field("len", &self.len())
             .field("max_per_link", &self.max_per_link)
+            .field("max_total", &self.max_total)
             .field("idle_timeout", &self.idle_timeout)
             .finish()
     }
@@ -91,11 +113,14 @@ impl<T> Default for ResourceHandles<T> {
 impl<T> ResourceHandles<T> {
     /// The default for [`ResourceHandles::max_per_link`].
     pub const DEFAULT_MAX_PER_LINK: usize = 1024;
+    /// The default for [`ResourceHandles::max_total`].
+    pub const DEFAULT_MAX_TOTAL: usize = 65_536;
     /// The default for [`ResourceHandles::idle_timeout`].
     pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(600);
 
     /// A table keeping at most `max_per_link` handles per link (at least 1), each expiring
-    /// after `idle_timeout` without use.
+    /// after `idle_timeout` without use, and at most [`Self::DEFAULT_MAX_TOTAL`] in all (see
+    /// [`ResourceHandles::with_max_total`]).
     pub fn new(max_per_link: usize, idle_timeout: Duration) -> Self {
         let mut nonce = [0u8; 8];
         crate::random::fill(&mut nonce);
@@ -103,18 +128,31 @@ impl<T> ResourceHandles<T> {
             state: Mutex::new(State {
                 entries: HashMap::new(),
                 order: HashMap::new(),
+                lru: BTreeMap::new(),
                 next_id: 0,
                 next_tick: 0,
             }),
             nonce,
             max_per_link: max_per_link.max(1),
+            max_total: Self::DEFAULT_MAX_TOTAL,
             idle_timeout,
         }
+    }
+
+    /// Keeps at most `max_total` handles in the table (at least 1).
+    pub fn with_max_total(mut self, max_total: usize) -> Self {
+        self.max_total = max_total.max(1);
+        self
     }
 
     /// The most handles one link holds.
     pub fn max_per_link(&self) -> usize {
         self.max_per_link
+    }
+
+    /// The most handles the table holds.
+    pub fn max_total(&self) -> usize {
+        self.max_total
     }
 
     /// How long an unused handle lives.
@@ -141,13 +179,11 @@ impl<T> ResourceHandles<T> {
         let order = state.order.entry(scope.clone()).or_default();
         order.insert(tick, id);
         let evicted = if order.len() > self.max_per_link {
-            order.pop_first().map(|(_, id)| id)
+            order.first_key_value().map(|(_, &id)| id)
         } else {
             None
         };
-        if let Some(evicted) = evicted {
-            state.entries.remove(&evicted);
-        }
+        state.lru.insert(tick, id);
         state.entries.insert(
             id,
             Entry {
@@ -157,6 +193,15 @@ impl<T> ResourceHandles<T> {
                 tick,
             },
         );
+        if let Some(evicted) = evicted {
+            state.drop_handle(evicted);
+        }
+        while state.entries.len() > self.max_total {
+            let Some((_, &oldest)) = state.lru.first_key_value() else {
+                break;
+            };
+            state.drop_handle(oldest);
+        }
         drop(state);
         self.encode(id)
     }
@@ -182,6 +227,8 @@ impl<T> ResourceHandles<T> {
             order.remove(&old_tick);
             order.insert(tick, id);
         }
+        state.lru.remove(&old_tick);
+        state.lru.insert(tick, id);
         Ok(value)
     }
 
@@ -197,8 +244,7 @@ impl<T> ResourceHandles<T> {
         {
             return Err(HandleError::Unknown);
         }
-        let entry = state.entries.remove(&id).ok_or(HandleError::Unknown)?;
-        Self::forget_order(&mut state, &entry.scope, entry.tick);
+        let entry = state.drop_handle(id).ok_or(HandleError::Unknown)?;
         Ok(entry.value)
     }
 
@@ -210,8 +256,9 @@ impl<T> ResourceHandles<T> {
         };
         let mut state = self.lock();
         if let Some(order) = state.order.remove(&scope) {
-            for id in order.values() {
-                state.entries.remove(id);
+            for (tick, id) in order {
+                state.entries.remove(&id);
+                state.lru.remove(&tick);
             }
         }
     }
@@ -226,30 +273,19 @@ impl<T> ResourceHandles<T> {
         self.len() == 0
     }
 
-    /// Drops handles idle for longer than the timeout, oldest first, in every scope.
+    /// Drops handles idle for longer than the timeout, oldest first.
     fn expire(&self, state: &mut State<T>, now: Instant) {
-        let State { entries, order, .. } = state;
-        order.retain(|_, ticks| {
-            while let Some((_, id)) = ticks.first_key_value() {
-                let idle = entries
-                    .get(id)
-                    .is_none_or(|entry| now.duration_since(entry.last_used) > self.idle_timeout);
-                if !idle {
-                    break;
-                }
-                if let Some((_, id)) = ticks.pop_first() {
-                    entries.remove(&id);
-                }
+        while let Some((_, &id)) = state.lru.first_key_value() {
+            let idle = state
+                .entries
+                .get(&id)
+                .is_none_or(|entry| now.duration_since(entry.last_used) > self.idle_timeout);
+            if !idle {
+                break;
             }
-            !ticks.is_empty()
-        });
-    }
-
-    fn forget_order(state: &mut State<T>, scope: &Scope, tick: u64) {
-        if let Some(order) = state.order.get_mut(scope) {
-            order.remove(&tick);
-            if order.is_empty() {
-                state.order.remove(scope);
+            if state.drop_handle(id).is_none() {
+                // Not an entry (cannot happen): do not loop on it.
+                state.lru.pop_first();
             }
         }
     }
@@ -274,6 +310,20 @@ impl<T> ResourceHandles<T> {
 mod tests {
     use super::*;
     use crate::transport::{FromInvocation, InvocationContext};
+
+    /// Every handle is in both use orders, and nothing else is.
+    fn assert_consistent<T>(table: &ResourceHandles<T>) {
+        let state = table.lock();
+        assert_eq!(state.lru.len(), state.entries.len());
+        let scoped: usize = state.order.values().map(BTreeMap::len).sum();
+        assert_eq!(scoped, state.entries.len());
+        assert!(state.order.values().all(|order| !order.is_empty()));
+        for (tick, id) in &state.lru {
+            let entry = &state.entries[id];
+            assert_eq!(entry.tick, *tick);
+            assert_eq!(state.order[&entry.scope].get(tick), Some(id));
+        }
+    }
 
     fn cx(source: &str, link: &str) -> Context {
         let mut headers = async_nats::HeaderMap::new();
@@ -320,6 +370,32 @@ mod tests {
         let theirs = table.insert(&b, 4);
         assert_eq!(*table.get(&b, &theirs).unwrap(), 4);
         assert_eq!(table.len(), 3);
+        assert_consistent(&table);
+    }
+
+    #[test]
+    fn the_table_as_a_whole_is_bounded_whatever_the_number_of_links() {
+        let table = ResourceHandles::new(4, Duration::from_secs(60)).with_max_total(3);
+        let first = table.insert(&cx("a", "default"), 1);
+        let second = table.insert(&cx("b", "default"), 2);
+        let third = table.insert(&cx("c", "default"), 3);
+        table.get(&cx("a", "default"), &first).unwrap(); // `second` is now the oldest
+        let fourth = table.insert(&cx("d", "default"), 4);
+        assert_eq!(table.len(), 3);
+        assert_eq!(
+            table.get(&cx("b", "default"), &second),
+            Err(HandleError::Unknown)
+        );
+        for (source, handle, value) in [("a", &first, 1), ("c", &third, 3), ("d", &fourth, 4)] {
+            assert_eq!(*table.get(&cx(source, "default"), handle).unwrap(), value);
+        }
+        // Many callers naming links of their own cannot grow the table.
+        for i in 0..100 {
+            table.insert(&cx(&format!("caller-{i}"), "default"), i);
+        }
+        assert_eq!(table.len(), 3);
+        assert_eq!(table.lock().order.len(), 3);
+        assert_consistent(&table);
     }
 
     #[test]
@@ -330,6 +406,7 @@ mod tests {
         std::thread::sleep(Duration::from_millis(5));
         assert_eq!(table.get(&a, &handle), Err(HandleError::Unknown));
         assert!(table.is_empty());
+        assert_consistent(&table);
     }
 
     #[test]
@@ -344,5 +421,31 @@ mod tests {
         assert_eq!(*table.get(&b, &kept).unwrap(), 2);
         assert_eq!(*table.remove(&b, &kept).unwrap(), 2);
         assert!(table.is_empty());
+        assert_consistent(&table);
+    }
+
+    proptest::proptest! {
+        /// Whatever calls come, the bounds hold and the use orders match the handles.
+        #[test]
+        fn any_sequence_keeps_the_bounds(ops in proptest::collection::vec((0u8..4, 0u8..6, 0usize..8), 0..200)) {
+            let table = ResourceHandles::new(3, Duration::from_secs(60)).with_max_total(7);
+            let mut issued: Vec<(u8, Bytes)> = Vec::new();
+            for (op, link, pick) in ops {
+                let link_cx = cx(&format!("comp-{link}"), "default");
+                match op {
+                    0 | 1 => issued.push((link, table.insert(&link_cx, pick))),
+                    2 => {
+                        if let Some((owner, handle)) = issued.get(pick % issued.len().max(1)) {
+                            let _ = table.get(&cx(&format!("comp-{owner}"), "default"), handle);
+                        }
+                    }
+                    _ => table.remove_link(&LinkKey::new(format!("comp-{link}"), "p", "default")),
+                }
+                assert_consistent(&table);
+                let state = table.lock();
+                proptest::prop_assert!(state.entries.len() <= 7);
+                proptest::prop_assert!(state.order.values().all(|order| order.len() <= 3));
+            }
+        }
     }
 }
