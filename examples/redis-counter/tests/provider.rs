@@ -68,18 +68,6 @@ impl Setup {
             "the link {key} never became usable"
         );
     }
-
-    /// The connections the provider has open to Redis (every client but this query's own).
-    async fn connections(&self) -> usize {
-        let client = redis::Client::open(self.redis.url()).unwrap();
-        let mut connection = client.get_multiplexed_async_connection().await.unwrap();
-        let list: String = redis::cmd("CLIENT")
-            .arg("LIST")
-            .query_async(&mut connection)
-            .await
-            .unwrap();
-        list.lines().count() - 1
-    }
 }
 
 #[tokio::test]
@@ -99,7 +87,7 @@ async fn each_link_has_its_connection_and_its_delete_closes_it() {
     assert_eq!(setup.increment("comp-a", "default", "hits").await, Ok(2));
     assert_eq!(setup.increment("comp-a", "other", "hits").await, Ok(1));
     assert_eq!(setup.increment("comp-b", "default", "hits").await, Ok(3));
-    assert_eq!(setup.connections().await, 3);
+    assert_eq!(setup.redis.clients().unwrap(), 3);
 
     // A call over a link that does not exist says what to do.
     let error = setup.get("comp-c", "default", "hits").await.unwrap_err();
@@ -107,12 +95,12 @@ async fn each_link_has_its_connection_and_its_delete_closes_it() {
 
     // Deleting a link closes its connection and no other.
     setup.host.delete_link(&a_default).await.unwrap();
-    assert!(eventually(|| async { setup.connections().await == 2 }).await);
+    assert!(eventually(|| async { setup.redis.clients().unwrap() == 2 }).await);
     assert_eq!(provider.links(), 2);
     assert_eq!(setup.get("comp-b", "default", "hits").await, Ok(Some(3)));
     setup.host.delete_link(&b_default).await.unwrap();
     setup.host.delete_link(&a_other).await.unwrap();
-    assert!(eventually(|| async { setup.connections().await == 0 }).await);
+    assert!(eventually(|| async { setup.redis.clients().unwrap() == 0 }).await);
     let error = setup.get("comp-a", "other", "hits").await.unwrap_err();
     assert!(
         error.contains("no link from comp-a named \"other\""),
@@ -142,7 +130,7 @@ async fn a_config_change_on_a_live_link_moves_it_to_a_new_connection() {
     assert_eq!(setup.increment("comp", "default", "n").await, Ok(1));
     assert_eq!(provider.links(), 1);
     // The old connection is closed, the new one open.
-    assert!(eventually(|| async { setup.connections().await == 1 }).await);
+    assert!(eventually(|| async { setup.redis.clients().unwrap() == 1 }).await);
 
     // A malformed URL is refused and the link keeps its working connection.
     setup

@@ -168,6 +168,35 @@ impl RedisServer {
         }
     }
 
+    /// How many clients are connected to the server now, besides the connection this asks
+    /// over (`CLIENT LIST`). Not for a TLS server.
+    pub fn clients(&self) -> io::Result<usize> {
+        if self.tls.is_some() {
+            return Err(io::Error::other(
+                "RedisServer::clients speaks plain text: not for a TLS server",
+            ));
+        }
+        let mut stream = TcpStream::connect_timeout(&self.addr, Duration::from_secs(2))?;
+        stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+        let mut request = Vec::new();
+        if let Some(password) = &self.password {
+            request.extend_from_slice(
+                format!("*2\r\n$4\r\nAUTH\r\n${}\r\n{password}\r\n", password.len()).as_bytes(),
+            );
+        }
+        request.extend_from_slice(b"*2\r\n$6\r\nCLIENT\r\n$4\r\nLIST\r\n*1\r\n$4\r\nQUIT\r\n");
+        stream.write_all(&request)?;
+        let mut reply = String::new();
+        stream.read_to_string(&mut reply)?;
+        // `+OK` for AUTH, then `$<length>` and one line per client, then `+OK` for QUIT.
+        let list = reply
+            .split_once('$')
+            .and_then(|(_, bulk)| bulk.split_once("\r\n"))
+            .and_then(|(length, rest)| rest.get(..length.parse::<usize>().ok()?))
+            .ok_or_else(|| io::Error::other(format!("unexpected CLIENT LIST reply: {reply:?}")))?;
+        Ok(list.lines().count().saturating_sub(1))
+    }
+
     /// Kills the server (its data is gone); [`RedisServer::restart`] brings it back.
     pub fn stop(&mut self) {
         let _ = self.child.kill();

@@ -15,7 +15,7 @@ use provider_sdk::provider::{Health, RunningProvider};
 use provider_sdk::testing::{
     NatsServer, NatsServerConfig, RedisServer, TestCertificates, TestHost, TestLink, eventually,
 };
-use provider_sdk::transport::{Client, InvocationContext, ServeOptions};
+use provider_sdk::transport::{Client, InvocationContext, ServeOptions, Serving};
 
 const PROVIDER: &str = "keyvalue-provider";
 
@@ -131,17 +131,6 @@ impl Setup {
     /// Puts a link from `comp` named `default` to a store of `kind`.
     async fn client(&self, kind: Kind) -> Client {
         self.put(&self.link("comp", "default", kind, 0)).await
-    }
-
-    async fn redis_connections(&self) -> usize {
-        let client = redis::Client::open(self.redis.url()).unwrap();
-        let mut connection = client.get_multiplexed_async_connection().await.unwrap();
-        let list: String = redis::cmd("CLIENT")
-            .arg("LIST")
-            .query_async(&mut connection)
-            .await
-            .unwrap();
-        list.lines().count() - 1
     }
 }
 
@@ -510,14 +499,14 @@ async fn links_share_a_redis_connection_and_delete_closes_it() {
     for link in [&a, &b_link, &other_db] {
         setup.put(link).await;
     }
-    assert_eq!(setup.redis_connections().await, 2);
+    assert_eq!(setup.redis.clients().unwrap(), 2);
     setup.host.delete_link(&a).await.unwrap();
     assert!(eventually(|| async { setup.provider.links() == 2 }).await);
-    assert_eq!(setup.redis_connections().await, 2, "comp-b still uses it");
+    assert_eq!(setup.redis.clients().unwrap(), 2, "comp-b still uses it");
     setup.host.delete_link(&b_link).await.unwrap();
-    assert!(eventually(|| async { setup.redis_connections().await == 1 }).await);
+    assert!(eventually(|| async { setup.redis.clients().unwrap() == 1 }).await);
     setup.host.delete_link(&other_db).await.unwrap();
-    assert!(eventually(|| async { setup.redis_connections().await == 0 }).await);
+    assert!(eventually(|| async { setup.redis.clients().unwrap() == 0 }).await);
     let kv = setup.host.component("comp-a", "cache").unwrap();
     let error = store::get(&kv, "b", "k").await.unwrap().unwrap_err();
     assert!(other(error).contains("link the component"));
@@ -694,6 +683,22 @@ impl watcher::Handler<InvocationContext> for Recorder {
     }
 }
 
+/// `comp` serves the watcher export, recording what it hears, and the provider gets a watch
+/// link to it named `name`, for `keys` of bucket `b`.
+async fn watch(setup: &Setup, name: &str, keys: &str) -> (Recorder, Serving, TestLink) {
+    let recorder = Recorder::default();
+    let server = setup
+        .host
+        .transport()
+        .server(ServeOptions::new(format!("{}.comp", setup.host.lattice())));
+    let serving = watcher::serve(&server, recorder.clone()).await.unwrap();
+    let watch = TestLink::new(PROVIDER, "comp", name, ("wrpc", "keyvalue"), &["watcher"])
+        .source_config("watch", keys)
+        .source_config("bucket", "b");
+    setup.host.put_link(&watch).await.unwrap();
+    (recorder, serving, watch)
+}
+
 /// What the watcher heard, checked as it arrives: each expected notification is waited for
 /// before the test makes the next change, and at the end nothing else may have arrived.
 struct Heard<'a> {
@@ -750,24 +755,9 @@ per_backend!(watchers_hear_of_every_change_to_their_keys_in_order);
 
 async fn watchers_hear_of_every_change_to_their_keys_in_order(kind: Kind) {
     let mut setup = setup().await;
-    let recorder = Recorder::default();
-    let server = setup
-        .host
-        .transport()
-        .server(ServeOptions::new(format!("{}.comp", setup.host.lattice())));
-    let _serving = watcher::serve(&server, recorder.clone()).await.unwrap();
     // The watch link comes before comp's own link: the watcher starts following comp's store
     // when that link is put.
-    let watch = TestLink::new(
-        PROVIDER,
-        "comp",
-        "default",
-        ("wrpc", "keyvalue"),
-        &["watcher"],
-    )
-    .source_config("watch", "a, pre*, probe*")
-    .source_config("bucket", "b");
-    setup.host.put_link(&watch).await.unwrap();
+    let (recorder, _serving, watch) = watch(&setup, "default", "a, pre*, probe*").await;
     let kv = setup.client(kind).await;
     // Another component; with Redis and NATS it uses the same data, so its writes to the
     // bucket are comp's to hear of too. In memory its store is its own.
@@ -884,23 +874,8 @@ async fn watchers_hear_of_every_change_to_their_keys_in_order(kind: Kind) {
 #[tokio::test]
 async fn a_watcher_follows_its_link_to_another_backend_and_survives_its_deletion() {
     let setup = setup().await;
-    let recorder = Recorder::default();
-    let server = setup
-        .host
-        .transport()
-        .server(ServeOptions::new(format!("{}.comp", setup.host.lattice())));
-    let _serving = watcher::serve(&server, recorder.clone()).await.unwrap();
     let kv = setup.client(Kind::Memory).await;
-    let watch = TestLink::new(
-        PROVIDER,
-        "comp",
-        "default",
-        ("wrpc", "keyvalue"),
-        &["watcher"],
-    )
-    .source_config("watch", "a, probe*")
-    .source_config("bucket", "b");
-    setup.host.put_link(&watch).await.unwrap();
+    let (recorder, _serving, _watch) = watch(&setup, "default", "a, probe*").await;
     until_heard(&kv, &recorder).await;
     // The link moves to Redis: the watcher follows, and hears writes made to Redis directly.
     setup
@@ -928,9 +903,9 @@ async fn a_watcher_follows_its_link_to_another_backend_and_survives_its_deletion
     setup.host.delete_link(&link).await.unwrap();
     assert!(eventually(|| async { setup.provider.links() == 0 }).await);
     assert!(
-        eventually(|| async { setup.redis_connections().await == 0 }).await,
+        eventually(|| async { setup.redis.clients().unwrap() == 0 }).await,
         "{} Redis connections left",
-        setup.redis_connections().await
+        setup.redis.clients().unwrap()
     );
     setup.put(&link).await;
     until_heard(&kv, &recorder).await;
@@ -957,28 +932,13 @@ async fn a_redis_watcher_needs_no_config_permission_where_the_operator_turned_no
         "off",
     ])
     .unwrap();
-    let recorder = Recorder::default();
-    let server = setup
-        .host
-        .transport()
-        .server(ServeOptions::new(format!("{}.comp", setup.host.lattice())));
-    let _serving = watcher::serve(&server, recorder.clone()).await.unwrap();
     let link = setup
         .link("comp", "default", Kind::Memory, 0)
         .target_config("url", &format!("redis://{}", redis.addr()))
         .target_secret("username", "app")
         .target_secret("password", "app-secret");
     let kv = setup.put(&link).await;
-    let watch = TestLink::new(
-        PROVIDER,
-        "comp",
-        "default",
-        ("wrpc", "keyvalue"),
-        &["watcher"],
-    )
-    .source_config("watch", "a, probe*")
-    .source_config("bucket", "b");
-    setup.host.put_link(&watch).await.unwrap();
+    let (recorder, _serving, _watch) = watch(&setup, "default", "a, probe*").await;
     until_heard(&kv, &recorder).await;
     setup.running.unwrap().shutdown().await.unwrap();
 }
@@ -1051,22 +1011,7 @@ async fn tls_backends_trust_a_private_ca_given_inline_or_as_a_file() {
         );
     }
     // A watcher's own subscription connection trusts the CA too.
-    let recorder = Recorder::default();
-    let server = setup
-        .host
-        .transport()
-        .server(ServeOptions::new(format!("{}.comp", setup.host.lattice())));
-    let _serving = watcher::serve(&server, recorder.clone()).await.unwrap();
-    let watch = TestLink::new(
-        PROVIDER,
-        "comp",
-        "redis-inline",
-        ("wrpc", "keyvalue"),
-        &["watcher"],
-    )
-    .source_config("watch", "probe*")
-    .source_config("bucket", "b");
-    setup.host.put_link(&watch).await.unwrap();
+    let (recorder, _serving, _watch) = watch(&setup, "redis-inline", "probe*").await;
     let kv = setup.host.component("comp", "redis-inline").unwrap();
     until_heard(&kv, &recorder).await;
     // Without the CA, the server is not trusted: Redis calls fail (it connects on first use),
