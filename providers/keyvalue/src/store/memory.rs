@@ -92,7 +92,18 @@ impl MemoryStore {
     }
 
     pub(crate) async fn delete(&self, bucket: &str, key: &str) -> Result<()> {
-        self.delete_many(bucket, vec![key.to_owned()]).await
+        let mut buckets = self.lock();
+        let Some(keys) = buckets.get_mut(bucket) else {
+            return Ok(());
+        };
+        let deleted = keys.remove(key).is_some();
+        if keys.is_empty() {
+            buckets.remove(bucket);
+        }
+        if deleted {
+            self.publish(bucket, [Change::Delete(key.to_owned())]);
+        }
+        Ok(())
     }
 
     pub(crate) async fn exists(&self, bucket: &str, key: &str) -> Result<bool> {
