@@ -27,6 +27,9 @@ pub(crate) const KNOWN_KEYS: &[&str] = &[
     "password",
 ];
 
+/// The largest `tls_ca_file` read (a CA bundle is a few hundred KiB at most).
+const MAX_CA_FILE: u64 = 1 << 20;
+
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const DEFAULT_RESPONSE_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -164,13 +167,13 @@ impl Settings<'_> {
                 });
             }
             (Some(pem), None) => (pem.to_owned(), "tls_ca", "(inline)".to_owned()),
-            (None, Some(path)) => match std::fs::read_to_string(path) {
+            (None, Some(path)) => match read_limited(path, MAX_CA_FILE) {
                 Ok(pem) => (pem, "tls_ca_file", path.to_owned()),
                 Err(error) => {
                     return Err(Error::InvalidConfig {
                         key: "tls_ca_file",
                         value: format!("{path} ({error})"),
-                        expected: "a readable PEM file of CA certificates",
+                        expected: "a readable PEM file of CA certificates, at most 1 MiB",
                     });
                 }
             },
@@ -279,6 +282,20 @@ impl Backend {
     }
 }
 
+/// The text of the file at `path`, refusing one of more than `limit` bytes (or no end, as
+/// `/dev/zero`) without reading past the limit.
+fn read_limited(path: &str, limit: u64) -> std::io::Result<String> {
+    use std::io::Read as _;
+    let mut text = String::new();
+    std::fs::File::open(path)?
+        .take(limit + 1)
+        .read_to_string(&mut text)?;
+    if text.len() as u64 > limit {
+        return Err(std::io::Error::other(format!("larger than {limit} bytes")));
+    }
+    Ok(text)
+}
+
 #[cfg(test)]
 mod tests {
     use provider_sdk::provider::{ConfigSource, LinkDefinition, SecretValue};
@@ -377,6 +394,10 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(missing.contains("/nonexistent/ca.pem"), "{missing}");
+        let endless = backend(&[("url", "tls://h"), ("tls_ca_file", "/dev/zero")])
+            .unwrap_err()
+            .to_string();
+        assert!(endless.contains("larger than"), "{endless}");
         let both = backend(&[("url", "tls://h"), ("tls_ca", PEM), ("tls_ca_file", "/x")])
             .unwrap_err()
             .to_string();
