@@ -33,8 +33,8 @@ use bytes::Bytes;
 use criterion::{Criterion, Throughput};
 use futures::StreamExt as _;
 use futures::future::join_all;
-use provider_sdk::testing::criterion::{criterion_test_mode, estimate};
-use provider_sdk::testing::{NatsServer, NatsServerConfig};
+use provider_testing::criterion::{criterion_test_mode, estimate};
+use provider_testing::{NatsServer, NatsServerConfig};
 use provider_sdk::transport::{Client as SdkClient, ServeOptions, Serving, Transport};
 use tokio::runtime::Runtime;
 

@@ -7,6 +7,8 @@
 //! - [`provider`]: the provider runtime: lifecycle under a wasmCloud host or standalone, links,
 //!   named configuration, per-link state, serving exports and calling components.
 //! - [`trace`]: W3C trace context carried from invocations to the calls they make.
+//! - [`wasmcloud`]: the wasmCloud host ↔ provider protocol's shapes and subjects, for tools that
+//!   play a host.
 //! - [`Error`]: everything that can go wrong, wire and transport failures apart.
 
 #![warn(missing_docs, clippy::unwrap_used)]
@@ -15,12 +17,11 @@ mod channel;
 mod error;
 pub mod provider;
 mod random;
+mod redact;
 pub mod trace;
 pub mod transport;
+pub mod wasmcloud;
 pub mod wire;
-
-#[cfg(feature = "testing")]
-pub mod testing;
 
 pub use async_nats::HeaderMap;
 pub use provider_macros::generate;

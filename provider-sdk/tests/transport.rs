@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt as _;
-use provider_sdk::testing::NatsServer;
+use provider_testing::NatsServer;
 use provider_sdk::transport::{CallOptions, Client, Invocation, ServeOptions, Transport};
 use provider_sdk::wire::{ByteStream, WitFuture, WitStream};
 use provider_sdk::{Error, Limits};

@@ -35,7 +35,7 @@ pub async fn call_greet(client: &Client, name: &str) -> provider_sdk::Result<Str
 
 #[cfg(test)]
 mod tests {
-    use provider_sdk::testing::NatsServer;
+    use provider_testing::NatsServer;
 
     use super::*;
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use provider_sdk::provider::{Health, RunningProvider};
-use provider_sdk::testing::{NatsServer, RedisServer, TestHost, TestLink, eventually};
+use provider_testing::{NatsServer, RedisServer, TestHost, TestLink, eventually};
 use redis_counter::{RedisCounter, client};
 
 const PROVIDER: &str = "redis-counter";
@@ -187,7 +187,7 @@ async fn redis_failures_are_errors_and_it_recovers() {
 }
 
 /// The provider executable, started as a wasmCloud host starts it: `HostData` on stdin.
-async fn spawn(setup: &Setup, links: &[TestLink]) -> provider_sdk::testing::ChildProvider {
+async fn spawn(setup: &Setup, links: &[TestLink]) -> provider_testing::ChildProvider {
     // The provider's default Redis carries the password in its URL: never to be logged.
     setup.host.with_config("default_url", &setup.redis.url());
     for link in links {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use async_nats::{ConnectErrorKind, ConnectOptions};
 
-use super::config::redact_credentials;
+use crate::redact::redact_credentials;
 use crate::error::{Error, Result};
 
 /// How the provider authenticates to NATS.

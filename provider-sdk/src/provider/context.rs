@@ -4,18 +4,12 @@ use std::fmt;
 use std::sync::Arc;
 
 use super::config::{Config, Secrets};
-use super::link::{Link, LinkKey};
-use super::runtime::{ProviderHandle, Shared};
+use super::handle::ProviderHandle;
+use super::link::{DEFAULT_LINK_NAME, LINK_NAME, Link, LinkKey, SOURCE_ID};
+use super::state::State;
 use crate::HeaderMap;
 use crate::trace::TraceContext;
 use crate::transport::{FromInvocation, InvocationContext};
-
-/// The header naming the calling component.
-pub const SOURCE_ID: &str = "source-id";
-/// The header naming the link the call was made over.
-pub const LINK_NAME: &str = "link-name";
-/// The link name when a call names none.
-pub const DEFAULT_LINK_NAME: &str = "default";
 
 /// The context of one invocation served by the provider runtime: who called, over which link,
 /// with which configuration. Use it as the `Ctx` of the handlers [`generate!`](crate::generate)
@@ -23,9 +17,10 @@ pub const DEFAULT_LINK_NAME: &str = "default";
 ///
 /// A call carries only `source-id` and `link-name`, so the link is found by (calling
 /// component, link name) among the links whose target is this provider: two links from one
-/// component under the same name but for different interfaces are one link here. A call from a
-/// component without a link (possible outside a wasmCloud host) has no [`Context::link`], and
-/// its [`Context::config`] is empty.
+/// component under the same name but for different interfaces are one link here. The runtime
+/// refuses calls that come over no link before their handler runs (unless
+/// [`RuntimeOptions::require_link`](super::RuntimeOptions::require_link) is off), so a handler
+/// served by it always finds [`Context::link`]; without one, [`Context::config`] is empty.
 #[derive(Clone)]
 pub struct Context {
     invocation: InvocationContext,
@@ -53,13 +48,9 @@ impl FromInvocation for Context {
                 .filter(|name| !name.is_empty())
                 .unwrap_or(DEFAULT_LINK_NAME),
         );
-        let handle = invocation
-            .state::<Shared>()
-            .map(ProviderHandle::from_shared);
-        let link = match (&handle, invocation.header(SOURCE_ID)) {
-            (Some(handle), Some(source)) => handle.shared().target_link(source, &link_name),
-            _ => None,
-        };
+        let handle = invocation.state::<State>().map(ProviderHandle::new);
+        // The runtime's link check found the link before the handler was called.
+        let link = invocation.admitted::<Link>();
         Self {
             invocation,
             link_name,

@@ -71,194 +71,34 @@
 //! }
 //! ```
 
-mod config;
-mod connect;
-mod context;
-pub(crate) mod control;
-mod handles;
-mod host_data;
-mod kv_bucket;
-mod lifecycle;
-mod link;
-mod named_config;
-mod resources;
-mod runtime;
-pub(crate) mod sealed;
-mod startup;
+// The rooms, bottom up: nothing imports a room above it, and no two import each other.
+mod config; // Config and Secrets: typed, case-insensitive, sources named in errors
+mod connect; // NATS connection options
+mod link; // Link, LinkKey, Role
+mod link_table; // the pure rules that keep links in step with the host
+mod startup; // Startup: host data or standalone flags
+mod state; // State: identity, links, config; the one source of truth
+mod handle; // ProviderHandle: the running provider, for code outside the runtime
+mod hooks; // the Provider trait
+mod options; // RuntimeOptions
+mod context; // Context: what a handler learns about its invocation
+mod policy; // who gets through: the link check before every handler
+mod resources; // LinkResources: state per link
+mod handles; // ResourceHandles: WIT resource handles scoped to links
+mod control; // the control plane: subscriptions, ordered changes, health, named config
+mod shutdown; // the shutdown sequence
+mod run; // start-up as named steps; run, run_with, start
 
-use std::future::Future;
-use std::sync::Arc;
-
-pub use self::config::{
-    Config, ConfigSource, ConfigValue, SecretValue, Secrets, redact_credentials,
-};
+pub use self::config::{Config, ConfigSource, ConfigValue, Secrets};
 pub use self::connect::{NatsAuth, NatsOptions};
 pub use self::context::Context;
-pub use self::control::{
-    config_update_subject, control_prefix, health_subject, link_delete_subject, link_put_subject,
-    sealed_link_put_subject, shutdown_subject,
-};
+pub use self::handle::ProviderHandle;
 pub use self::handles::{HandleError, ResourceHandles};
-pub use self::host_data::{Health, HostData, Level, LinkDefinition, ShutdownRequest};
-pub use self::kv_bucket::open_or_create_kv_bucket;
+pub use self::hooks::{HookError, HookResult, InitContext, Provider};
 pub use self::link::{Link, LinkKey, Role};
-pub use self::named_config::config_bucket;
+pub use self::options::RuntimeOptions;
 pub use self::resources::LinkResources;
-pub use self::runtime::{ProviderHandle, RunningProvider, RuntimeOptions, run, run_with, start};
-pub use self::startup::{LinkSpec, StandaloneArgs, Startup};
-use crate::Result;
-use crate::transport::{Server, Serving};
-
-/// What a provider hook returns: any error, which the runtime logs with the hook's name.
-pub type HookResult = std::result::Result<(), HookError>;
-
-/// An error from a provider hook.
-pub type HookError = Box<dyn std::error::Error + Send + Sync>;
-
-/// A capability provider: what it serves, and what it does when the lattice changes.
-///
-/// Only [`serve`](Provider::serve) is required. Hooks run one at a time, in the order the host
-/// sent what caused them ([`health`](Provider::health) excepted: it runs on its own task, so a
-/// slow hook never delays a health reply). A hook that fails is logged, and what it was told
-/// about does not take effect: a link whose put hook failed is not a link (calls from it find
-/// no [`Context::link`]), and a failed update leaves the link as it was.
-pub trait Provider: Send + Sync + Sized + 'static {
-    /// Serves the provider's exports on `server`, usually by calling the `serve` function
-    /// [`generate!`](crate::generate) made for the world. Called once, after
-    /// [`init`](Provider::init) and after the links the host started the provider with are
-    /// applied.
-    fn serve(self: Arc<Self>, server: &Server) -> impl Future<Output = Result<Serving>> + Send;
-
-    /// Called once, before anything else, with the provider's identity, configuration and
-    /// secrets. An error stops the provider from starting.
-    fn init(&self, init: &InitContext) -> impl Future<Output = HookResult> + Send {
-        let _ = init;
-        async { Ok(()) }
-    }
-
-    /// A component linked to this provider (the provider is the target: the component calls
-    /// it), or such a link's configuration or secrets changed.
-    fn link_put_as_target(&self, link: &Link) -> impl Future<Output = HookResult> + Send {
-        let _ = link;
-        async { Ok(()) }
-    }
-
-    /// This provider was linked to a component (the provider is the source: it calls the
-    /// component), or such a link's configuration or secrets changed.
-    fn link_put_as_source(&self, link: &Link) -> impl Future<Output = HookResult> + Send {
-        let _ = link;
-        async { Ok(()) }
-    }
-
-    /// A link to this provider was deleted. `link` is the link as it was, configuration and
-    /// secrets included.
-    fn link_deleted_as_target(&self, link: &Link) -> impl Future<Output = HookResult> + Send {
-        let _ = link;
-        async { Ok(()) }
-    }
-
-    /// A link from this provider was deleted. `link` is the link as it was.
-    fn link_deleted_as_source(&self, link: &Link) -> impl Future<Output = HookResult> + Send {
-        let _ = link;
-        async { Ok(()) }
-    }
-
-    /// The provider's configuration changed; `config` is all of it, merged.
-    fn config_updated(&self, config: &Config) -> impl Future<Output = HookResult> + Send {
-        let _ = config;
-        async { Ok(()) }
-    }
-
-    /// How the provider is. Runs concurrently with the other hooks; one that takes longer than
-    /// [`RuntimeOptions::health_timeout`] is answered as unhealthy.
-    fn health(&self) -> impl Future<Output = Health> + Send {
-        async { Health::healthy() }
-    }
-
-    /// The provider is stopping: invocations have drained (or their deadline passed). Close
-    /// what needs closing; per-link state held in [`LinkResources`] closes when the provider is
-    /// dropped, right after.
-    fn shutdown(&self) -> impl Future<Output = HookResult> + Send {
-        async { Ok(()) }
-    }
-}
-
-/// A provider behind an [`Arc`] is the provider: the caller keeps a handle to its state (a
-/// test asking how many links it holds, say) while the runtime runs it.
-impl<P: Provider> Provider for Arc<P> {
-    fn serve(self: Arc<Self>, server: &Server) -> impl Future<Output = Result<Serving>> + Send {
-        P::serve(Arc::clone(&*self), server)
-    }
-
-    fn init(&self, init: &InitContext) -> impl Future<Output = HookResult> + Send {
-        P::init(self, init)
-    }
-
-    fn link_put_as_target(&self, link: &Link) -> impl Future<Output = HookResult> + Send {
-        P::link_put_as_target(self, link)
-    }
-
-    fn link_put_as_source(&self, link: &Link) -> impl Future<Output = HookResult> + Send {
-        P::link_put_as_source(self, link)
-    }
-
-    fn link_deleted_as_target(&self, link: &Link) -> impl Future<Output = HookResult> + Send {
-        P::link_deleted_as_target(self, link)
-    }
-
-    fn link_deleted_as_source(&self, link: &Link) -> impl Future<Output = HookResult> + Send {
-        P::link_deleted_as_source(self, link)
-    }
-
-    fn config_updated(&self, config: &Config) -> impl Future<Output = HookResult> + Send {
-        P::config_updated(self, config)
-    }
-
-    fn health(&self) -> impl Future<Output = Health> + Send {
-        P::health(self)
-    }
-
-    fn shutdown(&self) -> impl Future<Output = HookResult> + Send {
-        P::shutdown(self)
-    }
-}
-
-/// What [`Provider::init`] learns.
-#[derive(Debug)]
-pub struct InitContext {
-    pub(crate) handle: ProviderHandle,
-    pub(crate) config: Config,
-    pub(crate) secrets: Secrets,
-}
-
-impl InitContext {
-    /// The provider's id.
-    pub fn provider_id(&self) -> &str {
-        self.handle.provider_id()
-    }
-
-    /// The lattice.
-    pub fn lattice(&self) -> &str {
-        self.handle.lattice()
-    }
-
-    /// The id of the host that started the provider (empty when standalone without one).
-    pub fn host_id(&self) -> &str {
-        self.handle.host_id()
-    }
-
-    /// The provider's configuration, merged.
-    pub fn config(&self) -> &Config {
-        &self.config
-    }
-
-    /// The provider's secrets.
-    pub fn secrets(&self) -> &Secrets {
-        &self.secrets
-    }
-
-    /// A handle to the running provider, to keep: it calls components and asks for shutdown.
-    pub fn handle(&self) -> &ProviderHandle {
-        &self.handle
-    }
-}
+pub use self::run::{RunningProvider, run, run_with, start};
+pub use self::startup::{ConfigRefs, LinkSpec, StandaloneArgs, Startup};
+pub use crate::redact::redact_credentials;
+pub use crate::wasmcloud::{Health, SecretValue};

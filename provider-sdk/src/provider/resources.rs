@@ -205,7 +205,8 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use super::*;
-    use crate::provider::{LinkDefinition, Secrets};
+    use crate::provider::Secrets;
+    use crate::wasmcloud::LinkDefinition;
 
     fn link(source: &str, name: &str, url: &str) -> Link {
         let definition = LinkDefinition {

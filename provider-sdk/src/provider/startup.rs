@@ -8,14 +8,16 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::config::{Config, ConfigSource, SecretValue, Secrets, redact_credentials};
+use super::config::{Config, ConfigSource, Secrets};
+use crate::redact::redact_credentials;
 use super::connect::{NatsAuth, NatsOptions};
-use super::host_data::{HostData, Level, LinkDefinition};
-use super::sealed::SecretKeys;
+use super::options::RuntimeOptions;
 use crate::error::{Error, Result};
+use crate::wasmcloud::{HostData, Level, LinkDefinition, SecretKeys, SecretValue};
 
 /// Settings for a provider started without a host. Every flag has an environment variable;
-/// the NATS ones are those of the `nats` CLI.
+/// the NATS ones are those of the `nats` CLI. The field docs are the `--help` text, so they are
+/// written for a terminal.
 ///
 /// Use it as the provider's command line (what [`run`](super::run) does), or flatten it into a
 /// larger `clap` parser and hand it to [`Startup::standalone`].
@@ -64,25 +66,27 @@ pub struct StandaloneArgs {
     /// The lattice.
     #[arg(long, env = "WASMCLOUD_LATTICE", default_value = "default")]
     pub lattice: String,
-    /// The provider's id: it serves under `<lattice>.<provider-id>`. Defaults to the
+    /// The provider's id: it serves under <lattice>.<provider-id>. Defaults to the
     /// executable's name.
     #[arg(long = "provider-id", env = "WASMCLOUD_PROVIDER_ID")]
     pub provider_id: Option<String>,
     /// The host id shutdown requests must carry (any, if unset).
     #[arg(long = "host-id", env = "WASMCLOUD_HOST_ID", default_value = "")]
     pub host_id: String,
-    /// Named configurations for the provider, merged in order (later wins), read from and
-    /// watched in the `CONFIGDATA_<lattice>` bucket.
+    /// Named configurations for the provider, comma-separated, merged in order (later wins),
+    /// read from and watched in the CONFIGDATA_<lattice> bucket.
     #[arg(
         long = "config",
         env = "WASMCLOUD_PROVIDER_CONFIG",
         value_delimiter = ','
     )]
     pub config: Vec<String>,
-    /// A JSON file of links to apply at start (see [`LinkSpec`]).
+    /// A JSON file of links to apply at start: an array of objects with source_id, name,
+    /// wit_namespace, wit_package, interfaces, and source_config / target_config (an object of
+    /// values, or a list of named configurations).
     #[arg(long = "links", env = "WASMCLOUD_PROVIDER_LINKS")]
     pub links: Option<PathBuf>,
-    /// Log level (`RUST_LOG` takes precedence).
+    /// Log level: error, warn, info, debug or trace (RUST_LOG takes precedence).
     #[arg(long = "log-level", env = "WASMCLOUD_LOG_LEVEL")]
     pub log_level: Option<String>,
     /// Log JSON lines.
@@ -189,6 +193,22 @@ pub(crate) struct InitialLink {
     pub(crate) sealed: bool,
 }
 
+impl InitialLink {
+    /// Whether a side of the link names configurations to look up.
+    pub(crate) fn names_config(&self) -> bool {
+        !self.source_names.is_empty() || !self.target_names.is_empty()
+    }
+}
+
+/// Where a provider's start-up settings came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum StartupSource {
+    /// A wasmCloud host's `HostData`.
+    Host,
+    /// Flags and environment; why there was no host data.
+    Standalone { why: &'static str },
+}
+
 /// Everything a provider needs to start.
 #[derive(Debug)]
 pub struct Startup {
@@ -206,8 +226,7 @@ pub struct Startup {
     pub(crate) log_level: Option<String>,
     pub(crate) log_json: bool,
     pub(crate) default_rpc_timeout: Option<Duration>,
-    /// Standalone: resolve named configuration from the bucket.
-    pub(crate) standalone: bool,
+    pub(crate) source: StartupSource,
 }
 
 impl Startup {
@@ -278,7 +297,7 @@ impl Startup {
                 .map(|level: Level| level.as_filter().to_owned()),
             log_json: data.structured_logging,
             default_rpc_timeout: data.default_rpc_timeout_ms.map(Duration::from_millis),
-            standalone: false,
+            source: StartupSource::Host,
         })
     }
 
@@ -341,30 +360,48 @@ impl Startup {
             log_level: args.log_level.clone(),
             log_json: args.log_json,
             default_rpc_timeout: None,
-            standalone: true,
+            source: StartupSource::Standalone {
+                why: "started standalone by the program",
+            },
         })
     }
 
     /// Start-up for this process: `HostData` from stdin when a host started it, otherwise
-    /// standalone settings from the command line and environment.
+    /// standalone settings from the command line and environment. `options` name the provider
+    /// in `--help`.
     ///
     /// Stdin is read unless it is a terminal; it counts as holding no host data if it ends
     /// empty or stays silent for five seconds (a host writes at once).
-    pub async fn from_process() -> Result<Self> {
-        use clap::Parser as _;
-
-        /// A wasmCloud capability provider. Started by a wasmCloud host, it reads its settings
-        /// from stdin; started by hand, from these flags and the environment.
-        #[derive(clap::Parser)]
-        struct Cli {
-            #[command(flatten)]
-            standalone: StandaloneArgs,
-        }
-
-        let cli = Cli::parse();
+    pub async fn from_process(options: &RuntimeOptions) -> Result<Self> {
+        let args = parse_args(options);
         match read_host_data_line().await? {
-            Some(line) => Self::from_host_data(HostData::from_stdin_line(&line)?),
-            None => Self::standalone(cli.standalone),
+            HostLine::Line(line) => Self::from_host_data(HostData::from_stdin_line(&line)?),
+            HostLine::None { why } => {
+                let mut startup = Self::standalone(args)?;
+                startup.source = StartupSource::Standalone { why };
+                Ok(startup)
+            }
+        }
+    }
+
+    /// Says in one line how the provider starts: from a host, or standalone with which
+    /// lattice, id and NATS server (credentials redacted). [`run`](super::run) logs it once
+    /// logging is set up.
+    pub fn log_source(&self) {
+        match self.source {
+            StartupSource::Host => tracing::info!(
+                lattice = %self.lattice,
+                provider_id = %self.provider_id,
+                host_id = %self.host_id,
+                nats = %redact_credentials(&self.nats.url),
+                "started by a wasmCloud host"
+            ),
+            StartupSource::Standalone { why } => tracing::info!(
+                lattice = %self.lattice,
+                provider_id = %self.provider_id,
+                nats = %redact_credentials(&self.nats.url),
+                "no host data ({why}): running standalone"
+            ),
         }
     }
 
@@ -385,7 +422,7 @@ impl Startup {
 
     /// Whether the provider runs without a host.
     pub fn is_standalone(&self) -> bool {
-        self.standalone
+        matches!(self.source, StartupSource::Standalone { .. })
     }
 }
 
@@ -441,14 +478,56 @@ pub(crate) fn read_links_file(path: &std::path::Path) -> Result<Vec<LinkSpec>> {
     })
 }
 
+/// The command line: the standalone flags, under the provider's own name and description.
+fn parse_args(options: &RuntimeOptions) -> StandaloneArgs {
+    use clap::{Args as _, FromArgMatches as _};
+
+    let command = StandaloneArgs::augment_args(help_command(options));
+    let matches = command.get_matches();
+    StandaloneArgs::from_arg_matches(&matches).unwrap_or_else(|error| error.exit())
+}
+
+/// The `clap` command `--help` describes: the provider's name, version and description, and
+/// how it starts.
+fn help_command(options: &RuntimeOptions) -> clap::Command {
+    let name = options.name.clone().unwrap_or_else(|| {
+        std::env::args()
+            .next()
+            .map(PathBuf::from)
+            .and_then(|path| Some(path.file_stem()?.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "provider".to_owned())
+    });
+    let about = options
+        .about
+        .clone()
+        .unwrap_or_else(|| "A wasmCloud capability provider".to_owned());
+    let mut command = clap::Command::new(name).about(about).after_help(
+        "Started by a wasmCloud host, the provider reads its settings from the host on stdin. \
+         Started by hand (stdin a terminal, empty, or silent for 5 seconds), it runs standalone \
+         with the settings above.",
+    );
+    if let Some(version) = &options.version {
+        command = command.version(version.clone());
+    }
+    command
+}
+
+/// What stdin held.
+enum HostLine {
+    Line(String),
+    None { why: &'static str },
+}
+
 /// One line from stdin, if a host wrote one.
 ///
 /// Read on a detached thread: a parent that keeps stdin open and silent would otherwise leave a
 /// blocked read in tokio's blocking pool, which the runtime waits for when it shuts down.
-async fn read_host_data_line() -> Result<Option<String>> {
+async fn read_host_data_line() -> Result<HostLine> {
     const SILENCE: Duration = Duration::from_secs(5);
     if std::io::stdin().is_terminal() {
-        return Ok(None);
+        return Ok(HostLine::None {
+            why: "stdin is a terminal",
+        });
     }
     let (sender, line) = tokio::sync::oneshot::channel();
     std::thread::Builder::new()
@@ -462,18 +541,19 @@ async fn read_host_data_line() -> Result<Option<String>> {
             reason: format!("cannot start a thread to read stdin ({error})"),
         })?;
     match tokio::time::timeout(SILENCE, line).await {
-        Ok(Ok(Ok(line))) if line.trim().is_empty() => Ok(None),
-        Ok(Ok(Ok(line))) => Ok(Some(line)),
+        Ok(Ok(Ok(line))) if line.trim().is_empty() => Ok(HostLine::None {
+            why: "stdin is empty",
+        }),
+        Ok(Ok(Ok(line))) => Ok(HostLine::Line(line)),
         Ok(Ok(Err(error))) => Err(Error::HostData {
             reason: format!("reading stdin failed ({error})"),
         }),
         Ok(Err(_)) => Err(Error::HostData {
             reason: "reading stdin failed".to_owned(),
         }),
-        Err(_) => {
-            tracing::info!("no host data on stdin within {SILENCE:?}; starting standalone");
-            Ok(None)
-        }
+        Err(_) => Ok(HostLine::None {
+            why: "stdin stayed silent for 5 seconds",
+        }),
     }
 }
 

@@ -26,6 +26,7 @@
 //! # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
 //! ```
 
+mod admission;
 mod local;
 mod nats;
 pub mod subject;
@@ -45,6 +46,7 @@ use crate::error::{Error, Result};
 use crate::trace::TraceContext;
 use crate::wire::{Decode, Encode, Writer, spawn_deferred};
 
+pub use self::admission::{Admission, Refusal};
 pub use self::subject::invocation_subject;
 
 /// One wRPC transport: a NATS connection, or an in-process bus.
@@ -343,6 +345,16 @@ pub struct ServeOptions {
     pub timeout: Duration,
     /// Handed to every invocation's context.
     state: Option<State>,
+    admission: Option<AdmissionHook>,
+}
+
+#[derive(Clone)]
+struct AdmissionHook(Arc<dyn Admission>);
+
+impl fmt::Debug for AdmissionHook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Admission(..)")
+    }
 }
 
 impl ServeOptions {
@@ -361,6 +373,7 @@ impl ServeOptions {
             max_concurrency: Self::DEFAULT_MAX_CONCURRENCY,
             timeout: Self::DEFAULT_TIMEOUT,
             state: None,
+            admission: None,
         }
     }
 
@@ -382,6 +395,12 @@ impl ServeOptions {
         self
     }
 
+    /// Checks every invocation with `admission` before its handler runs.
+    pub fn admission(mut self, admission: Arc<dyn Admission>) -> Self {
+        self.admission = Some(AdmissionHook(admission));
+        self
+    }
+
     /// Gives every invocation's context `state`, found again with
     /// [`InvocationContext::state`]; a [`FromInvocation`] context type reads it there.
     pub fn with_state<T: Any + Send + Sync>(mut self, state: Arc<T>) -> Self {
@@ -396,6 +415,7 @@ pub struct InvocationContext {
     subject: Arc<str>,
     headers: Option<Arc<HeaderMap>>,
     state: Option<State>,
+    admitted: Option<State>,
 }
 
 /// A server's shared state, handed to every invocation's context.
@@ -416,12 +436,18 @@ impl InvocationContext {
             subject: subject.into(),
             headers: headers.map(Arc::new),
             state: None,
+            admitted: None,
         }
     }
 
     /// The state the server was given with [`ServeOptions::with_state`], if it is a `T`.
     pub fn state<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
         Arc::clone(&self.state.as_ref()?.0).downcast::<T>().ok()
+    }
+
+    /// What the server's admission check attached to this invocation, if it is a `T`.
+    pub fn admitted<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
+        Arc::clone(&self.admitted.as_ref()?.0).downcast::<T>().ok()
     }
 
     /// The invocation subject.
@@ -804,6 +830,7 @@ async fn serve_loop<F, Fut>(
         let timeout = server.options.timeout;
         let tasks = server.tasks.clone();
         let state = server.options.state.clone();
+        let admission = server.options.admission.clone();
         let span = tracing::info_span!(
             "invocation",
             subject = %subject,
@@ -818,6 +845,12 @@ async fn serve_loop<F, Fut>(
                     match arrival.accept(&tasks).await {
                         Ok(mut invocation) => {
                             invocation.context.state = state;
+                            if let Some(admission) = admission {
+                                match admission.0.admit(&invocation.context) {
+                                    Ok(admitted) => invocation.context.admitted = admitted.map(State),
+                                    Err(_) => return,
+                                }
+                            }
                             let trace = join_trace(&invocation.context);
                             crate::trace::scope(trace, handler(invocation)).await;
                         }

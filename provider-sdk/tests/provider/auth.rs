@@ -12,7 +12,7 @@ use provider_sdk::Error;
 use provider_sdk::provider::{
     self, NatsAuth, NatsOptions, RunningProvider, RuntimeOptions, StandaloneArgs, Startup,
 };
-use provider_sdk::testing::{NatsServer, NatsServerConfig, TestCertificates, TestHost};
+use provider_testing::{NatsServer, NatsServerConfig, TestCertificates, TestHost};
 
 use super::{PROVIDER, Probe, link, whoami};
 
@@ -46,7 +46,7 @@ async fn standalone(
 /// The provider answers a call, with the link's configuration.
 async fn assert_served(host: &TestHost) {
     assert!(
-        provider_sdk::testing::eventually(|| async {
+        provider_testing::eventually(|| async {
             whoami(host, "comp", "default", "k").await.2.as_deref() == Some("v")
         })
         .await

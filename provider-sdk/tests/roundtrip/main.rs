@@ -20,7 +20,7 @@ mod bindings_peer {
 
 use std::time::{Duration, Instant};
 
-use provider_sdk::testing::NatsServer;
+use provider_testing::NatsServer;
 use provider_sdk::transport::{Client, InvocationContext, ServeOptions, Transport};
 
 /// Runs a test on a runtime with 64 MiB thread stacks: the peer's generated futures for this

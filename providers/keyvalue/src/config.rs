@@ -298,7 +298,8 @@ fn read_limited(path: &str, limit: u64) -> std::io::Result<String> {
 
 #[cfg(test)]
 mod tests {
-    use provider_sdk::provider::{ConfigSource, LinkDefinition, SecretValue};
+    use provider_sdk::provider::{ConfigSource, SecretValue};
+    use provider_sdk::wasmcloud::LinkDefinition;
 
     use super::*;
 

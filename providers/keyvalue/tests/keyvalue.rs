@@ -12,7 +12,7 @@ use keyvalue_provider::client::exports::wrpc::keyvalue::watcher;
 use keyvalue_provider::client::wasi::keyvalue as wasi;
 use keyvalue_provider::client::wrpc::keyvalue::{atomics, batch, store};
 use provider_sdk::provider::{Health, RunningProvider};
-use provider_sdk::testing::{
+use provider_testing::{
     NatsServer, NatsServerConfig, RedisServer, TestCertificates, TestHost, TestLink, eventually,
 };
 use provider_sdk::transport::{Client, InvocationContext, ServeOptions, Serving};
@@ -635,7 +635,7 @@ async fn nats_without_auto_create_reports_missing_buckets() {
     ));
     // Once it exists, it is used.
     let js = async_nats::jetstream::new(setup.kv_nats.connect().await.unwrap());
-    provider_sdk::provider::open_or_create_kv_bucket(&js, "absent", 1)
+    provider_sdk::wasmcloud::open_or_create_kv_bucket(&js, "absent", 1)
         .await
         .unwrap();
     store::set(&kv, "absent", "k", b"v").await.unwrap().unwrap();

@@ -9,7 +9,8 @@ use std::sync::{Mutex, PoisonError};
 use async_nats::jetstream::{self, context::KeyValueErrorKind, kv};
 use bytes::Bytes;
 use futures::{StreamExt as _, TryStreamExt as _};
-use provider_sdk::provider::{NatsAuth, NatsOptions, open_or_create_kv_bucket};
+use provider_sdk::provider::{NatsAuth, NatsOptions};
+use provider_sdk::wasmcloud::open_or_create_kv_bucket;
 
 use super::{KeyPage, PAGE_SIZE, add};
 use crate::config::NatsSettings;

@@ -504,7 +504,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_unanswered_ping_ends_a_subscription() {
-        let server = provider_sdk::testing::RedisServer::start().unwrap();
+        let server = provider_testing::RedisServer::start().unwrap();
         let client = redis::Client::open(server.url()).unwrap();
         let mut pubsub = client.get_async_pubsub().await.unwrap();
         pubsub.subscribe("channel").await.unwrap();

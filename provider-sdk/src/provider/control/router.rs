@@ -1,5 +1,5 @@
-//! The control subjects a wasmCloud host publishes to a provider, and the router that turns
-//! their messages into one ordered stream of [`ControlEvent`]s.
+//! The router that turns a host's control messages into one ordered stream of
+//! [`ControlEvent`]s, and hands health and shutdown requests to their own lanes.
 //!
 //! Link puts (the copies), link deletes, config updates, health and shutdown requests all arrive
 //! on `wasmbus.rpc.<lattice>.<provider-id>.>`, one subscription, so they keep the order the
@@ -13,71 +13,8 @@ use bytes::Bytes;
 use futures::StreamExt as _;
 use tokio::sync::mpsc;
 
-use super::host_data::{LinkDefinition, ShutdownRequest};
-use super::link::Origin;
-
-/// The subject prefix of every control message to `provider_id` in `lattice`.
-pub fn control_prefix(lattice: &str, provider_id: &str) -> String {
-    format!("wasmbus.rpc.{lattice}.{provider_id}")
-}
-
-/// Where link puts with sealed secrets arrive: named after the provider's public xkey.
-pub fn sealed_link_put_subject(lattice: &str, provider_xkey_public: &str) -> String {
-    format!("wasmbus.rpc.{lattice}.{provider_xkey_public}.linkdefs.put")
-}
-
-/// Where link put copies (no secrets) for `id` arrive.
-pub fn link_put_subject(lattice: &str, id: &str) -> String {
-    format!("{}.linkdefs.put", control_prefix(lattice, id))
-}
-
-/// Where link deletes for `id` arrive.
-pub fn link_delete_subject(lattice: &str, id: &str) -> String {
-    format!("{}.linkdefs.del", control_prefix(lattice, id))
-}
-
-/// Where health requests for `provider_id` arrive.
-pub fn health_subject(lattice: &str, provider_id: &str) -> String {
-    format!("{}.health", control_prefix(lattice, provider_id))
-}
-
-/// Where shutdown requests for `provider_id` arrive.
-pub fn shutdown_subject(lattice: &str, provider_id: &str) -> String {
-    format!("{}.default.shutdown", control_prefix(lattice, provider_id))
-}
-
-/// Where the host publishes the provider's merged configuration when it changes.
-pub fn config_update_subject(lattice: &str, provider_id: &str) -> String {
-    format!("{}.config.update", control_prefix(lattice, provider_id))
-}
-
-/// What a control message under [`control_prefix`] is, from the rest of its subject.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum ControlSubject {
-    LinkPut,
-    LinkDelete,
-    ConfigUpdate,
-    Health,
-    Shutdown,
-}
-
-impl ControlSubject {
-    /// Classifies `subject`, which must start with `prefix`; `None` for anything else.
-    pub(crate) fn parse(prefix: &str, subject: &str) -> Option<Self> {
-        let rest = subject.strip_prefix(prefix)?.strip_prefix('.')?;
-        match rest {
-            "linkdefs.put" => Some(Self::LinkPut),
-            "linkdefs.del" => Some(Self::LinkDelete),
-            "config.update" => Some(Self::ConfigUpdate),
-            "health" => Some(Self::Health),
-            // `default` was a link name once; accept any single token there.
-            _ => match rest.split_once('.') {
-                Some((link_name, "shutdown")) if !link_name.contains('.') => Some(Self::Shutdown),
-                _ => None,
-            },
-        }
-    }
-}
+use crate::provider::link_table::Origin;
+use crate::wasmcloud::{ControlSubject, LinkDefinition, ShutdownRequest};
 
 /// One change to apply, in order.
 #[derive(Debug)]
@@ -227,65 +164,3 @@ fn parse_link(payload: &Bytes) -> Option<Box<LinkDefinition>> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn subjects_are_the_hosts() {
-        assert_eq!(
-            link_put_subject("default", "p1"),
-            "wasmbus.rpc.default.p1.linkdefs.put"
-        );
-        assert_eq!(
-            link_delete_subject("default", "p1"),
-            "wasmbus.rpc.default.p1.linkdefs.del"
-        );
-        assert_eq!(health_subject("l", "p1"), "wasmbus.rpc.l.p1.health");
-        assert_eq!(
-            shutdown_subject("l", "p1"),
-            "wasmbus.rpc.l.p1.default.shutdown"
-        );
-        assert_eq!(
-            config_update_subject("l", "p1"),
-            "wasmbus.rpc.l.p1.config.update"
-        );
-        assert_eq!(
-            sealed_link_put_subject("l", "XABC"),
-            "wasmbus.rpc.l.XABC.linkdefs.put"
-        );
-    }
-
-    #[test]
-    fn control_subjects_are_classified_by_their_tail() {
-        let prefix = control_prefix("l", "p1");
-        let parse = |subject: &str| ControlSubject::parse(&prefix, subject);
-        assert_eq!(
-            parse("wasmbus.rpc.l.p1.linkdefs.put"),
-            Some(ControlSubject::LinkPut)
-        );
-        assert_eq!(
-            parse("wasmbus.rpc.l.p1.linkdefs.del"),
-            Some(ControlSubject::LinkDelete)
-        );
-        assert_eq!(
-            parse("wasmbus.rpc.l.p1.config.update"),
-            Some(ControlSubject::ConfigUpdate)
-        );
-        assert_eq!(
-            parse("wasmbus.rpc.l.p1.health"),
-            Some(ControlSubject::Health)
-        );
-        assert_eq!(
-            parse("wasmbus.rpc.l.p1.default.shutdown"),
-            Some(ControlSubject::Shutdown)
-        );
-        assert_eq!(
-            parse("wasmbus.rpc.l.p1.other.shutdown"),
-            Some(ControlSubject::Shutdown)
-        );
-        assert_eq!(parse("wasmbus.rpc.l.p1.a.b.shutdown"), None);
-        assert_eq!(parse("wasmbus.rpc.l.p10.health"), None);
-        assert_eq!(parse("wasmbus.rpc.l.p1.linkdefs.get"), None);
-    }
-}

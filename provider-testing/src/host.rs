@@ -9,12 +9,12 @@ use std::time::Duration;
 use nkeys::XKey;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
-use crate::error::{Error, Result};
-use crate::provider::{
-    self, Health, HostData, LinkDefinition, LinkKey, Provider, RunningProvider, RuntimeOptions,
-    SecretValue, ShutdownRequest, Startup, config_bucket,
+use provider_sdk::{Error, Result};
+use provider_sdk::provider::{self, LinkKey, Provider, RunningProvider, RuntimeOptions, Startup};
+use provider_sdk::wasmcloud::{
+    self, Health, HostData, LinkDefinition, SecretValue, ShutdownRequest, config_bucket,
 };
-use crate::transport::{Client, Transport};
+use provider_sdk::transport::{Client, Transport};
 
 /// A link for a test: what [`TestHost::put_link`] publishes.
 #[derive(Clone, Debug, Default)]
@@ -34,16 +34,15 @@ impl TestLink {
         (namespace, package): (&str, &str),
         interfaces: &[&str],
     ) -> Self {
+        let mut definition = LinkDefinition::default();
+        definition.source_id = source_id.to_owned();
+        definition.target = target.to_owned();
+        definition.name = name.to_owned();
+        definition.wit_namespace = namespace.to_owned();
+        definition.wit_package = package.to_owned();
+        definition.interfaces = interfaces.iter().map(|i| (*i).to_owned()).collect();
         Self {
-            definition: LinkDefinition {
-                source_id: source_id.to_owned(),
-                target: target.to_owned(),
-                name: name.to_owned(),
-                wit_namespace: namespace.to_owned(),
-                wit_package: package.to_owned(),
-                interfaces: interfaces.iter().map(|i| (*i).to_owned()).collect(),
-                ..LinkDefinition::default()
-            },
+            definition,
             ..Self::default()
         }
     }
@@ -142,7 +141,13 @@ impl TestHost {
     ) -> Result<Self> {
         let transport = Transport::nats(nats.clone()).await?;
         let mut suffix = [0u8; 4];
-        crate::random::fill(&mut suffix);
+        // A lattice name no other test uses; uniqueness, not secrecy, is what matters here.
+        if getrandom::getrandom(&mut suffix).is_err() {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |elapsed| elapsed.subsec_nanos());
+            suffix = (nanos ^ std::process::id()).to_le_bytes();
+        }
         let lattice = format!(
             "test{}",
             suffix
@@ -206,19 +211,17 @@ impl TestHost {
             self.provider_xkey.seed().map_err(|error| Error::Secrets {
                 reason: error.to_string(),
             })?;
-        let data = HostData {
-            host_id: self.host_id.clone(),
-            lattice_rpc_prefix: self.lattice.clone(),
-            lattice_rpc_url: self.url.clone(),
-            provider_key: self.provider_id.clone(),
-            instance_id: "test-instance".to_owned(),
-            link_name: "default".to_owned(),
-            link_definitions: links,
-            config: lock(&self.config).clone(),
-            host_xkey_public_key: self.host_xkey.public_key(),
-            provider_xkey_private_key,
-            ..HostData::default()
-        };
+        let mut data = HostData::default();
+        data.host_id = self.host_id.clone();
+        data.lattice_rpc_prefix = self.lattice.clone();
+        data.lattice_rpc_url = self.url.clone();
+        data.provider_key = self.provider_id.clone();
+        data.instance_id = "test-instance".to_owned();
+        data.link_name = "default".to_owned();
+        data.link_definitions = links;
+        data.config = lock(&self.config).clone();
+        data.host_xkey_public_key = self.host_xkey.public_key();
+        data.provider_xkey_private_key = provider_xkey_private_key;
         Ok(data)
     }
 
@@ -289,13 +292,13 @@ impl TestHost {
     pub async fn put_link_sealed(&self, link: &TestLink) -> Result<()> {
         let sealed = self.sealed(link)?;
         let subject =
-            provider::sealed_link_put_subject(&self.lattice, &self.provider_xkey.public_key());
+            wasmcloud::sealed_link_put_subject(&self.lattice, &self.provider_xkey.public_key());
         self.publish(subject, &sealed).await
     }
 
     /// Publishes only the copy of a link put (a host that sends no sealed put).
     pub async fn put_link_copy(&self, link: &TestLink) -> Result<()> {
-        let subject = provider::link_put_subject(&self.lattice, &self.provider_id);
+        let subject = wasmcloud::link_put_subject(&self.lattice, &self.provider_id);
         self.publish(subject, &link.definition).await
     }
 
@@ -304,13 +307,13 @@ impl TestHost {
         let mut definition = link.definition.clone();
         definition.source_config.clear();
         definition.target_config.clear();
-        let subject = provider::link_delete_subject(&self.lattice, &self.provider_id);
+        let subject = wasmcloud::link_delete_subject(&self.lattice, &self.provider_id);
         self.publish(subject, &definition).await
     }
 
     /// Publishes the provider's whole configuration, as a host does when it changes.
     pub async fn update_config(&self, config: &HashMap<String, String>) -> Result<()> {
-        let subject = provider::config_update_subject(&self.lattice, &self.provider_id);
+        let subject = wasmcloud::config_update_subject(&self.lattice, &self.provider_id);
         self.publish(subject, config).await
     }
 
@@ -322,21 +325,21 @@ impl TestHost {
     ) -> Result<()> {
         let js = async_nats::jetstream::new(self.nats.clone());
         let store =
-            provider::open_or_create_kv_bucket(&js, &config_bucket(&self.lattice), 1).await?;
+            wasmcloud::open_or_create_kv_bucket(&js, &config_bucket(&self.lattice), 1).await?;
         let json = serde_json::to_vec(values).unwrap_or_default();
         store
             .put(name, json.into())
             .await
-            .map_err(|error| Error::nats("kv put", error))?;
+            .map_err(|error| nats_error("kv put", error))?;
         Ok(())
     }
 
     /// Asks the provider how it is.
     pub async fn health(&self) -> Result<Health> {
-        let subject = provider::health_subject(&self.lattice, &self.provider_id);
+        let subject = wasmcloud::health_subject(&self.lattice, &self.provider_id);
         let reply = self.request(subject, Vec::new()).await?;
         serde_json::from_slice(&reply.payload).map_err(|_| Error::Protocol {
-            subject: provider::health_subject(&self.lattice, &self.provider_id),
+            subject: wasmcloud::health_subject(&self.lattice, &self.provider_id),
             detail: "the health reply is not JSON",
         })
     }
@@ -348,7 +351,7 @@ impl TestHost {
 
     /// Asks the provider to shut down as the host `host_id`.
     pub async fn shutdown_as(&self, host_id: &str) -> Result<String> {
-        let subject = provider::shutdown_subject(&self.lattice, &self.provider_id);
+        let subject = wasmcloud::shutdown_subject(&self.lattice, &self.provider_id);
         let body = serde_json::to_vec(&ShutdownRequest {
             host_id: host_id.to_owned(),
         })
@@ -380,7 +383,7 @@ impl TestHost {
             if secrets.is_empty() {
                 return Ok(None);
             }
-            crate::provider::sealed::seal(secrets, &self.host_xkey, &provider).map(Some)
+            wasmcloud::seal_secrets(secrets, &self.host_xkey, &provider).map(Some)
         };
         definition.source_secrets = seal(&link.source_secrets)?;
         definition.target_secrets = seal(&link.target_secrets)?;
@@ -392,11 +395,11 @@ impl TestHost {
         self.nats
             .publish(subject, json.into())
             .await
-            .map_err(|error| Error::nats("publish", error))?;
+            .map_err(|error| nats_error("publish", error))?;
         self.nats
             .flush()
             .await
-            .map_err(|error| Error::nats("flush", error))
+            .map_err(|error| nats_error("flush", error))
     }
 
     async fn request(&self, subject: String, body: Vec<u8>) -> Result<async_nats::Message> {
@@ -413,7 +416,7 @@ impl TestHost {
         let request = self.nats.request(subject.clone(), body.into());
         match tokio::time::timeout(timeout, request).await {
             Ok(Ok(reply)) => Ok(reply),
-            Ok(Err(error)) => Err(Error::nats("request", error)),
+            Ok(Err(error)) => Err(nats_error("request", error)),
             Err(_) => Err(Error::Timeout {
                 subject,
                 after: timeout,
@@ -489,5 +492,13 @@ where
             return false;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A NATS client failure during `op`, as the SDK reports one.
+fn nats_error(op: &'static str, source: impl std::error::Error + Send + Sync + 'static) -> Error {
+    Error::Nats {
+        op,
+        source: Box::new(source),
     }
 }

@@ -12,7 +12,6 @@ use std::fmt;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
-use super::config::SecretValue;
 use crate::error::{Error, Result};
 
 /// What a wasmCloud host tells a provider when it starts it: one line of base64 JSON on stdin.
@@ -86,7 +85,7 @@ impl fmt::Debug for HostData {
             .field("lattice_rpc_prefix", &self.lattice_rpc_prefix)
             .field(
                 "lattice_rpc_url",
-                &super::config::redact_credentials(&self.lattice_rpc_url),
+                &crate::redact::redact_credentials(&self.lattice_rpc_url),
             )
             .field("has_jwt", &!self.lattice_rpc_user_jwt.is_empty())
             .field("provider_key", &self.provider_key)
@@ -252,6 +251,44 @@ pub struct ShutdownRequest {
     /// The host that asks: a provider only obeys its own.
     #[serde(default)]
     pub host_id: String,
+}
+
+/// A secret's value, as wasmCloud hosts send it (`{"kind":"String","value":...}` or
+/// `{"kind":"Bytes","value":[...]}`). It never prints.
+#[derive(Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(tag = "kind", content = "value")]
+pub enum SecretValue {
+    /// A text secret (a password, a token).
+    String(String),
+    /// A binary secret (a key).
+    Bytes(Vec<u8>),
+}
+
+impl fmt::Debug for SecretValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SecretValue::String(_) => f.write_str("String(<redacted>)"),
+            SecretValue::Bytes(_) => f.write_str("Bytes(<redacted>)"),
+        }
+    }
+}
+
+impl SecretValue {
+    /// The secret as text, if it is text.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            SecretValue::String(value) => Some(value),
+            SecretValue::Bytes(_) => None,
+        }
+    }
+
+    /// The secret's bytes (a text secret's UTF-8).
+    pub fn as_bytes(&self) -> &[u8] {
+        match self {
+            SecretValue::String(value) => value.as_bytes(),
+            SecretValue::Bytes(value) => value,
+        }
+    }
 }
 
 #[cfg(test)]

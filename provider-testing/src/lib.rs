@@ -1,5 +1,5 @@
-//! Test support: real servers on free loopback ports, private to one test, and a stand-in for a
-//! wasmCloud host.
+//! A stand-in wasmCloud host and real servers on free loopback ports, private to one test: what
+//! provider tests, benchmarks and command-line tools use to run a provider without a lattice.
 //!
 //! Tests never share state with each other or with a server already running on the machine:
 //! each [`NatsServer`] is a fresh `nats-server` process with its own JetStream directory, each
@@ -16,3 +16,4 @@ pub use self::certificates::TestCertificates;
 pub use self::host::{ChildProvider, TestHost, TestLink, eventually};
 pub use self::nats_server::{NatsServer, NatsServerConfig};
 pub use self::redis_server::RedisServer;
+

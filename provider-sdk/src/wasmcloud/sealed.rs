@@ -6,8 +6,11 @@ use std::fmt;
 
 use nkeys::XKey;
 
-use super::config::{SecretValue, Secrets};
+use super::SecretValue;
 use crate::error::{Error, Result};
+
+/// Secrets as a link carries them once opened.
+pub(crate) type SecretMap = HashMap<String, SecretValue>;
 
 /// The provider's xkey and the host's public xkey: what opens sealed link secrets.
 pub(crate) struct SecretKeys {
@@ -48,9 +51,9 @@ impl SecretKeys {
     }
 
     /// Opens sealed secrets (none when `sealed` is `None`).
-    pub(crate) fn open(&self, sealed: Option<&[u8]>) -> Result<Secrets> {
+    pub(crate) fn open(&self, sealed: Option<&[u8]>) -> Result<SecretMap> {
         let Some(sealed) = sealed else {
-            return Ok(Secrets::new());
+            return Ok(SecretMap::new());
         };
         let host = self.host.as_ref().ok_or_else(|| Error::Secrets {
             reason: "a link carries sealed secrets but the host sent no `host_xkey_public_key`"
@@ -72,14 +75,14 @@ impl SecretKeys {
                     format_args!("line {} column {}", error.line(), error.column())
                 ),
             })?;
-        Ok(Secrets::from_map(map))
+        Ok(map)
     }
 }
 
 /// Opens secrets when the provider has no keys: only "no secrets" opens.
-pub(crate) fn open_without_keys(sealed: Option<&[u8]>) -> Result<Secrets> {
+pub(crate) fn open_without_keys(sealed: Option<&[u8]>) -> Result<SecretMap> {
     match sealed {
-        None => Ok(Secrets::new()),
+        None => Ok(SecretMap::new()),
         Some(_) => Err(Error::Secrets {
             reason: "a link carries sealed secrets but the provider was given no xkey to open them"
                 .to_owned(),
@@ -87,9 +90,9 @@ pub(crate) fn open_without_keys(sealed: Option<&[u8]>) -> Result<Secrets> {
     }
 }
 
-/// Seals secrets as a host does, for the test harness.
-#[cfg(any(test, feature = "testing"))]
-pub(crate) fn seal(
+/// Seals link secrets as a host does: what a link put's `source_secrets` or `target_secrets`
+/// carries, for the provider whose public xkey is `provider_public`.
+pub fn seal_secrets(
     secrets: &HashMap<String, SecretValue>,
     host: &XKey,
     provider_public: &str,
@@ -125,9 +128,9 @@ mod tests {
             "Password".to_owned(),
             SecretValue::String("hunter2".to_owned()),
         )]);
-        let sealed = seal(&secrets, &host, &keys.provider_public()).unwrap();
+        let sealed = seal_secrets(&secrets, &host, &keys.provider_public()).unwrap();
         let opened = keys.open(Some(&sealed)).unwrap();
-        assert_eq!(opened.get_str("password"), Some("hunter2"));
+        assert_eq!(opened["Password"].as_str(), Some("hunter2"));
         assert!(keys.open(None).unwrap().is_empty());
     }
 
@@ -136,12 +139,12 @@ mod tests {
         let (host, keys) = keys();
         let other = XKey::new();
         let secrets = HashMap::from([("a".to_owned(), SecretValue::Bytes(vec![1]))]);
-        let for_other = seal(&secrets, &host, &other.public_key()).unwrap();
+        let for_other = seal_secrets(&secrets, &host, &other.public_key()).unwrap();
         assert!(matches!(
             keys.open(Some(&for_other)),
             Err(Error::Secrets { .. })
         ));
-        let mut tampered = seal(&secrets, &host, &keys.provider_public()).unwrap();
+        let mut tampered = seal_secrets(&secrets, &host, &keys.provider_public()).unwrap();
         let last = tampered.len() - 1;
         tampered[last] ^= 1;
         assert!(matches!(

@@ -13,14 +13,10 @@ use async_nats::jetstream::kv::{Operation, Store};
 use futures::StreamExt as _;
 use tokio::sync::mpsc;
 
-use super::config::{Config, ConfigSource};
-use super::control::ControlEvent;
+use super::router::ControlEvent;
 use crate::error::{Error, Result};
-
-/// The bucket holding `lattice`'s named configuration.
-pub fn config_bucket(lattice: &str) -> String {
-    format!("CONFIGDATA_{lattice}")
-}
+use crate::provider::config::{Config, ConfigSource};
+use crate::wasmcloud::config_bucket;
 
 /// Parses one named configuration's JSON.
 pub(crate) fn parse(name: &str, json: &[u8]) -> Result<HashMap<String, String>> {
@@ -168,11 +164,6 @@ impl NamedConfigs {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_bucket_is_named_after_the_lattice() {
-        assert_eq!(config_bucket("default"), "CONFIGDATA_default");
-    }
 
     #[test]
     fn values_must_be_objects_of_strings() {
