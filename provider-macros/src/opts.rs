@@ -125,9 +125,18 @@ impl Parse for Opts {
                     if let Some(error) = duplicate(opts.all_features.is_some()) {
                         push(error);
                     }
-                    opts.all_features = Some(content.parse().map_err(|error| {
-                        syn::Error::new(error.span(), "`all_features` takes `true` or `false`")
-                    })?);
+                    // A wrong value is reported with the other errors, not instead of them.
+                    let value = content.span();
+                    match content.parse::<LitBool>() {
+                        Ok(all) => opts.all_features = Some(all),
+                        Err(_) => {
+                            push(syn::Error::new(
+                                value,
+                                "`all_features` takes `true` or `false`",
+                            ));
+                            skip_value(&content)?;
+                        }
+                    }
                 }
                 _ => {
                     let hint = match closest(&key.to_string()) {
@@ -295,6 +304,11 @@ mod tests {
         assert_eq!(
             messages("{ all_features: true, all_features: false }"),
             ["`all_features` is given twice"]
+        );
+        assert_eq!(
+            messages(r#"{ all_features: yes, features: ["a_b"] }"#).len(),
+            2,
+            "both errors at once"
         );
     }
 
