@@ -31,9 +31,35 @@ use crate::opts::Opts;
 ///         additional_derives: [serde::Serialize, serde::Deserialize],
 ///         interfaces: ["wasi:keyvalue/store@0.2.0-draft"], // only these get functions
 ///         provider_sdk_crate: ::provider_sdk,              // where the runtime is
+///         features: ["clocks-timezone"], // WIT features to turn on (`@unstable(feature = ..)`)
+///         // all_features: true,         // or turn every feature on
 ///     });
 /// }
 /// ```
+///
+/// # Options
+///
+/// Every option is optional; an unknown or repeated one is an error at its token.
+///
+/// - `world: "name"` — the world to generate: `"name"` in the root package, or
+///   `"ns:pkg/name@version"` in any package, deps included. Needed only if the root package
+///   has several worlds.
+/// - `path: "wit"` — the WIT directory (with its `deps/`) or file, relative to the crate root.
+/// - `inline: "package a:b; ..."` — the WIT itself, instead of `path`.
+/// - `additional_derives: [Eq, serde::Serialize]` — derives added to every record, variant,
+///   enum and flags type.
+/// - `interfaces: ["ns:pkg/iface@version"]` — only these interfaces get functions (client
+///   functions or handler traits); types are generated for all.
+/// - `provider_sdk_crate: ::provider_sdk` — the path of the runtime crate, if it is renamed or
+///   re-exported.
+/// - `features: ["name", ...]` — WIT features to turn on. WIT items marked
+///   `@unstable(feature = name)` are left out unless their feature is on, as in wasmtime's
+///   `bindgen!`; a WIT that refers to such an item (wasmtime 38's `wasi:http@0.2.6` tree needs
+///   `informational-outbound-responses`) fails to load with a message naming the feature.
+/// - `all_features: true` — turn every WIT feature on.
+///
+/// The expansion opens with `pub const GENERATED_BY: &str` (`"provider-macros <version>"`),
+/// whose documentation names the world and every option in effect.
 ///
 /// # What it generates
 ///
@@ -47,7 +73,8 @@ use crate::opts::Opts;
 ///   `WitStream<T>`, `future<T>` is `WitFuture<T>`, `own<R>`/`borrow<R>` are
 ///   `ResourceOwn<R>`/`ResourceBorrow<R>`, and a resource `R` is a marker type. Every type
 ///   implements `Encode` and `Decode`; those without streams or futures are `Clone` and
-///   `PartialEq` too.
+///   `PartialEq` too, are encoded by reference as well (`&T: Encode`), and are `Copy` if they
+///   hold plain data only (no strings, lists or handles).
 /// - **Exports.** A `Handler<Ctx>` trait per interface, whose `async fn`s take the WIT params
 ///   and return the WIT result (a failing WIT function returns its `result<T, E>`), and a
 ///   `<Resource>Handler<Ctx>` trait per resource (constructor `new`, methods taking
@@ -56,7 +83,8 @@ use crate::opts::Opts;
 ///   serves every export of the world with one handler. `Ctx` is made from each invocation by
 ///   [`FromInvocation`](https://docs.rs/provider-sdk) (`InvocationContext` or `()`).
 /// - **Imports.** An `async fn` per function taking the `Client` first, then the params
-///   (borrowed where that saves a clone: `&str`, `&[u8]`, `&[T]`, `&Record`), returning
+///   (borrowed where that saves a clone: `&str`, `&[u8]`, `&[T]`, `&Record`; by value if
+///   `Copy`, as plain-data records and variants are), returning
 ///   `Result<T, provider_sdk::Error>`; resource methods are associated functions of the
 ///   resource type.
 ///

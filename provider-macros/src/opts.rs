@@ -3,11 +3,19 @@
 use proc_macro2::Span;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
-use syn::{Ident, LitStr, Path, Token, braced, bracketed};
+use syn::{Ident, LitBool, LitStr, Path, Token, braced, bracketed};
 
-/// Every option `generate!` takes, for messages.
-const OPTIONS: &str =
-    "`world`, `path`, `inline`, `additional_derives`, `interfaces`, `provider_sdk_crate`";
+/// Every option `generate!` takes, in the order messages list them.
+const NAMES: &[&str] = &[
+    "world",
+    "path",
+    "inline",
+    "additional_derives",
+    "interfaces",
+    "provider_sdk_crate",
+    "features",
+    "all_features",
+];
 
 /// The parsed options.
 #[derive(Default)]
@@ -25,6 +33,11 @@ pub(crate) struct Opts {
     pub(crate) interfaces: Option<Vec<LitStr>>,
     /// The path of the runtime crate (default `::provider_sdk`).
     pub(crate) provider_sdk_crate: Option<Path>,
+    /// WIT features to activate: items gated by `@unstable(feature = name)` are left out
+    /// unless their feature is named here.
+    pub(crate) features: Vec<LitStr>,
+    /// Activates every WIT feature (`all_features: true`).
+    pub(crate) all_features: Option<LitBool>,
     /// Where the options were written, for errors about the whole invocation.
     pub(crate) span: Option<Span>,
 }
@@ -91,6 +104,40 @@ impl Parse for Opts {
                     }
                     opts.provider_sdk_crate = Some(content.parse()?);
                 }
+                "features" => {
+                    let list;
+                    bracketed!(list in content);
+                    let names = Punctuated::<LitStr, Token![,]>::parse_terminated(&list)?;
+                    for name in names {
+                        if let Some(error) = feature_error(&name) {
+                            push(error);
+                        }
+                        if !opts
+                            .features
+                            .iter()
+                            .any(|seen| seen.value() == name.value())
+                        {
+                            opts.features.push(name);
+                        }
+                    }
+                }
+                "all_features" => {
+                    if let Some(error) = duplicate(opts.all_features.is_some()) {
+                        push(error);
+                    }
+                    // A wrong value is reported with the other errors, not instead of them.
+                    let value = content.span();
+                    match content.parse::<LitBool>() {
+                        Ok(all) => opts.all_features = Some(all),
+                        Err(_) => {
+                            push(syn::Error::new(
+                                value,
+                                "`all_features` takes `true` or `false`",
+                            ));
+                            skip_value(&content)?;
+                        }
+                    }
+                }
                 _ => {
                     let hint = match closest(&key.to_string()) {
                         Some(known) => format!("did you mean `{known}`? "),
@@ -98,7 +145,10 @@ impl Parse for Opts {
                     };
                     push(syn::Error::new(
                         key.span(),
-                        format!("unknown option `{key}`; {hint}the options are {OPTIONS}"),
+                        format!(
+                            "unknown option `{key}`; {hint}the options are {}",
+                            options()
+                        ),
                     ));
                     // Skip the value so that later options are still checked.
                     skip_value(&content)?;
@@ -124,16 +174,38 @@ impl Parse for Opts {
     }
 }
 
+/// Every option, for messages: `` `world`, `path`, ... ``.
+fn options() -> String {
+    NAMES
+        .iter()
+        .map(|name| format!("`{name}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Why `name` cannot be a WIT feature, if it cannot: features are kebab-case identifiers, as
+/// `@unstable(feature = name)` writes them.
+fn feature_error(name: &LitStr) -> Option<syn::Error> {
+    let value = name.value();
+    let valid = value.split('-').all(|word| {
+        let lower = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
+        let upper = |c: char| c.is_ascii_uppercase() || c.is_ascii_digit();
+        word.starts_with(|c: char| c.is_ascii_alphabetic())
+            && (word.chars().all(lower) || word.chars().all(upper))
+    });
+    (!valid).then(|| {
+        syn::Error::new(
+            name.span(),
+            format!(
+                "`{value}` is not a WIT feature name; features are kebab-case, as in \
+                 `@unstable(feature = my-feature)`: `features: [\"my-feature\"]`"
+            ),
+        )
+    })
+}
+
 /// The option closest to `name`, if it is close enough to be a typo.
 fn closest(name: &str) -> Option<&'static str> {
-    const NAMES: &[&str] = &[
-        "world",
-        "path",
-        "inline",
-        "additional_derives",
-        "interfaces",
-        "provider_sdk_crate",
-    ];
     NAMES
         .iter()
         .map(|known| (distance(name, known), *known))
@@ -191,6 +263,8 @@ mod tests {
                 additional_derives: [serde::Serialize, Eq],
                 interfaces: ["wasi:keyvalue/store@0.2.0-draft"],
                 provider_sdk_crate: ::my_sdk,
+                features: ["clocks-timezone", "HTTP-v2", "clocks-timezone"],
+                all_features: true,
             }"#,
         )
         .unwrap();
@@ -202,6 +276,40 @@ mod tests {
             "wasi:keyvalue/store@0.2.0-draft"
         );
         assert!(opts.provider_sdk_crate.is_some());
+        let features: Vec<_> = opts.features.iter().map(LitStr::value).collect();
+        assert_eq!(features, ["clocks-timezone", "HTTP-v2"]);
+        assert!(opts.all_features.unwrap().value);
+    }
+
+    fn messages(input: &str) -> Vec<String> {
+        match parse(input) {
+            Err(error) => error.into_iter().map(|e| e.to_string()).collect(),
+            Ok(_) => panic!("accepted bad options: {input}"),
+        }
+    }
+
+    #[test]
+    fn feature_names_are_wit_identifiers() {
+        let messages = messages(r#"{ features: ["clocks_timezone", "", "ok-v1", "-x", "v-1"] }"#);
+        assert_eq!(messages.len(), 4, "{messages:?}");
+        assert!(messages[0].starts_with("`clocks_timezone` is not a WIT feature name"));
+    }
+
+    #[test]
+    fn all_features_is_a_bool() {
+        assert_eq!(
+            messages(r#"{ all_features: "yes" }"#),
+            ["`all_features` takes `true` or `false`"]
+        );
+        assert_eq!(
+            messages("{ all_features: true, all_features: false }"),
+            ["`all_features` is given twice"]
+        );
+        assert_eq!(
+            messages(r#"{ all_features: yes, features: ["a_b"] }"#).len(),
+            2,
+            "both errors at once"
+        );
     }
 
     #[test]
@@ -214,8 +322,14 @@ mod tests {
         assert_eq!(
             messages,
             [
-                format!("unknown option `wrold`; did you mean `world`? the options are {OPTIONS}"),
-                format!("unknown option `pth`; did you mean `path`? the options are {OPTIONS}"),
+                format!(
+                    "unknown option `wrold`; did you mean `world`? the options are {}",
+                    options()
+                ),
+                format!(
+                    "unknown option `pth`; did you mean `path`? the options are {}",
+                    options()
+                ),
                 "`world` is given twice".to_owned(),
             ]
         );

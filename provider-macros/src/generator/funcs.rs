@@ -186,7 +186,8 @@ impl Generator<'_> {
     }
 
     /// A param type as a client function takes it: borrowed where that saves the caller a
-    /// clone (`&str`, `&[u8]`, `&[T]`, `&Record`), by value otherwise. The second value says
+    /// clone (`&str`, `&[u8]`, `&[T]`, `&Record`), by value otherwise (`Copy` types, handles,
+    /// and types with async parts, which are consumed). The second value says
     /// whether the param is a `&[u8]`, sent through `ByteSlice`.
     fn param_ty(&self, ty: &Type, cx: Cx<'_>) -> (TokenStream, bool) {
         let owned = self.ty(ty, cx);
@@ -208,7 +209,7 @@ impl Generator<'_> {
                         let element = self.ty(element, cx);
                         (quote!(&[#element]), false)
                     }
-                    (Some(_), kind) if !self.by_value(kind) => (quote!(&#owned), false),
+                    (Some(_), _) if !self.by_value(ty) => (quote!(&#owned), false),
                     _ => (owned, false),
                 }
             }
@@ -216,16 +217,11 @@ impl Generator<'_> {
         }
     }
 
-    /// Whether a named type is passed by value: enums and flags (`Copy`), handles, and aliases of
-    /// such or of primitives.
-    fn by_value(&self, kind: &TypeDefKind) -> bool {
-        match kind {
-            TypeDefKind::Enum(_) | TypeDefKind::Flags(_) | TypeDefKind::Handle(_) => true,
-            TypeDefKind::Type(Type::Id(id)) => self.by_value(&self.resolve.types[*id].kind),
-            TypeDefKind::Type(Type::String) => false,
-            TypeDefKind::Type(_) => true,
-            _ => false,
-        }
+    /// Whether a named type is passed by value: if it is `Copy` (enums, flags, and records,
+    /// variants, tuples, options and results of plain data), or a handle.
+    fn by_value(&self, ty: &Type) -> bool {
+        self.is_copy(ty)
+            || matches!(ty, Type::Id(id) if matches!(self.resolve.types[*id].kind, TypeDefKind::Handle(_)))
     }
 
     /// Client functions for imported functions.

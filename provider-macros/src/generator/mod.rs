@@ -10,6 +10,7 @@
 //! and `serve` functions; the root gets a `serve` for every export of the world.
 
 mod funcs;
+mod preamble;
 mod types;
 
 use std::cell::RefCell;
@@ -77,9 +78,10 @@ pub(crate) struct Cx<'p> {
 /// Generates the code for `wit` with `opts`; errors that do not stop generation come back
 /// alongside the code.
 pub(crate) fn generate(wit: &Wit, opts: &Opts) -> (TokenStream, Vec<String>) {
+    let preamble = preamble::preamble(&wit.resolve, wit.world, opts);
     let mut generator = Generator::new(wit, opts);
     let tokens = generator.world();
-    (tokens, generator.errors.into_inner())
+    (quote!(#preamble #tokens), generator.errors.into_inner())
 }
 
 pub(crate) struct Generator<'a> {

@@ -72,6 +72,36 @@ impl Generator<'_> {
         }
     }
 
+    /// `Encode for T` by encoding `&T`: for types without async parts, whose by-reference
+    /// encoding is the one written out.
+    fn encode_through_ref(&self, name: &proc_macro2::Ident, cx: Cx<'_>) -> TokenStream {
+        let rt = &self.rt;
+        let allow = self.allow(cx);
+        quote! {
+            #allow
+            impl #rt::Encode for #name {
+                fn encode(self, w: &mut #rt::Writer) -> #rt::Result<()> {
+                    #rt::Encode::encode(&self, w)
+                }
+            }
+        }
+    }
+
+    /// `Encode for &T` by encoding a copy: for enums and flags, whose by-value encoding is the
+    /// one written out.
+    fn encode_through_copy(&self, name: &proc_macro2::Ident, cx: Cx<'_>) -> TokenStream {
+        let rt = &self.rt;
+        let allow = self.allow(cx);
+        quote! {
+            #allow
+            impl #rt::Encode for &#name {
+                fn encode(self, w: &mut #rt::Writer) -> #rt::Result<()> {
+                    #rt::Encode::encode(*self, w)
+                }
+            }
+        }
+    }
+
     fn record(&self, def: &TypeDef, wit_name: &str, record: &Record, cx: Cx<'_>) -> TokenStream {
         let rt = &self.rt;
         let allow = self.allow(cx);
@@ -100,8 +130,23 @@ impl Generator<'_> {
                 const ASYNC: bool = true;
             )
         });
-        let by_ref = (!is_async).then(|| {
+        let encode = if is_async {
             quote! {
+                #allow
+                impl #rt::Encode for #name {
+                    #async_const
+
+                    fn encode(self, w: &mut #rt::Writer) -> #rt::Result<()> {
+                        #(w.write_field(#indices, self.#fields)?;)*
+                        ::core::result::Result::Ok(())
+                    }
+                }
+            }
+        } else {
+            let by_value = self.encode_through_ref(&name, cx);
+            quote! {
+                #by_value
+
                 #allow
                 impl #rt::Encode for &#name {
                     fn encode(self, w: &mut #rt::Writer) -> #rt::Result<()> {
@@ -110,7 +155,7 @@ impl Generator<'_> {
                     }
                 }
             }
-        });
+        };
         quote! {
             #docs
             #allow
@@ -119,18 +164,7 @@ impl Generator<'_> {
                 #(#field_docs pub #fields: #types,)*
             }
 
-            #allow
-
-            impl #rt::Encode for #name {
-                #async_const
-
-                fn encode(self, w: &mut #rt::Writer) -> #rt::Result<()> {
-                    #(w.write_field(#indices, self.#fields)?;)*
-                    ::core::result::Result::Ok(())
-                }
-            }
-
-            #by_ref
+            #encode
 
             #allow
 
@@ -163,8 +197,7 @@ impl Generator<'_> {
         let derives = self.data_derives(is_async, is_copy);
         let count = Literal::u32_unsuffixed(variant.cases.len() as u32);
         let mut cases = Vec::new();
-        let mut encode = Vec::new();
-        let mut encode_ref = Vec::new();
+        let mut arms = Vec::new();
         let mut decode = Vec::new();
         for (index, case) in variant.cases.iter().enumerate() {
             let case_name = camel(&case.name);
@@ -179,13 +212,8 @@ impl Generator<'_> {
                 Some(ty) => {
                     let payload = self.ty(ty, cx);
                     cases.push(quote!(#case_docs #case_name(#payload)));
-                    encode.push(quote! {
-                        #name::#case_name(payload) => {
-                            w.write_case(#index_u32);
-                            #rt::Encode::encode(payload, w)
-                        }
-                    });
-                    encode_ref.push(quote! {
+                    // By value or, through match ergonomics, by reference.
+                    arms.push(quote! {
                         #name::#case_name(payload) => {
                             w.write_case(#index_u32);
                             #rt::Encode::encode(payload, w)
@@ -197,14 +225,12 @@ impl Generator<'_> {
                 }
                 None => {
                     cases.push(quote!(#case_docs #case_name));
-                    let arm = quote! {
+                    arms.push(quote! {
                         #name::#case_name => {
                             w.write_case(#index_u32);
                             ::core::result::Result::Ok(())
                         }
-                    };
-                    encode.push(arm.clone());
-                    encode_ref.push(arm);
+                    });
                     decode.push(quote!(#pattern => #name::#case_name));
                 }
             }
@@ -214,18 +240,34 @@ impl Generator<'_> {
                 const ASYNC: bool = true;
             )
         });
-        let by_ref = (!is_async).then(|| {
+        let encode = if is_async {
             quote! {
                 #allow
-                impl #rt::Encode for &#name {
+                impl #rt::Encode for #name {
+                    #async_const
+
                     fn encode(self, w: &mut #rt::Writer) -> #rt::Result<()> {
                         match self {
-                            #(#encode_ref)*
+                            #(#arms)*
                         }
                     }
                 }
             }
-        });
+        } else {
+            let by_value = self.encode_through_ref(&name, cx);
+            quote! {
+                #by_value
+
+                #allow
+                impl #rt::Encode for &#name {
+                    fn encode(self, w: &mut #rt::Writer) -> #rt::Result<()> {
+                        match self {
+                            #(#arms)*
+                        }
+                    }
+                }
+            }
+        };
         quote! {
             #docs
             #allow
@@ -234,19 +276,7 @@ impl Generator<'_> {
                 #(#cases,)*
             }
 
-            #allow
-
-            impl #rt::Encode for #name {
-                #async_const
-
-                fn encode(self, w: &mut #rt::Writer) -> #rt::Result<()> {
-                    match self {
-                        #(#encode)*
-                    }
-                }
-            }
-
-            #by_ref
+            #encode
 
             #allow
 
@@ -269,6 +299,7 @@ impl Generator<'_> {
         let name = camel(wit_name);
         let docs = doc_attrs(&def.docs);
         let derives = self.derives(PLAIN);
+        let by_ref = self.encode_through_copy(&name, cx);
         let count = Literal::u32_unsuffixed(enum_.cases.len() as u32);
         let cases: Vec<_> = enum_.cases.iter().map(|case| camel(&case.name)).collect();
         let case_docs = enum_.cases.iter().map(|case| doc_attrs(&case.docs));
@@ -297,13 +328,7 @@ impl Generator<'_> {
                 }
             }
 
-            #allow
-
-            impl #rt::Encode for &#name {
-                fn encode(self, w: &mut #rt::Writer) -> #rt::Result<()> {
-                    #rt::Encode::encode(*self, w)
-                }
-            }
+            #by_ref
 
             #allow
 
@@ -340,6 +365,7 @@ impl Generator<'_> {
             }
         };
         let derives = self.derives(PLAIN);
+        let by_ref = self.encode_through_copy(&name, cx);
         let consts = flags.flags.iter().enumerate().map(|(bit, flag)| {
             let flag_name = shouty(&flag.name);
             let flag_docs = doc_attrs(&flag.docs);
@@ -367,13 +393,7 @@ impl Generator<'_> {
                 }
             }
 
-            #allow
-
-            impl #rt::Encode for &#name {
-                fn encode(self, w: &mut #rt::Writer) -> #rt::Result<()> {
-                    #rt::Encode::encode(*self, w)
-                }
-            }
+            #by_ref
 
             #allow
 

@@ -326,11 +326,11 @@ pub(crate) async fn check(client: &Client) -> anyhow::Result<()> {
         outcome: Err("no".to_owned()),
         pair: (1, "one".to_owned()),
     };
-    assert_eq!(compound::echo_point(client, &point).await?, point);
+    assert_eq!(compound::echo_point(client, point).await?, point);
     assert_eq!(compound::echo_person(client, &ada).await?, ada);
-    assert_eq!(compound::echo_shape(client, &shape).await?, shape);
+    assert_eq!(compound::echo_shape(client, shape).await?, shape);
     assert_eq!(
-        compound::echo_shape(client, &Shape::Circle(0.5)).await?,
+        compound::echo_shape(client, Shape::Circle(0.5)).await?,
         Shape::Circle(0.5)
     );
     assert_eq!(
@@ -371,10 +371,10 @@ pub(crate) async fn check(client: &Client) -> anyhow::Result<()> {
     let five = (true, 2, 'c', 1.25, point);
     assert_eq!(compound::echo_tuple5(client, five).await?, five);
     assert_eq!(
-        compound::move_point(client, &point, 10, -10).await?,
+        compound::move_point(client, point, 10, -10).await?,
         expected::move_point(point, 10, -10)
     );
-    assert_eq!(compound::area(client, &shape).await?, expected::area(shape));
+    assert_eq!(compound::area(client, shape).await?, expected::area(shape));
     assert_eq!(
         compound::next_color(client, Color::Blue).await?,
         expected::next_color(Color::Blue)
