@@ -82,7 +82,8 @@ mod tests {
     use bytes::Bytes;
 
     use super::*;
-    use crate::store::{Changes, Filter, KeyPage};
+    use crate::store::backend::KeyPage;
+    use crate::store::feed::{Changes, Filter};
 
     /// How many fakes were opened.
     static OPENED: AtomicUsize = AtomicUsize::new(0);
