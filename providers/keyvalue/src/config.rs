@@ -1,6 +1,11 @@
 //! Which backend a link uses, read from its configuration over the provider's (the provider's
 //! configuration is the default for every link) and its secrets (a secret wins over a config
 //! value of the same key). Keys are case-insensitive; see the provider's README for each.
+//!
+//! Unknown keys are warned about where they were set, once: the provider's configuration's
+//! when it is set ([`warn_unknown_provider_keys`]), a link's own keys when the link is put
+//! ([`warn_unknown_link_keys`]); reading a link's backend ([`BackendConfig::for_link`]) warns of
+//! nothing, so provider-level keys are not warned about again for every link.
 
 use std::fmt;
 use std::time::Duration;
