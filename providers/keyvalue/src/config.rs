@@ -1,6 +1,11 @@
 //! Which backend a link uses, read from its configuration over the provider's (the provider's
 //! configuration is the default for every link) and its secrets (a secret wins over a config
 //! value of the same key). Keys are case-insensitive; see the provider's README for each.
+//!
+//! Unknown keys are warned about where they were set, once: the provider's configuration's
+//! when it is set ([`warn_unknown_provider_keys`]), a link's own keys when the link is put
+//! ([`warn_unknown_link_keys`]); reading a link's backend ([`BackendConfig::for_link`]) warns of
+//! nothing, so provider-level keys are not warned about again for every link.
 
 use std::fmt;
 use std::time::Duration;
@@ -35,7 +40,7 @@ const DEFAULT_RESPONSE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A link's backend and its settings.
 #[derive(Clone, PartialEq, Eq, Hash)]
-pub(crate) enum Backend {
+pub(crate) enum BackendConfig {
     /// Kept in the provider's memory, per link.
     Memory,
     /// A Redis server.
@@ -44,12 +49,12 @@ pub(crate) enum Backend {
     Nats(NatsSettings),
 }
 
-impl fmt::Debug for Backend {
+impl fmt::Debug for BackendConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Backend::Memory => f.write_str("memory"),
-            Backend::Redis(settings) => write!(f, "redis at {}", settings.shown_url()),
-            Backend::Nats(settings) => write!(f, "nats at {}", settings.shown_url()),
+            BackendConfig::Memory => f.write_str("memory"),
+            BackendConfig::Redis(settings) => write!(f, "redis at {}", settings.shown_url()),
+            BackendConfig::Nats(settings) => write!(f, "nats at {}", settings.shown_url()),
         }
     }
 }
@@ -202,16 +207,14 @@ impl Settings<'_> {
     }
 }
 
-impl Backend {
-    /// The backend for `link`, with `defaults` (the provider's configuration) under it.
+impl BackendConfig {
+    /// The backend for `link`, with `defaults` (the provider's configuration) under it. Warns
+    /// of no unknown key: see [`warn_unknown_provider_keys`] and [`warn_unknown_link_keys`].
     pub(crate) fn for_link(defaults: &Config, link: &Link) -> Result<Self> {
         let settings = Settings {
             config: Config::merged([defaults.clone(), link.config().clone()]),
             secrets: link.secrets(),
         };
-        settings
-            .config
-            .warn_unknown_keys(KNOWN_KEYS, &format!("keyvalue link {}", link.key()));
         let url = settings.str("url").or_else(|| settings.str("cluster_uri"));
         let backend = match settings.str("backend").map(str::to_ascii_lowercase) {
             Some(backend) => backend,
@@ -232,7 +235,7 @@ impl Backend {
             },
         };
         match backend.as_str() {
-            "memory" => Ok(Backend::Memory),
+            "memory" => Ok(BackendConfig::Memory),
             "redis" => {
                 let url = url.unwrap_or("redis://127.0.0.1:6379");
                 if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
@@ -250,7 +253,7 @@ impl Backend {
                         expected: "a rediss:// URL when tls_ca or tls_ca_file is set",
                     });
                 }
-                Ok(Backend::Redis(RedisSettings {
+                Ok(BackendConfig::Redis(RedisSettings {
                     url: url.to_owned(),
                     username: settings.str("username").map(str::to_owned),
                     password: settings.str("password").map(str::to_owned),
@@ -261,7 +264,7 @@ impl Backend {
                         .millis("response_timeout_ms", DEFAULT_RESPONSE_TIMEOUT)?,
                 }))
             }
-            "nats" => Ok(Backend::Nats(NatsSettings {
+            "nats" => Ok(BackendConfig::Nats(NatsSettings {
                 url: url.unwrap_or("nats://127.0.0.1:4222").to_owned(),
                 jwt: settings.str("client_jwt").map(str::to_owned),
                 seed: settings.str("client_seed").map(str::to_owned),
@@ -280,6 +283,21 @@ impl Backend {
             }),
         }
     }
+}
+
+/// Warns once about each key of the provider's configuration that is not a keyvalue key,
+/// naming the provider config as where it was set: called where that configuration is set
+/// (at init and on an update), not per link, though every link inherits it.
+pub(crate) fn warn_unknown_provider_keys(config: &Config) -> usize {
+    config.warn_unknown_keys(KNOWN_KEYS, "the keyvalue provider config")
+}
+
+/// Warns about each of the link's own keys that is not a keyvalue key, naming the link. Keys it
+/// inherits from the provider's configuration are not its own: they were warned about where
+/// they were set.
+pub(crate) fn warn_unknown_link_keys(link: &Link) -> usize {
+    link.config()
+        .warn_unknown_keys(KNOWN_KEYS, &format!("keyvalue link {}", link.key()))
 }
 
 /// The text of the file at `path`, refusing one of more than `limit` bytes (or no end, as
@@ -320,22 +338,25 @@ mod tests {
         Link::from_definition("kv", &definition, Secrets::new(), secrets).unwrap()
     }
 
-    fn backend(config: &[(&str, &str)]) -> Result<Backend> {
-        Backend::for_link(&Config::new(), &link(config, &[]))
+    fn backend(config: &[(&str, &str)]) -> Result<BackendConfig> {
+        BackendConfig::for_link(&Config::new(), &link(config, &[]))
     }
 
     #[test]
     fn the_backend_is_named_or_inferred_from_the_url_or_memory() {
-        assert_eq!(backend(&[]).unwrap(), Backend::Memory);
-        assert_eq!(backend(&[("BACKEND", "Memory")]).unwrap(), Backend::Memory);
-        let Backend::Redis(redis) = backend(&[("URL", "rediss://h:6380/2")]).unwrap() else {
+        assert_eq!(backend(&[]).unwrap(), BackendConfig::Memory);
+        assert_eq!(
+            backend(&[("BACKEND", "Memory")]).unwrap(),
+            BackendConfig::Memory
+        );
+        let BackendConfig::Redis(redis) = backend(&[("URL", "rediss://h:6380/2")]).unwrap() else {
             panic!("not redis");
         };
         assert_eq!(redis.url, "rediss://h:6380/2");
         assert_eq!(redis.response_timeout, DEFAULT_RESPONSE_TIMEOUT);
         assert!(matches!(
             backend(&[("backend", "redis")]).unwrap(),
-            Backend::Redis(RedisSettings { url, .. }) if url == "redis://127.0.0.1:6379"
+            BackendConfig::Redis(RedisSettings { url, .. }) if url == "redis://127.0.0.1:6379"
         ));
     }
 
@@ -368,7 +389,7 @@ mod tests {
             [("url", "redis://default:6379"), ("password", "from-config")],
             ConfigSource::HostProvider,
         );
-        let Backend::Redis(redis) = Backend::for_link(
+        let BackendConfig::Redis(redis) = BackendConfig::for_link(
             &defaults,
             &link(
                 &[("URL", "redis://link:6379")],
@@ -380,13 +401,14 @@ mod tests {
         };
         assert_eq!(redis.url, "redis://link:6379");
         assert_eq!(redis.password.as_deref(), Some("from-secret"));
-        assert!(!format!("{:?}", Backend::Redis(redis)).contains("from-secret"));
+        assert!(!format!("{:?}", BackendConfig::Redis(redis)).contains("from-secret"));
     }
 
     #[test]
     fn a_ca_comes_inline_or_from_a_file_and_must_hold_a_certificate() {
         const PEM: &str = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
-        let Backend::Nats(nats) = backend(&[("url", "tls://h:4222"), ("TLS_CA", PEM)]).unwrap()
+        let BackendConfig::Nats(nats) =
+            backend(&[("url", "tls://h:4222"), ("TLS_CA", PEM)]).unwrap()
         else {
             panic!("not nats");
         };
@@ -413,7 +435,7 @@ mod tests {
         assert!(plain.contains("rediss://"), "{plain}");
         assert!(matches!(
             backend(&[("url", "rediss://h"), ("tls_ca", PEM)]).unwrap(),
-            Backend::Redis(RedisSettings {
+            BackendConfig::Redis(RedisSettings {
                 tls_ca: Some(_),
                 ..
             })

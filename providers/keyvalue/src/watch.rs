@@ -17,16 +17,14 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use futures::StreamExt as _;
-use futures::stream::BoxStream;
 use provider_sdk::provider::{Link, LinkKey, ProviderHandle};
 use provider_sdk::transport::Client;
 use tokio::sync::mpsc;
 
 use crate::bindings::wrpc::keyvalue::watcher;
 use crate::error::{Error, Result};
-use crate::store::Store;
+use crate::store::{Change, Changes, Filter, Store};
 
 /// Notifications queued per watcher before new ones are dropped (with a warning).
 const QUEUE: usize = 1024;
@@ -41,51 +39,6 @@ const RETRY_MAX: Duration = Duration::from_secs(30);
 /// A feed that failed after running this long is reopened at once; one that failed sooner
 /// backs off further.
 const STEADY: Duration = Duration::from_secs(10);
-
-/// A change to a key of a bucket.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Change {
-    Set(String, Bytes),
-    Delete(String),
-}
-
-impl Change {
-    fn key(&self) -> &str {
-        match self {
-            Change::Set(key, _) | Change::Delete(key) => key,
-        }
-    }
-}
-
-/// A store's changes to one bucket, in the order the backend made them. An error ends the
-/// feed; the watcher then opens a new one.
-pub(crate) type Changes = BoxStream<'static, Result<Change>>;
-
-/// Which keys a watcher wants.
-#[derive(Debug)]
-pub(crate) struct Filter {
-    pub(crate) keys: Vec<String>,
-    pub(crate) prefixes: Vec<String>,
-}
-
-impl Filter {
-    /// From `watch`: comma-separated keys, an entry ending in `*` being a prefix.
-    fn parse(watch: &str) -> Self {
-        let (mut keys, mut prefixes) = (Vec::new(), Vec::new());
-        for entry in watch.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-            match entry.strip_suffix('*') {
-                Some(prefix) => prefixes.push(prefix.to_owned()),
-                None => keys.push(entry.to_owned()),
-            }
-        }
-        Self { keys, prefixes }
-    }
-
-    pub(crate) fn wants(&self, key: &str) -> bool {
-        self.keys.iter().any(|k| k == key)
-            || self.prefixes.iter().any(|p| key.starts_with(p.as_str()))
-    }
-}
 
 /// What a watcher follows: the watched link's store now (none: the link is gone) and, if it
 /// could be opened at once, its change feed.
@@ -365,21 +318,5 @@ async fn deliver(client: Client, bucket: String, mut changes: mpsc::Receiver<Cha
         if let Err(error) = result {
             tracing::warn!(%error, key = change.key(), "a watcher notification failed");
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn filters_take_keys_and_prefixes() {
-        let filter = Filter::parse(" a, pre*, ,b.c ,*");
-        assert_eq!(filter.keys, ["a", "b.c"]);
-        assert_eq!(filter.prefixes, ["pre", ""]);
-        assert!(filter.wants("anything"));
-        let filter = Filter::parse("a,pre*");
-        assert!(filter.wants("a") && filter.wants("pre") && filter.wants("prefix"));
-        assert!(!filter.wants("ab") && !filter.wants("pr"));
     }
 }

@@ -8,9 +8,9 @@ use bytes::Bytes;
 use futures::StreamExt as _;
 use tokio::sync::broadcast;
 
-use super::{KeyPage, PAGE_SIZE, add};
+use super::backend::{Backend, KeyPage, PAGE_SIZE, add};
+use super::feed::{Change, Changes, Filter};
 use crate::error::Result;
-use crate::watch::{Change, Changes};
 
 /// Writes (calls, however many keys each changed) a watcher may fall behind by before it
 /// misses some (with a warning saying how many).
@@ -53,7 +53,7 @@ impl MemoryStore {
     }
 
     /// Every change made to `bucket` from now on.
-    pub(crate) fn changes(&self, bucket: &str) -> Changes {
+    fn feed(&self, bucket: &str) -> Changes {
         let bucket: Arc<str> = Arc::from(bucket);
         let writes = futures::stream::unfold(self.feed.subscribe(), move |mut feed| {
             let bucket = Arc::clone(&bucket);
@@ -76,12 +76,28 @@ impl MemoryStore {
             })
             .boxed()
     }
+}
 
-    pub(crate) async fn get(&self, bucket: &str, key: &str) -> Result<Option<Bytes>> {
+/// Each link opens its own: its buckets are its own, for as long as the link.
+impl Backend for MemoryStore {
+    const NAME: &'static str = "memory";
+    const SHARED: bool = false;
+    type Settings = ();
+
+    async fn open((): &()) -> Result<Self> {
+        Ok(Self::default())
+    }
+
+    /// Every write to the store, whatever the filter.
+    async fn changes(&self, bucket: &str, _: &Filter) -> Result<Changes> {
+        Ok(self.feed(bucket))
+    }
+
+    async fn get(&self, bucket: &str, key: &str) -> Result<Option<Bytes>> {
         Ok(self.lock().get(bucket).and_then(|b| b.get(key)).cloned())
     }
 
-    pub(crate) async fn set(&self, bucket: &str, key: &str, value: Bytes) -> Result<()> {
+    async fn set(&self, bucket: &str, key: &str, value: Bytes) -> Result<()> {
         let mut buckets = self.lock();
         buckets
             .entry(bucket.to_owned())
@@ -91,7 +107,7 @@ impl MemoryStore {
         Ok(())
     }
 
-    pub(crate) async fn delete(&self, bucket: &str, key: &str) -> Result<()> {
+    async fn delete(&self, bucket: &str, key: &str) -> Result<()> {
         let mut buckets = self.lock();
         let Some(keys) = buckets.get_mut(bucket) else {
             return Ok(());
@@ -106,13 +122,13 @@ impl MemoryStore {
         Ok(())
     }
 
-    pub(crate) async fn exists(&self, bucket: &str, key: &str) -> Result<bool> {
+    async fn exists(&self, bucket: &str, key: &str) -> Result<bool> {
         Ok(self.lock().get(bucket).is_some_and(|b| b.contains_key(key)))
     }
 
     /// The cursor is an offset into the bucket's keys in sorted order: keys set or deleted
     /// between two pages shift the boundary, as with any offset.
-    pub(crate) async fn list_keys(&self, bucket: &str, cursor: Option<u64>) -> Result<KeyPage> {
+    async fn list_keys(&self, bucket: &str, cursor: Option<u64>) -> Result<KeyPage> {
         let buckets = self.lock();
         let Some(keys) = buckets.get(bucket) else {
             return Ok((Vec::new(), None));
@@ -124,7 +140,7 @@ impl MemoryStore {
         Ok((page, cursor))
     }
 
-    pub(crate) async fn increment(&self, bucket: &str, key: &str, delta: u64) -> Result<u64> {
+    async fn increment(&self, bucket: &str, key: &str, delta: u64) -> Result<u64> {
         let mut buckets = self.lock();
         let keys = buckets.entry(bucket.to_owned()).or_default();
         let value = add(keys.get(key).map(|v| &v[..]), delta)?;
@@ -134,7 +150,7 @@ impl MemoryStore {
         Ok(value)
     }
 
-    pub(crate) async fn get_many(
+    async fn get_many(
         &self,
         bucket: &str,
         keys: Vec<String>,
@@ -150,7 +166,7 @@ impl MemoryStore {
             .collect())
     }
 
-    pub(crate) async fn set_many(&self, bucket: &str, pairs: Vec<(String, Bytes)>) -> Result<()> {
+    async fn set_many(&self, bucket: &str, pairs: Vec<(String, Bytes)>) -> Result<()> {
         if pairs.is_empty() {
             return Ok(());
         }
@@ -171,7 +187,7 @@ impl MemoryStore {
     }
 
     /// Deletes the keys; only those that were there are reported as deleted.
-    pub(crate) async fn delete_many(&self, bucket: &str, keys: Vec<String>) -> Result<()> {
+    async fn delete_many(&self, bucket: &str, keys: Vec<String>) -> Result<()> {
         let mut buckets = self.lock();
         let Some(stored) = buckets.get_mut(bucket) else {
             return Ok(());
@@ -199,7 +215,7 @@ mod tests {
             .set("b", "before", Bytes::from_static(b"x"))
             .await
             .unwrap();
-        let mut changes = store.changes("b");
+        let mut changes = store.feed("b");
         let set = |key: &str, value: &'static [u8]| {
             Change::Set(key.to_owned(), Bytes::from_static(value))
         };

@@ -1,33 +1,38 @@
-//! The backends behind a link, with one set of operations: what every WIT bucket operation
-//! turns into. Every WIT bucket is a namespace of its own in every backend.
+//! The backends behind a link: the contract they keep ([`Backend`], in `backend.rs`), their
+//! change feeds (`feed.rs`), connection sharing (`pool.rs`), one file per backend, and here
+//! the two places that name every backend: [`Store`], a link's store, and [`Backends`], which
+//! opens one from a link's validated configuration. Every WIT bucket is a namespace of its own
+//! in every backend.
 
+mod backend;
+mod feed;
 mod memory;
 mod nats;
+mod pool;
 mod redis;
+
+use std::sync::Arc;
 
 use bytes::Bytes;
 
-pub(crate) use self::memory::MemoryStore;
-pub(crate) use self::nats::NatsStore;
-pub(crate) use self::redis::RedisStore;
+pub(crate) use self::backend::{Backend, KeyPage};
+pub(crate) use self::feed::{Change, Changes, Filter};
+use self::memory::MemoryStore;
+use self::nats::NatsStore;
+use self::pool::Pool;
+use self::redis::RedisStore;
+use crate::config::BackendConfig;
 use crate::error::Result;
-use crate::watch::{Changes, Filter};
 
-/// How many keys one `list-keys` call returns at most.
-pub(crate) const PAGE_SIZE: usize = 1000;
-
-/// A page of keys and the cursor for the next page (`None`: the last page).
-pub(crate) type KeyPage = (Vec<String>, Option<u64>);
-
-/// A link's store.
+/// A link's store: the backend it uses. An enum, not a `dyn Backend`: see [`Backend`] for why.
 #[derive(Debug)]
 pub(crate) enum Store {
-    Memory(MemoryStore),
-    Redis(std::sync::Arc<RedisStore>),
-    Nats(std::sync::Arc<NatsStore>),
+    Memory(Arc<MemoryStore>),
+    Redis(Arc<RedisStore>),
+    Nats(Arc<NatsStore>),
 }
 
-/// Forwards an operation to the backend.
+/// Forwards an operation to the link's backend.
 macro_rules! dispatch {
     ($self:ident, $store:ident => $call:expr) => {
         match $self {
@@ -39,6 +44,11 @@ macro_rules! dispatch {
 }
 
 impl Store {
+    /// Whether this is the memory backend (the link's own data, kept across its updates).
+    pub(crate) fn is_memory(&self) -> bool {
+        matches!(self, Store::Memory(_))
+    }
+
     pub(crate) async fn get(&self, bucket: &str, key: &str) -> Result<Option<Bytes>> {
         dispatch!(self, store => store.get(bucket, key).await)
     }
@@ -79,43 +89,39 @@ impl Store {
         dispatch!(self, store => store.delete_many(bucket, keys).await)
     }
 
-    /// Every change made to `bucket` from now on, by anyone, from the backend's own change
-    /// feed (see the watchers).
-    /// `filter` says which keys are wanted: a backend may leave out others (not all do).
+    /// Every change made to `bucket` from now on: see [`Backend::changes`].
     pub(crate) async fn changes(&self, bucket: &str, filter: &Filter) -> Result<Changes> {
-        match self {
-            Store::Memory(store) => Ok(store.changes(bucket)),
-            Store::Redis(store) => store.changes(bucket, filter).await,
-            Store::Nats(store) => store.changes(bucket).await,
-        }
+        dispatch!(self, store => store.changes(bucket, filter).await)
     }
 
-    /// Whether `bucket` can be opened (`wasi:keyvalue/store.open`): buckets spring into being
-    /// on first write in memory and Redis; JetStream KV buckets must exist (or be creatable).
+    /// Whether `bucket` can be opened (`wasi:keyvalue/store.open`): see
+    /// [`Backend::open_bucket`].
     pub(crate) async fn open(&self, bucket: &str) -> Result<()> {
-        match self {
-            Store::Memory(_) | Store::Redis(_) => Ok(()),
-            Store::Nats(store) => store.open(bucket).await,
-        }
+        dispatch!(self, store => store.open_bucket(bucket).await)
+    }
+
+    /// Why the backend is down, if it knows it is: see [`Backend::health`].
+    pub(crate) fn health(&self) -> Result<(), String> {
+        dispatch!(self, store => store.health())
     }
 }
 
-/// A counter's value stored as decimal text, as Redis keeps integers, so every backend reads
-/// what another wrote.
-pub(crate) fn add(current: Option<&[u8]>, delta: u64) -> Result<u64> {
-    use crate::error::Error;
-    let current = match current {
-        None => 0,
-        Some(bytes) => std::str::from_utf8(bytes)
-            .ok()
-            .and_then(|text| text.parse::<u64>().ok())
-            .ok_or_else(|| {
-                Error::InvalidValue(
-                    "the value is not a decimal integer, so it cannot be incremented".to_owned(),
-                )
-            })?,
-    };
-    current
-        .checked_add(delta)
-        .ok_or_else(|| Error::InvalidValue("incrementing the value would overflow".to_owned()))
+/// Every backend, each with its [`Pool`]: where a backend is registered.
+#[derive(Debug, Default)]
+pub(crate) struct Backends {
+    memory: Pool<MemoryStore>,
+    redis: Pool<RedisStore>,
+    nats: Pool<NatsStore>,
+}
+
+impl Backends {
+    /// The store for a link with `config`: a live shared connection if one with the same
+    /// settings is open, else a new one.
+    pub(crate) async fn open(&self, config: &BackendConfig) -> Result<Store> {
+        Ok(match config {
+            BackendConfig::Memory => Store::Memory(self.memory.open(&()).await?),
+            BackendConfig::Redis(settings) => Store::Redis(self.redis.open(settings).await?),
+            BackendConfig::Nats(settings) => Store::Nats(self.nats.open(settings).await?),
+        })
+    }
 }

@@ -12,10 +12,10 @@ use futures::{StreamExt as _, TryStreamExt as _};
 use provider_sdk::provider::{NatsAuth, NatsOptions};
 use provider_sdk::wasmcloud::open_or_create_kv_bucket;
 
-use super::{KeyPage, PAGE_SIZE, add};
+use super::backend::{Backend, KeyPage, PAGE_SIZE, add};
+use super::feed::{Change, Changes, Filter};
 use crate::config::NatsSettings;
 use crate::error::{Error, Result};
-use crate::watch::{Change, Changes};
 
 /// Compare-and-set rounds an increment makes before giving up under contention.
 const MAX_INCREMENT_ROUNDS: usize = 1000;
@@ -53,7 +53,7 @@ fn backend(message: impl std::fmt::Display) -> Error {
 
 impl NatsStore {
     /// Connects (once, within the connect timeout); the client reconnects by itself afterwards.
-    pub(crate) async fn connect(settings: &NatsSettings) -> Result<Self> {
+    async fn connect(settings: &NatsSettings) -> Result<Self> {
         let auth = match (&settings.jwt, &settings.seed) {
             (Some(jwt), Some(seed)) => NatsAuth::Jwt {
                 jwt: jwt.clone(),
@@ -167,51 +167,6 @@ impl NatsStore {
         }
     }
 
-    /// Every change to `bucket` from now on, from a JetStream KV watch (an ordered consumer,
-    /// which async-nats recreates after reconnects).
-    pub(crate) async fn changes(&self, bucket: &str) -> Result<Changes> {
-        let (kv, prefix) = self.kv(bucket).await?;
-        let watch = if prefix.is_empty() {
-            kv.watch_all().await
-        } else {
-            kv.watch(format!("{prefix}>")).await
-        }
-        .map_err(backend)?;
-        let changes = watch.filter_map(move |entry| {
-            let change = match entry {
-                Err(error) => Some(Err(backend(error))),
-                Ok(entry) => entry.key.strip_prefix(&prefix).map(|key| {
-                    Ok(match entry.operation {
-                        kv::Operation::Put => Change::Set(key.to_owned(), entry.value),
-                        kv::Operation::Delete | kv::Operation::Purge => {
-                            Change::Delete(key.to_owned())
-                        }
-                    })
-                }),
-            };
-            std::future::ready(change)
-        });
-        Ok(changes.boxed())
-    }
-
-    pub(crate) async fn open(&self, bucket: &str) -> Result<()> {
-        self.kv(bucket).await.map(drop)
-    }
-
-    pub(crate) async fn get(&self, bucket: &str, key: &str) -> Result<Option<Bytes>> {
-        let (kv, prefix) = self.kv(bucket).await?;
-        kv.get(Self::key(&prefix, key)?).await.map_err(backend)
-    }
-
-    pub(crate) async fn set(&self, bucket: &str, key: &str, value: Bytes) -> Result<()> {
-        let (kv, prefix) = self.kv(bucket).await?;
-        self.fits(&value)?;
-        kv.put(Self::key(&prefix, key)?, value)
-            .await
-            .map(drop)
-            .map_err(backend)
-    }
-
     /// JetStream stores a value in one message: it must fit the server's `max_payload`.
     fn fits(&self, value: &Bytes) -> Result<()> {
         // Headers and subject take a little of the payload limit too.
@@ -225,18 +180,44 @@ impl NatsStore {
         }
         Ok(())
     }
+}
 
-    pub(crate) async fn delete(&self, bucket: &str, key: &str) -> Result<()> {
+/// Shared by the links with equal settings.
+impl Backend for NatsStore {
+    const NAME: &'static str = "nats";
+    const SHARED: bool = true;
+    type Settings = NatsSettings;
+
+    /// Connects at once, within the connect timeout: an unreachable server refuses the link.
+    async fn open(settings: &NatsSettings) -> Result<Self> {
+        Self::connect(settings).await
+    }
+
+    async fn get(&self, bucket: &str, key: &str) -> Result<Option<Bytes>> {
+        let (kv, prefix) = self.kv(bucket).await?;
+        kv.get(Self::key(&prefix, key)?).await.map_err(backend)
+    }
+
+    async fn set(&self, bucket: &str, key: &str, value: Bytes) -> Result<()> {
+        let (kv, prefix) = self.kv(bucket).await?;
+        self.fits(&value)?;
+        kv.put(Self::key(&prefix, key)?, value)
+            .await
+            .map(drop)
+            .map_err(backend)
+    }
+
+    async fn delete(&self, bucket: &str, key: &str) -> Result<()> {
         let (kv, prefix) = self.kv(bucket).await?;
         kv.delete(Self::key(&prefix, key)?).await.map_err(backend)
     }
 
-    pub(crate) async fn exists(&self, bucket: &str, key: &str) -> Result<bool> {
+    async fn exists(&self, bucket: &str, key: &str) -> Result<bool> {
         Ok(self.get(bucket, key).await?.is_some())
     }
 
     /// The cursor is an offset into the bucket's keys in sorted order, as in memory.
-    pub(crate) async fn list_keys(&self, bucket: &str, cursor: Option<u64>) -> Result<KeyPage> {
+    async fn list_keys(&self, bucket: &str, cursor: Option<u64>) -> Result<KeyPage> {
         let (kv, prefix) = self.kv(bucket).await?;
         // The keys come from a consumer, not a request: each must come within the response
         // timeout, however many there are.
@@ -264,7 +245,7 @@ impl NatsStore {
     }
 
     /// Compare-and-set on the key's revision until no other writer came between.
-    pub(crate) async fn increment(&self, bucket: &str, key: &str, delta: u64) -> Result<u64> {
+    async fn increment(&self, bucket: &str, key: &str, delta: u64) -> Result<u64> {
         let (kv, prefix) = self.kv(bucket).await?;
         let key = Self::key(&prefix, key)?;
         for _ in 0..MAX_INCREMENT_ROUNDS {
@@ -308,7 +289,7 @@ impl NatsStore {
         )))
     }
 
-    pub(crate) async fn get_many(
+    async fn get_many(
         &self,
         bucket: &str,
         keys: Vec<String>,
@@ -323,7 +304,7 @@ impl NatsStore {
             .await
     }
 
-    pub(crate) async fn set_many(&self, bucket: &str, pairs: Vec<(String, Bytes)>) -> Result<()> {
+    async fn set_many(&self, bucket: &str, pairs: Vec<(String, Bytes)>) -> Result<()> {
         futures::stream::iter(pairs)
             .map(|(key, value)| async move { self.set(bucket, &key, value).await })
             .buffer_unordered(BATCH_CONCURRENCY)
@@ -331,12 +312,44 @@ impl NatsStore {
             .await
     }
 
-    pub(crate) async fn delete_many(&self, bucket: &str, keys: Vec<String>) -> Result<()> {
+    async fn delete_many(&self, bucket: &str, keys: Vec<String>) -> Result<()> {
         futures::stream::iter(keys)
             .map(|key| async move { self.delete(bucket, &key).await })
             .buffer_unordered(BATCH_CONCURRENCY)
             .try_collect()
             .await
+    }
+
+    async fn open_bucket(&self, bucket: &str) -> Result<()> {
+        self.kv(bucket).await.map(drop)
+    }
+
+    /// Every change to `bucket` from now on, from a JetStream KV watch (an ordered consumer,
+    /// which async-nats recreates after reconnects): every key of the bucket, whatever the
+    /// filter (the watcher filters).
+    async fn changes(&self, bucket: &str, _: &Filter) -> Result<Changes> {
+        let (kv, prefix) = self.kv(bucket).await?;
+        let watch = if prefix.is_empty() {
+            kv.watch_all().await
+        } else {
+            kv.watch(format!("{prefix}>")).await
+        }
+        .map_err(backend)?;
+        let changes = watch.filter_map(move |entry| {
+            let change = match entry {
+                Err(error) => Some(Err(backend(error))),
+                Ok(entry) => entry.key.strip_prefix(&prefix).map(|key| {
+                    Ok(match entry.operation {
+                        kv::Operation::Put => Change::Set(key.to_owned(), entry.value),
+                        kv::Operation::Delete | kv::Operation::Purge => {
+                            Change::Delete(key.to_owned())
+                        }
+                    })
+                }),
+            };
+            std::future::ready(change)
+        });
+        Ok(changes.boxed())
     }
 }
 

@@ -9,10 +9,10 @@ use futures::StreamExt as _;
 use redis::IntoConnectionInfo as _;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
-use super::{KeyPage, PAGE_SIZE};
+use super::backend::{Backend, KeyPage, PAGE_SIZE};
+use super::feed::{Change, Changes, Filter};
 use crate::config::RedisSettings;
 use crate::error::{Error, Result};
-use crate::watch::{Change, Changes, Filter};
 
 /// SCAN rounds one `list-keys` call makes at most while the rounds it has made found nothing of
 /// the bucket's (other keys of the database share the keyspace).
@@ -49,7 +49,7 @@ impl std::fmt::Debug for RedisStore {
 impl RedisStore {
     /// A connection for `settings`, made lazily: an unreachable server is an error of the
     /// calls, not of the link.
-    pub(crate) fn open(settings: &RedisSettings) -> Result<Self> {
+    fn lazy(settings: &RedisSettings) -> Result<Self> {
         let shown_url = settings.shown_url();
         let invalid = |error: redis::RedisError| Error::InvalidConfig {
             key: "url",
@@ -94,95 +94,6 @@ impl RedisStore {
             response_timeout: settings.response_timeout,
             shown_url,
         })
-    }
-
-    /// Every change to `bucket` from now on, from Redis keyspace notifications: a subscription
-    /// of its own to the bucket's keys. Notifications carry no values, so a set is reported
-    /// with the value read when the notification arrives (a key already deleted again is not
-    /// reported as set: its deletion follows).
-    ///
-    /// Only the keys `filter` wants are subscribed to (exact keys by channel, prefixes by
-    /// pattern), so a watcher of a few keys costs nothing for the bucket's other writes.
-    pub(crate) async fn changes(&self, bucket: &str, filter: &Filter) -> Result<Changes> {
-        self.enable_keyspace_events().await?;
-        let mut pubsub = tokio::time::timeout(self.connect_timeout, self.client.get_async_pubsub())
-            .await
-            .map_err(|_| Error::Backend {
-                backend: "redis",
-                message: format!(
-                    "no connection to {} within {:?} for a watcher",
-                    self.shown_url, self.connect_timeout
-                ),
-            })??;
-        let space = format!("__keyspace@{}__:", self.db).into_bytes();
-        let namespace = namespace(bucket).into_bytes();
-        let channel = |key: &[u8]| [&space[..], &namespace[..], key].concat();
-        let keys: Vec<Vec<u8>> = filter.keys.iter().map(|k| channel(k.as_bytes())).collect();
-        let prefixes: Vec<Vec<u8>> = filter
-            .prefixes
-            .iter()
-            .map(|prefix| [glob_escape(&channel(prefix.as_bytes())).as_slice(), b"*"].concat())
-            .collect();
-        if !keys.is_empty() {
-            pubsub.subscribe(keys).await?;
-        }
-        if !prefixes.is_empty() {
-            pubsub.psubscribe(prefixes).await?;
-        }
-        let (sink, messages) = pubsub.split();
-        let redis = self.redis.clone();
-        let changes = messages
-            .filter_map(move |message| {
-                // The channel is `__keyspace@<db>__:<redis key>`, the payload the event's name.
-                let redis_key = message
-                    .get_channel::<Vec<u8>>()
-                    .ok()
-                    .and_then(|channel| channel.strip_prefix(&space[..]).map(<[u8]>::to_vec));
-                let key = redis_key
-                    .as_deref()
-                    .and_then(|redis_key| redis_key.strip_prefix(&namespace[..]))
-                    .and_then(|key| String::from_utf8(key.to_vec()).ok());
-                let event = Event::of(message.get_payload_bytes());
-                std::future::ready(match (redis_key, key, event) {
-                    (_, _, Event::Other) | (None, _, _) | (_, None, _) => None,
-                    (Some(redis_key), Some(key), event) => Some((redis_key, key, event)),
-                })
-            })
-            // Values are read concurrently, reported in the order of the notifications.
-            .map(move |(redis_key, key, event)| {
-                let mut redis = redis.clone();
-                async move {
-                    if event == Event::Delete {
-                        return Some(Ok(Change::Delete(key)));
-                    }
-                    let value: redis::RedisResult<Option<Bytes>> = redis::cmd("GET")
-                        .arg(redis_key)
-                        .query_async(&mut redis)
-                        .await;
-                    match value {
-                        Ok(Some(value)) => Some(Ok(Change::Set(key, value))),
-                        // Deleted again already: its deletion follows.
-                        Ok(None) => None,
-                        // Now a list, a hash, ...: no value a watcher can be given.
-                        Err(error) if error.code() == Some("WRONGTYPE") => {
-                            Some(Ok(Change::Delete(key)))
-                        }
-                        Err(error) => Some(Err(error.into())),
-                    }
-                }
-            })
-            .buffered(VALUE_READS)
-            .filter_map(std::future::ready);
-        // A connection that went away without a word (no reset) would leave the watcher deaf:
-        // a PING that goes unanswered ends the feed, as the connection closing does.
-        let ended = futures::stream::once(std::future::ready(None));
-        let changes = futures::stream::select(
-            changes.map(Some).chain(ended),
-            keepalive(sink, KEEPALIVE, self.response_timeout).map(Some),
-        )
-        .take_while(|change| std::future::ready(change.is_some()))
-        .filter_map(std::future::ready);
-        Ok(changes.boxed())
     }
 
     /// Turns on the keyspace notifications watchers need, if the server has them off: Redis
@@ -265,13 +176,114 @@ impl RedisStore {
         let mut redis = self.redis.clone();
         Ok(command.query_async(&mut redis).await?)
     }
+}
 
-    pub(crate) async fn get(&self, bucket: &str, key: &str) -> Result<Option<Bytes>> {
+/// Shared by the links with equal settings.
+impl Backend for RedisStore {
+    const NAME: &'static str = "redis";
+    const SHARED: bool = true;
+    type Settings = RedisSettings;
+
+    /// Made lazily (see [`RedisStore::lazy`]): an unreachable server is an error of the calls.
+    async fn open(settings: &RedisSettings) -> Result<Self> {
+        Self::lazy(settings)
+    }
+
+    /// Every change to `bucket` from now on, from Redis keyspace notifications: a subscription
+    /// of its own to the bucket's keys. Notifications carry no values, so a set is reported
+    /// with the value read when the notification arrives (a key already deleted again is not
+    /// reported as set: its deletion follows).
+    ///
+    /// Only the keys `filter` wants are subscribed to (exact keys by channel, prefixes by
+    /// pattern), so a watcher of a few keys costs nothing for the bucket's other writes.
+    async fn changes(&self, bucket: &str, filter: &Filter) -> Result<Changes> {
+        self.enable_keyspace_events().await?;
+        let mut pubsub = tokio::time::timeout(self.connect_timeout, self.client.get_async_pubsub())
+            .await
+            .map_err(|_| Error::Backend {
+                backend: "redis",
+                message: format!(
+                    "no connection to {} within {:?} for a watcher",
+                    self.shown_url, self.connect_timeout
+                ),
+            })??;
+        let space = format!("__keyspace@{}__:", self.db).into_bytes();
+        let namespace = namespace(bucket).into_bytes();
+        let channel = |key: &[u8]| [&space[..], &namespace[..], key].concat();
+        let keys: Vec<Vec<u8>> = filter.keys.iter().map(|k| channel(k.as_bytes())).collect();
+        let prefixes: Vec<Vec<u8>> = filter
+            .prefixes
+            .iter()
+            .map(|prefix| [glob_escape(&channel(prefix.as_bytes())).as_slice(), b"*"].concat())
+            .collect();
+        if !keys.is_empty() {
+            pubsub.subscribe(keys).await?;
+        }
+        if !prefixes.is_empty() {
+            pubsub.psubscribe(prefixes).await?;
+        }
+        let (sink, messages) = pubsub.split();
+        let redis = self.redis.clone();
+        let changes = messages
+            .filter_map(move |message| {
+                // The channel is `__keyspace@<db>__:<redis key>`, the payload the event's name.
+                let redis_key = message
+                    .get_channel::<Vec<u8>>()
+                    .ok()
+                    .and_then(|channel| channel.strip_prefix(&space[..]).map(<[u8]>::to_vec));
+                let key = redis_key
+                    .as_deref()
+                    .and_then(|redis_key| redis_key.strip_prefix(&namespace[..]))
+                    .and_then(|key| String::from_utf8(key.to_vec()).ok());
+                let event = Event::of(message.get_payload_bytes());
+                std::future::ready(match (redis_key, key, event) {
+                    (_, _, Event::Other) | (None, _, _) | (_, None, _) => None,
+                    (Some(redis_key), Some(key), event) => Some((redis_key, key, event)),
+                })
+            })
+            // Values are read concurrently, reported in the order of the notifications.
+            .map(move |(redis_key, key, event)| {
+                let mut redis = redis.clone();
+                async move {
+                    if event == Event::Delete {
+                        return Some(Ok(Change::Delete(key)));
+                    }
+                    let value: redis::RedisResult<Option<Bytes>> = redis::cmd("GET")
+                        .arg(redis_key)
+                        .query_async(&mut redis)
+                        .await;
+                    match value {
+                        Ok(Some(value)) => Some(Ok(Change::Set(key, value))),
+                        // Deleted again already: its deletion follows.
+                        Ok(None) => None,
+                        // Now a list, a hash, ...: no value a watcher can be given.
+                        Err(error) if error.code() == Some("WRONGTYPE") => {
+                            Some(Ok(Change::Delete(key)))
+                        }
+                        Err(error) => Some(Err(error.into())),
+                    }
+                }
+            })
+            .buffered(VALUE_READS)
+            .filter_map(std::future::ready);
+        // A connection that went away without a word (no reset) would leave the watcher deaf:
+        // a PING that goes unanswered ends the feed, as the connection closing does.
+        let ended = futures::stream::once(std::future::ready(None));
+        let changes = futures::stream::select(
+            changes.map(Some).chain(ended),
+            keepalive(sink, KEEPALIVE, self.response_timeout).map(Some),
+        )
+        .take_while(|change| std::future::ready(change.is_some()))
+        .filter_map(std::future::ready);
+        Ok(changes.boxed())
+    }
+
+    async fn get(&self, bucket: &str, key: &str) -> Result<Option<Bytes>> {
         self.query(redis::cmd("GET").arg(redis_key(bucket, key)))
             .await
     }
 
-    pub(crate) async fn set(&self, bucket: &str, key: &str, value: Bytes) -> Result<()> {
+    async fn set(&self, bucket: &str, key: &str, value: Bytes) -> Result<()> {
         self.query(
             redis::cmd("SET")
                 .arg(redis_key(bucket, key))
@@ -280,20 +292,20 @@ impl RedisStore {
         .await
     }
 
-    pub(crate) async fn delete(&self, bucket: &str, key: &str) -> Result<()> {
+    async fn delete(&self, bucket: &str, key: &str) -> Result<()> {
         self.query::<u64>(redis::cmd("DEL").arg(redis_key(bucket, key)))
             .await
             .map(drop)
     }
 
-    pub(crate) async fn exists(&self, bucket: &str, key: &str) -> Result<bool> {
+    async fn exists(&self, bucket: &str, key: &str) -> Result<bool> {
         self.query(redis::cmd("EXISTS").arg(redis_key(bucket, key)))
             .await
     }
 
     /// The cursor is Redis' SCAN cursor: a full iteration returns every key that was in the
     /// bucket throughout at least once (rarely twice, when Redis rehashes meanwhile).
-    pub(crate) async fn list_keys(&self, bucket: &str, cursor: Option<u64>) -> Result<KeyPage> {
+    async fn list_keys(&self, bucket: &str, cursor: Option<u64>) -> Result<KeyPage> {
         let prefix = namespace(bucket);
         let pattern = [glob_escape(prefix.as_bytes()).as_slice(), b"*"].concat();
         let mut cursor = cursor.unwrap_or(0);
@@ -321,7 +333,7 @@ impl RedisStore {
         Ok((keys, (cursor != 0).then_some(cursor)))
     }
 
-    pub(crate) async fn increment(&self, bucket: &str, key: &str, delta: u64) -> Result<u64> {
+    async fn increment(&self, bucket: &str, key: &str, delta: u64) -> Result<u64> {
         let delta = i64::try_from(delta).map_err(|_| {
             Error::InvalidValue(format!(
                 "a delta of {delta} is more than Redis adds at once (at most {})",
@@ -336,7 +348,7 @@ impl RedisStore {
         })
     }
 
-    pub(crate) async fn get_many(
+    async fn get_many(
         &self,
         bucket: &str,
         keys: Vec<String>,
@@ -362,7 +374,7 @@ impl RedisStore {
             .collect())
     }
 
-    pub(crate) async fn set_many(&self, bucket: &str, pairs: Vec<(String, Bytes)>) -> Result<()> {
+    async fn set_many(&self, bucket: &str, pairs: Vec<(String, Bytes)>) -> Result<()> {
         if pairs.is_empty() {
             return Ok(());
         }
@@ -373,7 +385,7 @@ impl RedisStore {
         self.query(&command).await
     }
 
-    pub(crate) async fn delete_many(&self, bucket: &str, keys: Vec<String>) -> Result<()> {
+    async fn delete_many(&self, bucket: &str, keys: Vec<String>) -> Result<()> {
         if keys.is_empty() {
             return Ok(());
         }
