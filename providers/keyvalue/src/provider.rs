@@ -172,7 +172,8 @@ impl Provider for KeyValueProvider {
 mod tests {
     use std::fmt::{self, Write as _};
 
-    use provider_sdk::provider::{ConfigSource, LinkDefinition, Secrets};
+    use provider_sdk::provider::{ConfigSource, Secrets};
+    use provider_sdk::wasmcloud::LinkDefinition;
 
     use super::*;
 
