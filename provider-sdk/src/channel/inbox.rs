@@ -24,6 +24,7 @@ use tokio::sync::{Notify, mpsc};
 
 use super::{Limits, push_path};
 use crate::error::{Error, Result};
+use crate::wire;
 
 /// Bytes buffered across all calls of one transport, against [`Limits::max_total_buffered_bytes`].
 #[derive(Debug)]
@@ -464,6 +465,12 @@ impl PendingChannel {
             self.inbox.unwant(&path, true);
         }
         self.inbox.claim(path)
+    }
+}
+
+impl wire::PendingChannel for PendingChannel {
+    fn claim(self: Box<Self>) -> Result<Box<dyn wire::IncomingChannel>> {
+        Ok(Box::new(PendingChannel::claim(*self)?))
     }
 }
 

@@ -15,7 +15,7 @@ use bytes::Bytes;
 use tokio::sync::mpsc;
 
 use super::{Invocation, InvocationContext};
-use crate::channel::{Budget, ChannelReader, Inbox, Limits, Outgoing, Tasks};
+use crate::channel::{Budget, ChannelReader, Inbox, InboxSink, Limits, Outgoing, Tasks};
 use crate::error::{Error, Result};
 use crate::wire::{Deferred, spawn_deferred};
 
@@ -179,14 +179,16 @@ impl Bus {
             headers: headers.cloned(),
             params: Arc::clone(&params_inbox),
             // The server's tasks send its pending results; see `accept`.
-            results: Some(Outgoing::local(
-                results_inbox,
-                self.max_payload,
+            results: Some(Outgoing::new(
+                InboxSink::root(results_inbox, self.max_payload),
                 Tasks::default(),
             )),
         };
         server.send(call).await.map_err(|_| no_server())?;
-        let out = Outgoing::local(params_inbox, self.max_payload, Tasks::default());
+        let out = Outgoing::new(
+            InboxSink::root(params_inbox, self.max_payload),
+            Tasks::default(),
+        );
         out.send(params).await?;
         out.close().await?;
         spawn_deferred(&out, deferred);

@@ -25,11 +25,14 @@ use std::time::{Duration, Instant};
 use async_nats::{HeaderMap, Message, StatusCode};
 use bytes::Bytes;
 use futures::StreamExt as _;
+use futures::future::BoxFuture;
 use tokio::sync::oneshot;
 
 use super::subject::{InboxAddress, params_subject, parse_inbox_subject, results_subject};
 use super::{Invocation, InvocationContext};
-use crate::channel::{Budget, ChannelReader, Failure, Inbox, Limits, Outgoing, Tasks};
+use crate::channel::{
+    Budget, ChannelReader, Failure, Inbox, Limits, Outgoing, Sink, Tasks, push_path,
+};
 use crate::error::{Error, Result};
 use crate::wire::{Deferred, spawn_deferred};
 
@@ -391,9 +394,8 @@ impl Session {
         let handshake = notified.await.map_err(|_| Error::Closed)?;
         match check_handshake(&handshake) {
             Ok(server_reply) => {
-                let out = Outgoing::nats(
-                    self.client.clone(),
-                    params_subject(server_reply),
+                let out = Outgoing::new(
+                    NatsSink::to(self.client.clone(), params_subject(server_reply)),
                     Tasks::default(),
                 );
                 out.send(params).await?;
@@ -427,12 +429,51 @@ impl Session {
             .await
             .map_err(|error| Error::nats("publish", error))?;
         let context = InvocationContext::new(message.subject.as_str(), message.headers);
-        let results = Outgoing::nats(
-            self.client.clone(),
-            results_subject(&client_reply),
+        let results = Outgoing::new(
+            NatsSink::to(self.client.clone(), results_subject(&client_reply)),
             tasks.clone(),
         );
         Ok(Invocation::new(context, params, results))
+    }
+}
+
+/// Publishes a channel's messages to its subject.
+struct NatsSink {
+    client: async_nats::Client,
+    subject: async_nats::Subject,
+}
+
+impl NatsSink {
+    fn to(client: async_nats::Client, subject: String) -> Arc<dyn Sink> {
+        Arc::new(Self {
+            client,
+            subject: subject.into(),
+        })
+    }
+}
+
+impl Sink for NatsSink {
+    fn publish(&self, payload: Bytes) -> BoxFuture<'_, Result<()>> {
+        Box::pin(async move {
+            self.client
+                .publish(self.subject.clone(), payload)
+                .await
+                .map_err(|error| Error::nats("publish", error))
+        })
+    }
+
+    fn index(&self, path: &[usize]) -> Arc<dyn Sink> {
+        let mut nested = self.subject.to_string();
+        push_path(&mut nested, path);
+        Self::to(self.client.clone(), nested)
+    }
+
+    fn subject(&self) -> String {
+        self.subject.to_string()
+    }
+
+    fn max_payload(&self) -> usize {
+        self.client.max_payload()
     }
 }
 
