@@ -58,10 +58,12 @@ pub(crate) enum Failure {
     /// The invocation's handshake said nobody serves its subject (NATS status 503).
     NoServer,
     /// The invocation's handshake carried another error status.
-    Refused {
+    Status {
         status: u16,
         description: Option<String>,
     },
+    /// The server's admission refused the invocation, for `reason`.
+    Refused { reason: String },
     /// The invocation's handshake had no reply subject.
     NoHandshakeReply,
 }
@@ -309,14 +311,15 @@ impl Inbox {
                 detail: "the peer opened more sub-channels than `Limits::max_channels` allows",
             },
             Failure::NoServer => Error::NoServer { subject },
-            Failure::Refused {
+            Failure::Status {
                 status,
                 description,
-            } => Error::Refused {
+            } => Error::Status {
                 subject,
                 status,
                 description,
             },
+            Failure::Refused { reason } => Error::Refused { subject, reason },
             Failure::NoHandshakeReply => Error::Protocol {
                 subject,
                 detail: "the handshake has no reply subject",
