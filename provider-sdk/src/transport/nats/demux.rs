@@ -195,3 +195,88 @@ impl Routes {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use async_nats::HeaderMap;
+
+    use super::*;
+
+    fn handshake(reply: Option<&str>, payload: &'static [u8], refused_header: bool) -> Message {
+        let headers = refused_header.then(|| {
+            let mut headers = HeaderMap::new();
+            headers.insert(REFUSED_HEADER, "1");
+            headers
+        });
+        Message {
+            subject: "_INBOX.x.0".into(),
+            reply: reply.map(Into::into),
+            payload: Bytes::from_static(payload),
+            headers,
+            status: None,
+            description: None,
+            length: payload.len(),
+        }
+    }
+
+    fn reason(result: Result<&async_nats::Subject, Failure>) -> Option<String> {
+        match result {
+            Err(Failure::Refused { reason }) => Some(reason),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn a_handshake_with_a_reply_subject_goes_on() {
+        let message = handshake(Some("_INBOX.y.1"), b"", false);
+        assert_eq!(check_handshake(&message).unwrap().as_str(), "_INBOX.y.1");
+    }
+
+    #[test]
+    fn a_handshake_without_reply_subject_but_with_a_reason_is_a_refusal() {
+        let message = handshake(None, b"not you", true);
+        assert_eq!(
+            reason(check_handshake(&message)).as_deref(),
+            Some("not you")
+        );
+        // The header alone, or the reason alone, says the same.
+        let message = handshake(None, b"", true);
+        assert_eq!(
+            reason(check_handshake(&message)).as_deref(),
+            Some("refused")
+        );
+        let message = handshake(None, b"not you", false);
+        assert_eq!(
+            reason(check_handshake(&message)).as_deref(),
+            Some("not you")
+        );
+    }
+
+    #[test]
+    fn a_refusal_reason_is_text_of_bounded_length() {
+        static LONG: [u8; 5000] = [b'x'; 5000];
+        let message = handshake(None, &LONG, true);
+        assert_eq!(reason(check_handshake(&message)).unwrap().len(), 1024);
+        let message = handshake(None, b"caf\xc3", true);
+        assert_eq!(
+            reason(check_handshake(&message)).as_deref(),
+            Some("caf\u{fffd}")
+        );
+    }
+
+    #[test]
+    fn an_empty_handshake_without_reply_subject_is_a_protocol_error() {
+        let message = handshake(None, b"", false);
+        assert!(matches!(
+            check_handshake(&message),
+            Err(Failure::NoHandshakeReply)
+        ));
+    }
+
+    #[test]
+    fn no_responders_is_no_server() {
+        let mut message = handshake(None, b"", false);
+        message.status = Some(StatusCode::NO_RESPONDERS);
+        assert!(matches!(check_handshake(&message), Err(Failure::NoServer)));
+    }
+}
