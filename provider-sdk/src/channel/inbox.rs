@@ -259,6 +259,12 @@ impl Inbox {
         }
     }
 
+    /// Whether `len` more bytes fit comfortably (half the call's limit), or nothing waits.
+    pub(crate) fn has_room(&self, len: usize) -> bool {
+        let buffered = self.buffered.load(Ordering::Relaxed);
+        buffered == 0 || buffered + len <= self.limits.max_buffered_bytes / 2
+    }
+
     /// Waits until `len` more bytes fit comfortably (half the call's limit), so an in-process
     /// writer cannot run ahead of its reader. Always lets a write through when nothing waits.
     pub(crate) async fn wait_for_room(&self, len: usize) {
@@ -266,11 +272,7 @@ impl Inbox {
             let room = self.room.notified();
             tokio::pin!(room);
             room.as_mut().enable();
-            let buffered = self.buffered.load(Ordering::Relaxed);
-            if buffered == 0
-                || buffered + len <= self.limits.max_buffered_bytes / 2
-                || self.lock().failure.is_some()
-            {
+            if self.has_room(len) || self.lock().failure.is_some() {
                 return;
             }
             self.writers_waiting.fetch_add(1, Ordering::AcqRel);

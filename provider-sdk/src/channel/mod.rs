@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures::future::BoxFuture;
+use futures::future::{BoxFuture, Either, Ready};
 
 pub(crate) use self::inbox::{Budget, ChannelReader, Failure, Inbox};
 pub(crate) use self::tasks::Tasks;
@@ -112,12 +112,28 @@ pub(crate) fn push_path(subject: &mut String, path: &[usize]) {
     }
 }
 
+/// A future that is often complete at once, and then costs no allocation: a transport's
+/// operation that may or may not need to wait.
+pub(crate) type Completion<'a, T> = Either<Ready<T>, BoxFuture<'a, T>>;
+
+/// A [`Completion`] that is complete.
+pub(crate) fn done<'a, T>(value: T) -> Completion<'a, T> {
+    Either::Left(futures::future::ready(value))
+}
+
+/// A [`Completion`] that waits for `future`.
+pub(crate) fn waiting<'a, T>(
+    future: impl std::future::Future<Output = T> + Send + 'a,
+) -> Completion<'a, T> {
+    Either::Right(Box::pin(future))
+}
+
 /// Where the outgoing bytes of a channel go: one transport's way of publishing to a subject.
 /// Each transport implements it (the in-process one with [`InboxSink`]).
 pub(crate) trait Sink: Send + Sync + 'static {
     /// Publishes one message of at most [`Sink::max_payload`] bytes; an empty one ends the
     /// channel.
-    fn publish(&self, payload: Bytes) -> BoxFuture<'_, Result<()>>;
+    fn publish(&self, payload: Bytes) -> Completion<'_, Result<()>>;
 
     /// The sink of the sub-channel at `path` below this one.
     fn index(&self, path: &[usize]) -> Arc<dyn Sink>;
@@ -149,11 +165,13 @@ impl InboxSink {
 }
 
 impl Sink for InboxSink {
-    fn publish(&self, payload: Bytes) -> BoxFuture<'_, Result<()>> {
-        Box::pin(async move {
-            if !payload.is_empty() {
-                self.inbox.wait_for_room(payload.len()).await;
-            }
+    fn publish(&self, payload: Bytes) -> Completion<'_, Result<()>> {
+        if payload.is_empty() || self.inbox.has_room(payload.len()) {
+            self.inbox.deliver(&self.path, payload);
+            return done(Ok(()));
+        }
+        waiting(async move {
+            self.inbox.wait_for_room(payload.len()).await;
             self.inbox.deliver(&self.path, payload);
             Ok(())
         })

@@ -21,7 +21,7 @@ use futures::Stream;
 use futures::future::BoxFuture;
 
 use super::InvocationContext;
-use crate::channel::{ChannelReader, Outgoing};
+use crate::channel::{ChannelReader, Completion, Outgoing};
 use crate::error::Result;
 use crate::wire::Deferred;
 
@@ -70,12 +70,12 @@ pub(crate) struct Arrival {
 pub(crate) trait Arriving: fmt::Debug + Send {
     /// Sets up the invocation's channels (sending the handshake, over NATS) and returns them.
     /// `subject` is the invocation's.
-    fn accept(self: Box<Self>, subject: &str) -> BoxFuture<'static, Result<Channels>>;
+    fn accept(self: Box<Self>, subject: &str) -> Completion<'static, Result<Channels>>;
 
     /// Tells the caller the invocation is refused, for `reason` (at most
     /// [`Refusal::MAX_REASON_BYTES`](super::Refusal::MAX_REASON_BYTES), never empty); sets up
     /// nothing.
-    fn refuse(self: Box<Self>, reason: &str) -> BoxFuture<'static, Result<()>>;
+    fn refuse(self: Box<Self>, reason: &str) -> Completion<'static, Result<()>>;
 }
 
 /// The channels of an accepted invocation.

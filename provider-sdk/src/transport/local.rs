@@ -24,7 +24,9 @@ use tokio::sync::mpsc;
 
 use super::InvocationContext;
 use super::backend::{Arrival, Arriving, Backend, Channels, Source};
-use crate::channel::{Budget, ChannelReader, Failure, Inbox, InboxSink, Limits, Outgoing, Tasks};
+use crate::channel::{
+    Budget, ChannelReader, Completion, Failure, Inbox, InboxSink, Limits, Outgoing, Tasks, done,
+};
 use crate::error::{Error, Result};
 use crate::wire::{Deferred, spawn_deferred};
 
@@ -60,7 +62,7 @@ impl Drop for Call {
 }
 
 impl Arriving for Call {
-    fn accept(mut self: Box<Self>, _subject: &str) -> BoxFuture<'static, Result<Channels>> {
+    fn accept(mut self: Box<Self>, _subject: &str) -> Completion<'static, Result<Channels>> {
         let accepted = self.params.claim_root().and_then(|params| {
             let results = self.results.take().ok_or(Error::Closed)?;
             Ok(Channels {
@@ -72,10 +74,10 @@ impl Arriving for Call {
                 ),
             })
         });
-        ready(accepted).boxed()
+        done(accepted)
     }
 
-    fn refuse(mut self: Box<Self>, reason: &str) -> BoxFuture<'static, Result<()>> {
+    fn refuse(mut self: Box<Self>, reason: &str) -> Completion<'static, Result<()>> {
         let refused = Failure::Refused {
             reason: reason.to_owned(),
         };
@@ -83,7 +85,7 @@ impl Arriving for Call {
             results.close_with(refused.clone());
         }
         self.params.close_with(refused);
-        ready(Ok(())).boxed()
+        done(Ok(()))
     }
 }
 

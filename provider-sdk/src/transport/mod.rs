@@ -6,6 +6,15 @@
 //! on the other: the in-process transport is the embedded default when there is no NATS server,
 //! and the fast way to test a handler.
 //!
+//! A server may check each invocation before serving it ([`ServeOptions::admission`]): a
+//! refused invocation takes no permit and runs no handler, and its caller gets
+//! [`Error::Refused`](crate::Error::Refused) with the reason at once.
+//!
+//! Rooms: [`Client`] and [`CallOptions`] in `client`; [`Server`], [`ServeOptions`] and
+//! [`Serving`] in `server`, their serve loop in `serve_loop`; what a handler gets in
+//! `invocation`; [`Admission`] in `admission`. Each transport (`nats`, `local`) implements the
+//! one crate-private seam in `backend`, and nothing else knows which transport it runs on.
+//!
 //! ```
 //! # async fn demo() -> provider_sdk::Result<()> {
 //! use provider_sdk::transport::{Invocation, ServeOptions, Transport};

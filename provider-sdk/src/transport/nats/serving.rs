@@ -14,7 +14,7 @@ use futures::{FutureExt as _, Stream, StreamExt as _};
 
 use super::sink::NatsSink;
 use super::{REFUSED_HEADER, Session};
-use crate::channel::{Outgoing, Tasks};
+use crate::channel::{Completion, Outgoing, Tasks, done, waiting};
 use crate::error::{Error, Result};
 use crate::transport::InvocationContext;
 use crate::transport::backend::{Arrival, Arriving, Channels, Source};
@@ -87,7 +87,7 @@ impl fmt::Debug for NatsArrival {
 impl Arriving for NatsArrival {
     /// Registers the params channel, queues the params that came with the invocation, and
     /// sends the handshake.
-    fn accept(self: Box<Self>, subject: &str) -> BoxFuture<'static, Result<Channels>> {
+    fn accept(self: Box<Self>, subject: &str) -> Completion<'static, Result<Channels>> {
         let Self {
             session,
             reply,
@@ -98,10 +98,10 @@ impl Arriving for NatsArrival {
                 subject: subject.to_owned(),
                 detail: "the invocation has no reply subject",
             };
-            return futures::future::ready(Err(error)).boxed();
+            return done(Err(error));
         };
         let (_, reply, inbox) = session.register(subject, "params", None);
-        async move {
+        waiting(async move {
             let inbox = inbox.ok_or(Error::Closed)?;
             let params = inbox.claim_root()?;
             if !payload.is_empty() {
@@ -117,27 +117,25 @@ impl Arriving for NatsArrival {
                 Tasks::default(),
             );
             Ok(Channels { params, results })
-        }
-        .boxed()
+        })
     }
 
     /// Answers `R_c` with a handshake that has no reply subject: the reason as its payload and
     /// the refusal header. Nothing is registered, so whatever the caller still sends is dropped.
-    fn refuse(self: Box<Self>, reason: &str) -> BoxFuture<'static, Result<()>> {
+    fn refuse(self: Box<Self>, reason: &str) -> Completion<'static, Result<()>> {
         let Some(client_reply) = self.reply else {
             // Nobody to tell.
-            return futures::future::ready(Ok(())).boxed();
+            return done(Ok(()));
         };
         let mut headers = HeaderMap::new();
         headers.insert(REFUSED_HEADER, "1");
         let reason = Bytes::copy_from_slice(reason.as_bytes());
         let client = self.session.client.clone();
-        async move {
+        waiting(async move {
             client
                 .publish_with_headers(client_reply, headers, reason)
                 .await
                 .map_err(|error| Error::nats("publish", error))
-        }
-        .boxed()
+        })
     }
 }

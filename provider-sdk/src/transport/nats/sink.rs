@@ -3,9 +3,8 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use futures::future::BoxFuture;
 
-use crate::channel::{Sink, push_path};
+use crate::channel::{Completion, Sink, push_path, waiting};
 use crate::error::{Error, Result};
 
 /// Publishes a channel's messages to its subject.
@@ -24,8 +23,8 @@ impl NatsSink {
 }
 
 impl Sink for NatsSink {
-    fn publish(&self, payload: Bytes) -> BoxFuture<'_, Result<()>> {
-        Box::pin(async move {
+    fn publish(&self, payload: Bytes) -> Completion<'_, Result<()>> {
+        waiting(async move {
             self.client
                 .publish(self.subject.clone(), payload)
                 .await
