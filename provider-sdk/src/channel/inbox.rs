@@ -437,7 +437,7 @@ impl Inbox {
 /// The sub-channel of a `stream` or `future` that was decoded as pending, not yet read.
 ///
 /// Created unarmed while decoding (a decode attempt may fail and be retried when more bytes
-/// arrive); [`PendingChannel::arm`] marks the channel as wanted once the value is handed out, so
+/// arrive); [`Arming::arm`] marks the channel as wanted once the value is handed out, so
 /// that dropping the value unread abandons the channel.
 #[derive(Debug)]
 pub(crate) struct PendingChannel {

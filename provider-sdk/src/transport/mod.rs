@@ -8,7 +8,7 @@
 //!
 //! A server may check each invocation before serving it ([`ServeOptions::admission`]): a
 //! refused invocation takes no permit and runs no handler, and its caller gets
-//! [`Error::Refused`](crate::Error::Refused) with the reason at once.
+//! [`Error::Refused`] with the reason at once.
 //!
 //! Rooms: [`Client`] and [`CallOptions`] in `client`; [`Server`], [`ServeOptions`] and
 //! [`Serving`] in `server`, their serve loop in `serve_loop`; what a handler gets in

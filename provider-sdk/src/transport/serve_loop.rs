@@ -109,8 +109,12 @@ pub(super) async fn serve_loop<F, Fut>(
         };
         context.state = server.options.state().cloned();
         if let Some(reason) = admit(&server, &mut context) {
-            refuse(call, &context, &reason).await;
-            continue;
+            // One answer at a time; a connection too stalled to take it does not hold up a stop.
+            tokio::select! {
+                biased;
+                () = &mut stopped => break,
+                () = refuse(call, &context, &reason) => continue,
+            }
         }
         let permit = tokio::select! {
             biased;

@@ -80,7 +80,7 @@ impl ServeOptions {
     }
 
     /// Gives every invocation's context `state`, found again with
-    /// [`InvocationContext::state`]; a [`FromInvocation`] context type reads it there.
+    /// [`InvocationContext::state`]; a [`FromInvocation`](super::FromInvocation) context type reads it there.
     pub fn with_state<T: Any + Send + Sync>(mut self, state: Arc<T>) -> Self {
         self.state = Some(Shared(state));
         self
@@ -88,7 +88,7 @@ impl ServeOptions {
 
     /// Checks every invocation with `admission` as it arrives, before it takes a permit or
     /// reaches a handler: a refused one is answered with the refusal's reason (the caller gets
-    /// [`Error::Refused`](crate::Error::Refused)) and costs the server one message.
+    /// [`Error::Refused`]) and costs the server one message.
     pub fn admission(mut self, admission: Arc<dyn Admission>) -> Self {
         self.admission = Some(AdmissionCheck(admission));
         self
