@@ -34,8 +34,8 @@ use crate::wire::OutgoingChannel;
 ///
 /// wRPC over NATS has no flow control: a peer sends as fast as it likes, and what this side has
 /// not read yet waits in memory. These limits cap that, per value, per call and per transport,
-/// and fail the call that goes over them (with [`Error::TooLarge`](crate::Error::TooLarge) or [`Error::BufferFull`](crate::Error::BufferFull))
-/// instead of growing without bound.
+/// and fail the call that goes over them (with [`Error::TooLarge`](crate::Error::TooLarge) or
+/// [`Error::BufferFull`](crate::Error::BufferFull)) instead of growing without bound.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Limits {
@@ -50,8 +50,8 @@ pub struct Limits {
     /// The most sub-channels (pending `stream`s and `future`s) one call may have open at once.
     pub max_channels: usize,
     /// How long a pending `stream` or `future` may go without receiving anything before reading
-    /// it fails with [`Error::Timeout`](crate::Error::Timeout) (`None`: forever). wRPC has no cancellation: this is what
-    /// ends a read whose sender has gone.
+    /// it fails with [`Error::Timeout`](crate::Error::Timeout) (`None`: forever). wRPC has no
+    /// cancellation: this is what ends a read whose sender has gone.
     pub idle_timeout: Option<Duration>,
 }
 

@@ -49,7 +49,8 @@ impl InvocationContext {
         }
     }
 
-    /// The state the server was given with [`ServeOptions::with_state`](super::ServeOptions::with_state), if it is a `T`.
+    /// The state the server was given with
+    /// [`ServeOptions::with_state`](super::ServeOptions::with_state), if it is a `T`.
     pub fn state<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
         self.state.as_ref()?.get()
     }

@@ -80,7 +80,8 @@ impl ServeOptions {
     }
 
     /// Gives every invocation's context `state`, found again with
-    /// [`InvocationContext::state`]; a [`FromInvocation`](super::FromInvocation) context type reads it there.
+    /// [`InvocationContext::state`]; a [`FromInvocation`](super::FromInvocation) context type
+    /// reads it there.
     pub fn with_state<T: Any + Send + Sync>(mut self, state: Arc<T>) -> Self {
         self.state = Some(Shared(state));
         self
