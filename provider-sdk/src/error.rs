@@ -155,9 +155,20 @@ pub enum Error {
         received: usize,
     },
 
-    /// The handshake reply carried an error status other than 503.
-    #[error("invocation of `{subject}` was refused with status {status}{}", description.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
+    /// The server refused the invocation before running it: its admission check said no (see
+    /// [`ServeOptions::admission`](crate::transport::ServeOptions::admission)). The handler did
+    /// not run; calling again will be refused again unless what the reason names changes.
+    #[error("invocation of `{subject}` was refused: {reason}")]
     Refused {
+        /// The invocation subject.
+        subject: String,
+        /// Why, as the server said it (at most 1 KiB).
+        reason: String,
+    },
+
+    /// The handshake reply carried an error status other than 503.
+    #[error("invocation of `{subject}` was answered with status {status}{}", description.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
+    Status {
         /// The invocation subject.
         subject: String,
         /// The NATS status code.
@@ -301,6 +312,7 @@ impl Error {
                 | Error::Unconfirmed { .. }
                 | Error::Incomplete { .. }
                 | Error::Refused { .. }
+                | Error::Status { .. }
                 | Error::Protocol { .. }
                 | Error::BufferFull { .. }
                 | Error::Nats { .. }

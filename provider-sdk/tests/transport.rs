@@ -2,13 +2,16 @@
 //! that name the subject, serving is bounded and ready when `serve` returns, and a NATS restart
 //! is survived.
 
+use std::any::Any;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt as _;
+use provider_sdk::transport::{
+    Admission, CallOptions, Client, Invocation, InvocationContext, Refusal, ServeOptions, Transport,
+};
 use provider_testing::NatsServer;
-use provider_sdk::transport::{CallOptions, Client, Invocation, ServeOptions, Transport};
 use provider_sdk::wire::{ByteStream, WitFuture, WitStream};
 use provider_sdk::{Error, Limits};
 
@@ -707,5 +710,167 @@ async fn serving_resumes_after_nats_restarts() {
             }
             Err(error) => panic!("still failing after the restart: {error}"),
         }
+    }
+}
+
+/// Lets `alice` and `bob` (by `source-id`) through, with a greeting for their handler; refuses
+/// everyone else.
+struct KnownCallers;
+
+impl Admission for KnownCallers {
+    fn admit(
+        &self,
+        invocation: &InvocationContext,
+    ) -> Result<Option<Arc<dyn Any + Send + Sync>>, Refusal> {
+        match invocation.header("source-id") {
+            Some(source @ ("alice" | "bob")) => Ok(Some(Arc::new(format!("hello {source}")))),
+            Some(source) => Err(Refusal::new(format!("{source} may not call this"))),
+            None => Err(Refusal::new("anonymous callers may not call this")),
+        }
+    }
+}
+
+/// Serves `whoami` (returns what admission attached) and `take` (a large param) behind
+/// [`KnownCallers`], counting the handlers that ran.
+async fn serve_known_callers(
+    server: &provider_sdk::transport::Server,
+    ran: &Arc<AtomicUsize>,
+) -> provider_sdk::transport::Serving {
+    let count = Arc::clone(ran);
+    let mut serving = server
+        .serve_fn(INSTANCE, "whoami", move |cx, (): ()| {
+            count.fetch_add(1, Ordering::SeqCst);
+            async move { (cx.admitted::<String>().map(|greeting| (*greeting).clone()),) }
+        })
+        .await
+        .unwrap();
+    let count = Arc::clone(ran);
+    serving.merge(
+        server
+            .serve_fn(INSTANCE, "take", move |_, (bytes,): (bytes::Bytes,)| {
+                count.fetch_add(1, Ordering::SeqCst);
+                async move { (bytes.len() as u64,) }
+            })
+            .await
+            .unwrap(),
+    );
+    serving
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admission_refuses_before_the_handler_runs() {
+    for pair in Pair::both().await {
+        let kind = pair.kind();
+        let server = pair
+            .server
+            .server(ServeOptions::new("test").admission(Arc::new(KnownCallers)));
+        let ran = Arc::new(AtomicUsize::new(0));
+        let _serving = serve_known_callers(&server, &ran).await;
+        // Generous deadlines: a refusal must come at once, not at the deadline.
+        let client = pair.client().with_timeout(Duration::from_secs(30));
+        let mallory = client.clone().with_header("source-id", "mallory").unwrap();
+
+        let started = Instant::now();
+        let err = mallory
+            .invoke::<_, (Option<String>,)>(INSTANCE, "whoami", ())
+            .await
+            .unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(5), "{kind}");
+        let Error::Refused { subject, reason } = &err else {
+            panic!("{kind}: {err}")
+        };
+        assert_eq!(subject, "test.wrpc.0.0.1.test:transport/calls@1.0.0.whoami");
+        assert_eq!(reason, "mallory may not call this");
+        assert_eq!(
+            err.to_string(),
+            "invocation of `test.wrpc.0.0.1.test:transport/calls@1.0.0.whoami` was refused: \
+             mallory may not call this"
+        );
+        assert!(err.is_transport());
+
+        // Params too large for the invocation message: over NATS the client waits for the
+        // handshake to send the rest, and the refusal arrives there instead.
+        let big = bytes::Bytes::from(vec![7u8; 3 << 20]);
+        let err = client
+            .invoke::<_, (u64,)>(INSTANCE, "take", (big.clone(),))
+            .await
+            .unwrap_err();
+        let Error::Refused { reason, .. } = &err else {
+            panic!("{kind}: {err}")
+        };
+        assert_eq!(reason, "anonymous callers may not call this");
+        assert!(started.elapsed() < Duration::from_secs(10), "{kind}");
+        assert_eq!(ran.load(Ordering::SeqCst), 0, "{kind}: a refused call ran");
+
+        // Admitted callers are served, and their handler reads what admission attached.
+        for (source, greeting) in [("alice", "hello alice"), ("bob", "hello bob")] {
+            let caller = client.clone().with_header("source-id", source).unwrap();
+            let (attached,): (Option<String>,) =
+                caller.invoke(INSTANCE, "whoami", ()).await.unwrap();
+            assert_eq!(attached.as_deref(), Some(greeting), "{kind}");
+        }
+        let alice = client.clone().with_header("source-id", "alice").unwrap();
+        let (len,): (u64,) = alice.invoke(INSTANCE, "take", (big,)).await.unwrap();
+        assert_eq!(len, 3 << 20);
+        assert_eq!(ran.load(Ordering::SeqCst), 3, "{kind}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_take_no_permit() {
+    for pair in Pair::both().await {
+        let kind = pair.kind();
+        let admission =
+            |cx: &InvocationContext| -> Result<Option<Arc<dyn Any + Send + Sync>>, Refusal> {
+                match cx.header("source-id") {
+                    Some("alice") => Ok(None),
+                    _ => Err(Refusal::new("no")),
+                }
+            };
+        let server = pair.server.server(
+            ServeOptions::new("test")
+                .max_concurrency(1)
+                .admission(Arc::new(admission)),
+        );
+        let ran = Arc::new(AtomicUsize::new(0));
+        let count = Arc::clone(&ran);
+        let _serving = server
+            .serve_fn(INSTANCE, "slow", move |cx, (): ()| {
+                count.fetch_add(1, Ordering::SeqCst);
+                // Nothing was attached.
+                assert!(cx.admitted::<String>().is_none());
+                async {
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                }
+            })
+            .await
+            .unwrap();
+        let client = pair.client().with_timeout(Duration::from_secs(30));
+        let alice = client.clone().with_header("source-id", "alice").unwrap();
+        // Alice holds the one permit...
+        let busy = tokio::spawn(async move { alice.invoke::<_, ()>(INSTANCE, "slow", ()).await });
+        while ran.load(Ordering::SeqCst) < 1 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        // ...and a flood of refused calls is answered meanwhile, none waiting for it.
+        let started = Instant::now();
+        let refused = (0..200).map(|_| {
+            let client = client.clone();
+            async move { client.invoke::<_, ()>(INSTANCE, "slow", ()).await }
+        });
+        for result in futures::future::join_all(refused).await {
+            assert!(
+                matches!(&result, Err(Error::Refused { reason, .. }) if reason == "no"),
+                "{kind}: {result:?}"
+            );
+        }
+        assert!(
+            started.elapsed() < Duration::from_millis(1500),
+            "{kind}: refusals waited for a permit ({:?})",
+            started.elapsed()
+        );
+        assert!(!busy.is_finished(), "{kind}");
+        busy.await.unwrap().unwrap();
+        assert_eq!(ran.load(Ordering::SeqCst), 1, "{kind}");
     }
 }

@@ -24,6 +24,7 @@ use tokio::sync::{Notify, mpsc};
 
 use super::{Limits, push_path};
 use crate::error::{Error, Result};
+use crate::wire;
 
 /// Bytes buffered across all calls of one transport, against [`Limits::max_total_buffered_bytes`].
 #[derive(Debug)]
@@ -57,10 +58,12 @@ pub(crate) enum Failure {
     /// The invocation's handshake said nobody serves its subject (NATS status 503).
     NoServer,
     /// The invocation's handshake carried another error status.
-    Refused {
+    Status {
         status: u16,
         description: Option<String>,
     },
+    /// The server's admission refused the invocation, for `reason`.
+    Refused { reason: String },
     /// The invocation's handshake had no reply subject.
     NoHandshakeReply,
 }
@@ -256,6 +259,12 @@ impl Inbox {
         }
     }
 
+    /// Whether `len` more bytes fit comfortably (half the call's limit), or nothing waits.
+    pub(crate) fn has_room(&self, len: usize) -> bool {
+        let buffered = self.buffered.load(Ordering::Relaxed);
+        buffered == 0 || buffered + len <= self.limits.max_buffered_bytes / 2
+    }
+
     /// Waits until `len` more bytes fit comfortably (half the call's limit), so an in-process
     /// writer cannot run ahead of its reader. Always lets a write through when nothing waits.
     pub(crate) async fn wait_for_room(&self, len: usize) {
@@ -263,11 +272,7 @@ impl Inbox {
             let room = self.room.notified();
             tokio::pin!(room);
             room.as_mut().enable();
-            let buffered = self.buffered.load(Ordering::Relaxed);
-            if buffered == 0
-                || buffered + len <= self.limits.max_buffered_bytes / 2
-                || self.lock().failure.is_some()
-            {
+            if self.has_room(len) || self.lock().failure.is_some() {
                 return;
             }
             self.writers_waiting.fetch_add(1, Ordering::AcqRel);
@@ -308,14 +313,15 @@ impl Inbox {
                 detail: "the peer opened more sub-channels than `Limits::max_channels` allows",
             },
             Failure::NoServer => Error::NoServer { subject },
-            Failure::Refused {
+            Failure::Status {
                 status,
                 description,
-            } => Error::Refused {
+            } => Error::Status {
                 subject,
                 status,
                 description,
             },
+            Failure::Refused { reason } => Error::Refused { subject, reason },
             Failure::NoHandshakeReply => Error::Protocol {
                 subject,
                 detail: "the handshake has no reply subject",
@@ -431,7 +437,7 @@ impl Inbox {
 /// The sub-channel of a `stream` or `future` that was decoded as pending, not yet read.
 ///
 /// Created unarmed while decoding (a decode attempt may fail and be retried when more bytes
-/// arrive); [`PendingChannel::arm`] marks the channel as wanted once the value is handed out, so
+/// arrive); [`Arming::arm`] marks the channel as wanted once the value is handed out, so
 /// that dropping the value unread abandons the channel.
 #[derive(Debug)]
 pub(crate) struct PendingChannel {
@@ -464,6 +470,12 @@ impl PendingChannel {
             self.inbox.unwant(&path, true);
         }
         self.inbox.claim(path)
+    }
+}
+
+impl wire::PendingChannel for PendingChannel {
+    fn claim(self: Box<Self>) -> Result<Box<dyn wire::IncomingChannel>> {
+        Ok(Box::new(PendingChannel::claim(*self)?))
     }
 }
 

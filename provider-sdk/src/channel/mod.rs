@@ -8,7 +8,11 @@
 //! and the in-process transport both deliver into it; data for a sub-channel nobody has asked for
 //! yet is kept until a decoded `stream` or `future` claims it. What an inbox may hold is bounded
 //! by [`Limits`]. The sending side is an [`Outgoing`], which splits bytes into pieces no larger
-//! than the transport's `max_payload`, and carries the [`Tasks`] its pending values run on.
+//! than the transport's `max_payload`, publishes them through the transport's [`Sink`], and
+//! carries the [`Tasks`] its pending values run on.
+//!
+//! The codec (`wire`) reads and writes sub-channels through small traits of its own, which this
+//! module implements: imports run one way, channel → wire.
 
 mod inbox;
 mod reader;
@@ -19,23 +23,25 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures::future::{BoxFuture, Either, Ready};
 
-pub(crate) use self::inbox::{Arming, Budget, ChannelReader, Failure, Inbox, PendingChannel};
+pub(crate) use self::inbox::{Budget, ChannelReader, Failure, Inbox};
 pub(crate) use self::tasks::Tasks;
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::wire::OutgoingChannel;
 
 /// Bounds on what calls may make this side hold in memory, and for how long.
 ///
 /// wRPC over NATS has no flow control: a peer sends as fast as it likes, and what this side has
 /// not read yet waits in memory. These limits cap that, per value, per call and per transport,
-/// and fail the call that goes over them (with [`Error::TooLarge`] or [`Error::BufferFull`])
-/// instead of growing without bound.
+/// and fail the call that goes over them (with [`Error::TooLarge`](crate::Error::TooLarge) or
+/// [`Error::BufferFull`](crate::Error::BufferFull)) instead of growing without bound.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Limits {
     /// The most bytes one value may take: the params or results of a call, the value of a
     /// `future`, one chunk of a `stream`. A length prefix that claims more fails the call with
-    /// [`Error::TooLarge`] before anything is allocated for it.
+    /// [`Error::TooLarge`](crate::Error::TooLarge) before anything is allocated for it.
     pub max_value_bytes: usize,
     /// The most bytes one call may have waiting in its incoming channels, across all of them.
     pub max_buffered_bytes: usize,
@@ -44,14 +50,15 @@ pub struct Limits {
     /// The most sub-channels (pending `stream`s and `future`s) one call may have open at once.
     pub max_channels: usize,
     /// How long a pending `stream` or `future` may go without receiving anything before reading
-    /// it fails with [`Error::Timeout`] (`None`: forever). wRPC has no cancellation: this is what
-    /// ends a read whose sender has gone.
+    /// it fails with [`Error::Timeout`](crate::Error::Timeout) (`None`: forever). wRPC has no
+    /// cancellation: this is what ends a read whose sender has gone.
     pub idle_timeout: Option<Duration>,
 }
 
 impl Limits {
-    /// The default for [`Limits::max_value_bytes`]: 64 MiB.
-    pub const DEFAULT_MAX_VALUE_BYTES: usize = 64 << 20;
+    /// The default for [`Limits::max_value_bytes`]: 64 MiB, the codec's own default
+    /// ([`wire::DEFAULT_MAX_VALUE_BYTES`](crate::wire::DEFAULT_MAX_VALUE_BYTES)).
+    pub const DEFAULT_MAX_VALUE_BYTES: usize = crate::wire::DEFAULT_MAX_VALUE_BYTES;
 
     /// Sets [`Limits::max_value_bytes`].
     pub fn with_max_value_bytes(mut self, bytes: usize) -> Self {
@@ -105,58 +112,107 @@ pub(crate) fn push_path(subject: &mut String, path: &[usize]) {
     }
 }
 
-/// Where the outgoing bytes of a channel go.
-#[derive(Clone)]
-enum Sink {
-    Nats {
-        client: async_nats::Client,
-        subject: async_nats::Subject,
-    },
-    Local {
-        inbox: Arc<Inbox>,
-        path: Box<[usize]>,
-        max_payload: usize,
-    },
+/// A future that is often complete at once, and then costs no allocation: a transport's
+/// operation that may or may not need to wait.
+pub(crate) type Completion<'a, T> = Either<Ready<T>, BoxFuture<'a, T>>;
+
+/// A [`Completion`] that is complete.
+pub(crate) fn done<'a, T>(value: T) -> Completion<'a, T> {
+    Either::Left(futures::future::ready(value))
+}
+
+/// A [`Completion`] that waits for `future`.
+pub(crate) fn waiting<'a, T>(
+    future: impl std::future::Future<Output = T> + Send + 'a,
+) -> Completion<'a, T> {
+    Either::Right(Box::pin(future))
+}
+
+/// Where the outgoing bytes of a channel go: one transport's way of publishing to a subject.
+/// Each transport implements it (the in-process one with [`InboxSink`]).
+pub(crate) trait Sink: Send + Sync + 'static {
+    /// Publishes one message of at most [`Sink::max_payload`] bytes; an empty one ends the
+    /// channel.
+    fn publish(&self, payload: Bytes) -> Completion<'_, Result<()>>;
+
+    /// The sink of the sub-channel at `path` below this one.
+    fn index(&self, path: &[usize]) -> Arc<dyn Sink>;
+
+    /// The channel's subject, for messages.
+    fn subject(&self) -> String;
+
+    /// The most bytes one message may carry (at least 1).
+    fn max_payload(&self) -> usize;
+}
+
+/// A sink that writes straight into an [`Inbox`] of this process, waiting while the reader is
+/// behind (in-process there is flow control).
+pub(crate) struct InboxSink {
+    inbox: Arc<Inbox>,
+    path: Box<[usize]>,
+    max_payload: usize,
+}
+
+impl InboxSink {
+    /// The root channel of `inbox`, in pieces of at most `max_payload` bytes.
+    pub(crate) fn root(inbox: Arc<Inbox>, max_payload: usize) -> Arc<dyn Sink> {
+        Arc::new(Self {
+            inbox,
+            path: Box::default(),
+            max_payload: max_payload.max(1),
+        })
+    }
+}
+
+impl Sink for InboxSink {
+    fn publish(&self, payload: Bytes) -> Completion<'_, Result<()>> {
+        if payload.is_empty() || self.inbox.has_room(payload.len()) {
+            self.inbox.deliver(&self.path, payload);
+            return done(Ok(()));
+        }
+        waiting(async move {
+            self.inbox.wait_for_room(payload.len()).await;
+            self.inbox.deliver(&self.path, payload);
+            Ok(())
+        })
+    }
+
+    fn index(&self, path: &[usize]) -> Arc<dyn Sink> {
+        Arc::new(Self {
+            inbox: Arc::clone(&self.inbox),
+            path: self.path.iter().chain(path).copied().collect(),
+            max_payload: self.max_payload,
+        })
+    }
+
+    fn subject(&self) -> String {
+        self.inbox.subject(&self.path)
+    }
+
+    fn max_payload(&self) -> usize {
+        self.max_payload
+    }
 }
 
 /// The sending side of one channel.
 #[derive(Clone)]
 pub(crate) struct Outgoing {
-    sink: Sink,
+    sink: Arc<dyn Sink>,
     tasks: Tasks,
 }
 
 impl fmt::Debug for Outgoing {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Outgoing").field(&self.subject()).finish()
+        f.debug_tuple("Outgoing")
+            .field(&self.sink.subject())
+            .finish()
     }
 }
 
 impl Outgoing {
-    pub(crate) fn nats(client: async_nats::Client, subject: String, tasks: Tasks) -> Self {
-        Self {
-            sink: Sink::Nats {
-                client,
-                subject: subject.into(),
-            },
-            tasks,
-        }
-    }
-
-    pub(crate) fn local(inbox: Arc<Inbox>, max_payload: usize, tasks: Tasks) -> Self {
-        Self {
-            sink: Sink::Local {
-                inbox,
-                path: Box::default(),
-                max_payload,
-            },
-            tasks,
-        }
-    }
-
-    /// Where work for pending values sent on this channel runs.
-    pub(crate) fn tasks(&self) -> &Tasks {
-        &self.tasks
+    /// A channel sending through `sink`, its pending values running on `tasks`.
+    pub(crate) fn new(sink: Arc<dyn Sink>, tasks: Tasks) -> Self {
+        Self { sink, tasks }
     }
 
     /// The same channel, its pending values running on `tasks`.
@@ -164,80 +220,45 @@ impl Outgoing {
         Self { tasks, ..self }
     }
 
-    /// The sub-channel at `path` below this one.
-    pub(crate) fn index(&self, path: &[usize]) -> Self {
-        let sink = match &self.sink {
-            Sink::Nats { client, subject } => {
-                let mut nested = subject.to_string();
-                push_path(&mut nested, path);
-                Sink::Nats {
-                    client: client.clone(),
-                    subject: nested.into(),
-                }
-            }
-            Sink::Local {
-                inbox,
-                path: base,
-                max_payload,
-            } => Sink::Local {
-                inbox: inbox.clone(),
-                path: base.iter().chain(path).copied().collect(),
-                max_payload: *max_payload,
-            },
-        };
-        Self {
-            sink,
-            tasks: self.tasks.clone(),
-        }
-    }
-
-    /// The channel's subject, for messages.
-    pub(crate) fn subject(&self) -> String {
-        match &self.sink {
-            Sink::Nats { subject, .. } => subject.to_string(),
-            Sink::Local { inbox, path, .. } => inbox.subject(path),
-        }
-    }
-
-    fn max_payload(&self) -> usize {
-        match &self.sink {
-            Sink::Nats { client, .. } => client.max_payload(),
-            Sink::Local { max_payload, .. } => *max_payload,
-        }
-        .max(1)
-    }
-
-    async fn publish(&self, payload: Bytes) -> Result<()> {
-        match &self.sink {
-            Sink::Nats { client, subject } => client
-                .publish(subject.clone(), payload)
-                .await
-                .map_err(|err| Error::nats("publish", err)),
-            Sink::Local { inbox, path, .. } => {
-                // In-process there is flow control: wait until the reader has caught up.
-                if !payload.is_empty() {
-                    inbox.wait_for_room(payload.len()).await;
-                }
-                inbox.deliver(path, payload);
-                Ok(())
-            }
-        }
-    }
-
     /// Sends `bytes`, in as many messages as `max_payload` requires. Sending nothing sends no
     /// message: an empty message would end the channel.
     pub(crate) async fn send(&self, mut bytes: Bytes) -> Result<()> {
-        let max_payload = self.max_payload();
+        let max_payload = self.sink.max_payload().max(1);
         while !bytes.is_empty() {
             let piece = bytes.split_to(bytes.len().min(max_payload));
-            self.publish(piece).await?;
+            self.sink.publish(piece).await?;
         }
         Ok(())
     }
 
     /// Ends the channel.
     pub(crate) async fn close(&self) -> Result<()> {
-        self.publish(Bytes::new()).await
+        self.sink.publish(Bytes::new()).await
+    }
+}
+
+impl OutgoingChannel for Outgoing {
+    fn send(&self, bytes: Bytes) -> BoxFuture<'_, Result<()>> {
+        Box::pin(Outgoing::send(self, bytes))
+    }
+
+    fn close(&self) -> BoxFuture<'_, Result<()>> {
+        Box::pin(Outgoing::close(self))
+    }
+
+    fn index(&self, path: &[usize]) -> Arc<dyn OutgoingChannel> {
+        Arc::new(Self {
+            sink: self.sink.index(path),
+            tasks: self.tasks.clone(),
+        })
+    }
+
+    fn spawn(&self, task: BoxFuture<'static, ()>) {
+        self.tasks.spawn(task);
+    }
+
+    fn subject(&self) -> String {
+        self.sink.subject()
     }
 }
 

@@ -1,10 +1,44 @@
 //! Decoding values from an incoming channel.
 
+use std::sync::Arc;
+
 use bytes::{Buf, BytesMut};
+use futures::future::BoxFuture;
 
 use super::ChannelReader;
+use super::inbox::{Arming, Inbox, PendingChannel};
 use crate::error::{Error, Result};
-use crate::wire::{ChannelContext, Decode, Reader};
+use crate::wire::{self, Decode, ErasedDecode, Reader, SubChannels};
+
+/// One decode attempt's view of its channel: pending values decoded in it get sub-channels
+/// below the channel, armed only if the attempt succeeds.
+struct Decoding<'c> {
+    inbox: &'c Arc<Inbox>,
+    base: &'c [usize],
+    armings: Vec<Arming>,
+}
+
+impl SubChannels for Decoding<'_> {
+    fn pending(&mut self, path: &[usize]) -> Box<dyn wire::PendingChannel> {
+        let mut full = Vec::with_capacity(self.base.len() + path.len());
+        full.extend_from_slice(self.base);
+        full.extend_from_slice(path);
+        let pending = PendingChannel::new(Arc::clone(self.inbox), full);
+        self.armings.push(pending.arming());
+        Box::new(pending)
+    }
+}
+
+impl wire::IncomingChannel for ChannelReader {
+    fn read_erased<'a>(
+        &'a mut self,
+        what: &'static str,
+        min_size: usize,
+        decode: &'a mut ErasedDecode<'a>,
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(self.read_with(what, min_size, decode))
+    }
+}
 
 impl ChannelReader {
     /// Reads one value of type `T`. `what` names the channel in errors (`"result"`).
@@ -27,17 +61,18 @@ impl ChannelReader {
         let mut needed = min_size;
         loop {
             self.fill(needed, what).await?;
-            let context = ChannelContext {
+            let mut decoding = Decoding {
                 inbox: &self.inbox,
                 base: &self.path,
+                armings: Vec::new(),
             };
-            let mut reader = Reader::with_channel(&self.buf, limit, context);
-            match decode(&mut reader) {
+            let mut reader = Reader::with_channel(&self.buf, limit, &mut decoding);
+            let decoded = decode(&mut reader);
+            let used = reader.position();
+            match decoded {
                 Ok(value) => {
-                    let used = reader.position();
-                    let armings = reader.take_armings();
                     self.buf.advance(used);
-                    for arming in armings {
+                    for arming in decoding.armings {
                         arming.arm()?;
                     }
                     return Ok(value);

@@ -6,6 +6,7 @@ use bytes::BytesMut;
 
 use super::inbox::*;
 use super::*;
+use crate::error::Error;
 use crate::wire::{Decode, encode};
 
 type Value = (String, Vec<u64>, Option<(bool, Bytes)>, char);
@@ -295,7 +296,7 @@ fn a_silent_sub_channel_times_out() {
 fn an_in_process_writer_waits_for_its_reader() {
     let peer = inbox(Limits::default().with_max_buffered_bytes(1000));
     let mut reader = peer.claim_root().unwrap();
-    let out = Outgoing::local(Arc::clone(&peer), 300, Tasks::default());
+    let out = Outgoing::new(InboxSink::root(Arc::clone(&peer), 300), Tasks::default());
     let rt = runtime();
     rt.block_on(async {
         let writer = tokio::spawn(async move {
@@ -318,7 +319,7 @@ fn an_in_process_writer_waits_for_its_reader() {
 fn outgoing_splits_into_max_payload_pieces() {
     let peer = inbox(Limits::default());
     let mut reader = peer.claim_root().unwrap();
-    let out = Outgoing::local(Arc::clone(&peer), 7, Tasks::default());
+    let out = Outgoing::new(InboxSink::root(Arc::clone(&peer), 7), Tasks::default());
     let bytes = encode(sample()).unwrap();
     let rt = runtime();
     rt.block_on(async {

@@ -4,18 +4,29 @@
 //! a NATS queue group), hands it the call, and writes its params straight into the server's
 //! [`Inbox`] in `max_payload`-byte pieces. Results come back the same way. The codec, the
 //! channel readers and the serve loop are the ones NATS uses.
+//!
+//! A refused call ends both its inboxes with the refusal: the caller's read of its results fails
+//! with [`Error::Refused`] at once, and any params it still writes are dropped.
 
+use std::any::Any;
 use std::collections::HashMap;
 use std::fmt;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::task::{Context, Poll};
 
 use async_nats::HeaderMap;
 use bytes::Bytes;
+use futures::Stream;
+use futures::future::{BoxFuture, FutureExt as _, ready};
 use tokio::sync::mpsc;
 
-use super::{Invocation, InvocationContext};
-use crate::channel::{Budget, ChannelReader, Inbox, Limits, Outgoing, Tasks};
+use super::InvocationContext;
+use super::backend::{Arrival, Arriving, Backend, Channels, Source};
+use crate::channel::{
+    Budget, ChannelReader, Completion, Failure, Inbox, InboxSink, Limits, Outgoing, Tasks, done,
+};
 use crate::error::{Error, Result};
 use crate::wire::{Deferred, spawn_deferred};
 
@@ -27,20 +38,54 @@ const QUEUE_DEPTH: usize = 256;
 pub(crate) struct Call {
     subject: Arc<str>,
     headers: Option<HeaderMap>,
+    /// The server's side of the call: its params arrive here.
     params: Arc<Inbox>,
-    results: Option<Outgoing>,
+    /// The caller's side: the results go here, until the call is accepted or refused.
+    results: Option<Arc<Inbox>>,
+    max_payload: usize,
+}
+
+impl fmt::Debug for Call {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Call")
+            .field("subject", &self.subject)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Drop for Call {
     fn drop(&mut self) {
-        let Some(results) = self.results.take() else {
-            return;
-        };
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(async move {
-                let _ = results.close().await;
-            });
+        if let Some(results) = self.results.take() {
+            results.deliver(&[], Bytes::new());
         }
+    }
+}
+
+impl Arriving for Call {
+    fn accept(mut self: Box<Self>, _subject: &str) -> Completion<'static, Result<Channels>> {
+        let accepted = self.params.claim_root().and_then(|params| {
+            let results = self.results.take().ok_or(Error::Closed)?;
+            Ok(Channels {
+                params,
+                // The server's tasks send its pending results; the serve loop hands them over.
+                results: Outgoing::new(
+                    InboxSink::root(results, self.max_payload),
+                    Tasks::default(),
+                ),
+            })
+        });
+        done(accepted)
+    }
+
+    fn refuse(mut self: Box<Self>, reason: &str) -> Completion<'static, Result<()>> {
+        let refused = Failure::Refused {
+            reason: reason.to_owned(),
+        };
+        if let Some(results) = self.results.take() {
+            results.close_with(refused.clone());
+        }
+        self.params.close_with(refused);
+        done(Ok(()))
     }
 }
 
@@ -77,17 +122,30 @@ pub(crate) struct Endpoint {
     calls: mpsc::Receiver<Call>,
 }
 
-impl Endpoint {
-    pub(crate) async fn next(&mut self) -> Option<Call> {
-        self.calls.recv().await
-    }
+impl Stream for Endpoint {
+    type Item = Arrival;
 
-    /// Takes no more calls; those already queued are still returned by `next`.
-    pub(crate) fn close(&mut self) {
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Arrival>> {
+        self.calls.poll_recv(cx).map(|call| {
+            let mut call = call?;
+            Some(Arrival {
+                context: InvocationContext::new(Arc::clone(&call.subject), call.headers.take()),
+                call: Box::new(call),
+            })
+        })
+    }
+}
+
+impl Source for Endpoint {
+    /// Takes no more calls; those already queued still come out of the stream.
+    fn stop(&mut self) -> BoxFuture<'_, Result<()>> {
         self.unregister();
         self.calls.close();
+        ready(Ok(())).boxed()
     }
+}
 
+impl Endpoint {
     fn unregister(&self) {
         let Some(bus) = self.bus.upgrade() else {
             return;
@@ -125,7 +183,7 @@ impl Bus {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    pub(crate) fn subscribe(self: &Arc<Self>, subject: &str) -> Endpoint {
+    fn endpoint(self: &Arc<Self>, subject: &str) -> Endpoint {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, calls) = mpsc::channel(QUEUE_DEPTH);
         self.lock()
@@ -153,7 +211,7 @@ impl Bus {
         })
     }
 
-    pub(crate) async fn invoke(
+    async fn invoke(
         &self,
         subject: &str,
         headers: Option<&HeaderMap>,
@@ -178,29 +236,42 @@ impl Bus {
             subject: subject.into(),
             headers: headers.cloned(),
             params: Arc::clone(&params_inbox),
-            // The server's tasks send its pending results; see `accept`.
-            results: Some(Outgoing::local(
-                results_inbox,
-                self.max_payload,
-                Tasks::default(),
-            )),
+            results: Some(results_inbox),
+            max_payload: self.max_payload,
         };
         server.send(call).await.map_err(|_| no_server())?;
-        let out = Outgoing::local(params_inbox, self.max_payload, Tasks::default());
+        let out = Outgoing::new(
+            InboxSink::root(params_inbox, self.max_payload),
+            Tasks::default(),
+        );
         out.send(params).await?;
         out.close().await?;
         spawn_deferred(&out, deferred);
         Ok(results)
     }
+}
 
-    pub(crate) fn accept(&self, mut call: Call, tasks: &Tasks) -> Result<Invocation> {
-        let results = call.results.take().ok_or(Error::Closed)?;
-        let params = call.params.claim_root()?;
-        let context = InvocationContext::new(Arc::clone(&call.subject), call.headers.take());
-        Ok(Invocation::new(
-            context,
-            params,
-            results.with_tasks(tasks.clone()),
-        ))
+impl Backend for Bus {
+    fn invoke<'a>(
+        &'a self,
+        subject: &'a str,
+        headers: Option<&'a HeaderMap>,
+        params: Bytes,
+        deferred: Vec<Deferred>,
+    ) -> BoxFuture<'a, Result<ChannelReader>> {
+        Box::pin(Bus::invoke(self, subject, headers, params, deferred))
+    }
+
+    fn subscribe<'a>(
+        self: Arc<Self>,
+        subject: &'a str,
+        _queue_group: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Box<dyn Source>>> {
+        let endpoint: Box<dyn Source> = Box::new(self.endpoint(subject));
+        ready(Ok(endpoint)).boxed()
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
     }
 }

@@ -15,6 +15,7 @@
 use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
@@ -22,9 +23,12 @@ use futures::future::BoxFuture;
 use futures::stream::BoxStream;
 use futures::{FutureExt as _, StreamExt as _};
 
+use super::sub_channel::{OutgoingChannel, PendingChannel};
 use super::{Decode, Encode, Reader, Writer};
-use crate::channel::{Outgoing, PendingChannel};
 use crate::error::{Error, Result};
+
+/// The sending side of a sub-channel, as a pending value's work holds it.
+type Outgoing = Arc<dyn OutgoingChannel>;
 
 /// Work that sends a pending value on its sub-channel. It owns the channel and ends it.
 pub(crate) type DeferredTask = Box<dyn FnOnce(Outgoing) -> BoxFuture<'static, Result<()>> + Send>;
@@ -44,12 +48,12 @@ impl fmt::Debug for Deferred {
 }
 
 /// A stream's chunks are sent in pieces of at most this many bytes of elements (or one element,
-/// if it is larger), so that a piece stays within what a receiver accepts as one value
-/// ([`Limits::max_value_bytes`](crate::Limits::max_value_bytes)).
+/// if it is larger), so that a piece stays within what a receiver accepts as one value (its
+/// value limit, [`DEFAULT_MAX_VALUE_BYTES`](super::DEFAULT_MAX_VALUE_BYTES) by default).
 const CHUNK_BYTES: usize = 512 << 10;
 
 /// Starts the work of every pending value in `deferred` on its sub-channel below `out`.
-pub(crate) fn spawn_deferred(out: &Outgoing, deferred: Vec<Deferred>) {
+pub(crate) fn spawn_deferred(out: &dyn OutgoingChannel, deferred: Vec<Deferred>) {
     for Deferred { path, task } in deferred {
         spawn_task(out.index(&path), task);
     }
@@ -58,16 +62,19 @@ pub(crate) fn spawn_deferred(out: &Outgoing, deferred: Vec<Deferred>) {
 /// Runs `task` on `out`'s tasks. Whatever happens to it — an error, a panic, cancellation at
 /// shutdown — the channel ends, so the reader sees an incomplete value instead of waiting.
 fn spawn_task(out: Outgoing, task: DeferredTask) {
-    let tasks = out.tasks().clone();
-    tasks.spawn(async move {
-        let mut guard = EndOnDrop(Some(out.clone()));
-        let result = task(out).await;
-        // The task ended its channel itself (on success and on error alike).
-        guard.0 = None;
-        if let Err(error) = result {
-            tracing::warn!(%error, "sending a pending stream or future failed");
+    let runner = Arc::clone(&out);
+    runner.spawn(
+        async move {
+            let mut guard = EndOnDrop(Some(Arc::clone(&out)));
+            let result = task(out).await;
+            // The task ended its channel itself (on success and on error alike).
+            guard.0 = None;
+            if let Err(error) = result {
+                tracing::warn!(%error, "sending a pending stream or future failed");
+            }
         }
-    });
+        .boxed(),
+    );
 }
 
 /// Ends a channel when dropped, unless disarmed.
@@ -87,7 +94,11 @@ impl Drop for EndOnDrop {
 
 /// Sends one chunk of a stream: `items`, the first at absolute index `first_index`, in as many
 /// chunks of about [`CHUNK_BYTES`] as they need; then starts their pending parts.
-async fn send_chunk<T: Encode>(out: &Outgoing, items: Vec<T>, first_index: usize) -> Result<()> {
+async fn send_chunk<T: Encode>(
+    out: &dyn OutgoingChannel,
+    items: Vec<T>,
+    first_index: usize,
+) -> Result<()> {
     let count = items.len();
     let mut w = Writer::new();
     w.write_len("stream chunk", count)?;
@@ -217,7 +228,7 @@ impl<T: Encode + Send + 'static> Encode for WitStream<T> {
                             continue;
                         }
                         let len = chunk.len();
-                        send_chunk(&out, chunk, next_index).await?;
+                        send_chunk(&*out, chunk, next_index).await?;
                         next_index += len;
                     }
                     out.send(Bytes::from_static(&[0])).await
@@ -248,7 +259,7 @@ impl<T: Decode + Send + 'static> Decode for WitStream<T> {
 }
 
 impl<T: Decode + Send + 'static> WitStream<T> {
-    fn incoming(channel: PendingChannel) -> Self {
+    fn incoming(channel: Box<dyn PendingChannel>) -> Self {
         let chunks = futures::stream::try_unfold(
             (Some(channel), None, 0usize),
             |(mut channel, reader, next_index)| async move {
@@ -313,7 +324,7 @@ impl ByteStream {
         Ok(all.freeze())
     }
 
-    fn incoming(channel: PendingChannel) -> Self {
+    fn incoming(channel: Box<dyn PendingChannel>) -> Self {
         let chunks = futures::stream::try_unfold(
             (Some(channel), None),
             |(mut channel, reader)| async move {

@@ -37,6 +37,7 @@ mod async_value;
 mod impls;
 mod leb128;
 mod resource;
+mod sub_channel;
 
 pub use self::async_value::{ByteStream, WitFuture, WitStream};
 pub use self::impls::ByteSlice;
@@ -44,14 +45,18 @@ pub use self::resource::{ResourceBorrow, ResourceOwn};
 pub use bytes::Bytes;
 
 pub(crate) use self::async_value::{Deferred, spawn_deferred};
-
-use std::sync::Arc;
+pub(crate) use self::sub_channel::{
+    ErasedDecode, IncomingChannel, OutgoingChannel, PendingChannel, SubChannels,
+};
 
 use bytes::{BufMut, BytesMut};
 
 use self::leb128::Leb;
-use crate::channel::{Arming, Inbox, PendingChannel};
 use crate::error::{Error, Result};
+
+/// The most bytes one value may take unless a limit is set: 64 MiB. [`Reader::new`] accepts
+/// values up to the larger of this and its buffer.
+pub const DEFAULT_MAX_VALUE_BYTES: usize = 64 << 20;
 
 /// A type that can be written in the wRPC value encoding.
 ///
@@ -104,13 +109,6 @@ pub fn decode<T: Decode>(bytes: &Bytes) -> Result<T> {
     }
 }
 
-/// The async context of a [`Reader`] that reads from a transport channel.
-#[derive(Clone, Copy)]
-pub(crate) struct ChannelContext<'a> {
-    pub(crate) inbox: &'a Arc<Inbox>,
-    pub(crate) base: &'a [usize],
-}
-
 /// A cursor over the bytes of one value, handed to [`Decode::decode`].
 ///
 /// All reads are bounds-checked: running out of bytes is [`Error::UnexpectedEnd`] with the
@@ -119,10 +117,10 @@ pub struct Reader<'a> {
     buf: &'a Bytes,
     pos: usize,
     limit: usize,
-    channel: Option<ChannelContext<'a>>,
+    /// Where pending `stream`s and `future`s find their sub-channels; `None` for a plain buffer.
+    channel: Option<&'a mut (dyn SubChannels + 'a)>,
+    /// The path of the value being decoded, below the channel.
     path: Vec<usize>,
-    /// The pending channels this decode created, to be marked as wanted if it succeeds.
-    armings: Vec<Arming>,
 }
 
 impl std::fmt::Debug for Reader<'_> {
@@ -138,26 +136,30 @@ impl std::fmt::Debug for Reader<'_> {
 
 impl<'a> Reader<'a> {
     /// A reader over a complete buffer. Its limit is the larger of the buffer's length and
-    /// [`Limits::DEFAULT_MAX_VALUE_BYTES`](crate::Limits::DEFAULT_MAX_VALUE_BYTES).
+    /// [`DEFAULT_MAX_VALUE_BYTES`].
     pub fn new(buf: &'a Bytes) -> Self {
         Self {
             buf,
             pos: 0,
-            limit: buf.len().max(crate::Limits::DEFAULT_MAX_VALUE_BYTES),
+            limit: buf.len().max(DEFAULT_MAX_VALUE_BYTES),
             channel: None,
             path: Vec::new(),
-            armings: Vec::new(),
         }
     }
 
-    pub(crate) fn with_channel(buf: &'a Bytes, limit: usize, channel: ChannelContext<'a>) -> Self {
+    /// A reader over what has arrived on a channel, whose pending values find their
+    /// sub-channels through `channel`.
+    pub(crate) fn with_channel(
+        buf: &'a Bytes,
+        limit: usize,
+        channel: &'a mut (dyn SubChannels + 'a),
+    ) -> Self {
         Self {
             buf,
             pos: 0,
             limit,
             channel: Some(channel),
             path: Vec::new(),
-            armings: Vec::new(),
         }
     }
 
@@ -364,19 +366,9 @@ impl<'a> Reader<'a> {
     }
 
     /// The sub-channel of a pending `stream` or `future` decoded at the current position.
-    pub(crate) fn pending_channel(&mut self) -> Result<PendingChannel> {
-        let channel = self.channel.ok_or(Error::NoAsyncChannel)?;
-        let mut path = Vec::with_capacity(channel.base.len() + self.path.len());
-        path.extend_from_slice(channel.base);
-        path.extend_from_slice(&self.path);
-        let pending = PendingChannel::new(channel.inbox.clone(), path);
-        self.armings.push(pending.arming());
-        Ok(pending)
-    }
-
-    /// The pending channels created by this decode.
-    pub(crate) fn take_armings(&mut self) -> Vec<Arming> {
-        std::mem::take(&mut self.armings)
+    pub(crate) fn pending_channel(&mut self) -> Result<Box<dyn PendingChannel>> {
+        let channel = self.channel.as_deref_mut().ok_or(Error::NoAsyncChannel)?;
+        Ok(channel.pending(&self.path))
     }
 }
 

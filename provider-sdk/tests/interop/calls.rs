@@ -717,7 +717,7 @@ async fn finish(
 
 /// Runs a test on a runtime with 32 MiB thread stacks: the peer's generated `serve` future is
 /// too large for the default 2 MiB in debug builds (ours is a few kilobytes).
-fn run(
+pub(crate) fn run(
     test: impl std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
 ) -> anyhow::Result<()> {
     const STACK: usize = 32 << 20;
@@ -735,11 +735,11 @@ fn run(
         .expect("the test thread does not panic")
 }
 
-async fn our_transport(nats: &NatsServer) -> anyhow::Result<Transport> {
+pub(crate) async fn our_transport(nats: &NatsServer) -> anyhow::Result<Transport> {
     Ok(Transport::nats(nats.connect().await?).await?)
 }
 
-async fn peer_client(
+pub(crate) async fn peer_client(
     nats: &NatsServer,
     prefix: &str,
 ) -> anyhow::Result<wrpc_transport_nats::Client> {

@@ -6,6 +6,7 @@
 //! - `calls`: over a private NATS server, our client calls the peer's server and the peer's
 //!   client calls ours, for every function of the world, including resources, streams, futures,
 //!   and values far larger than `max_payload`.
+//! - `refusal`: the peer's client, refused by our server's admission check, fails at once.
 
 /// Asserts that two values are equal by their `Debug` output, which for these types shows every
 /// field (the peer's generated records and variants do not implement `PartialEq`).
@@ -20,3 +21,4 @@ mod calls;
 mod codec;
 mod logic;
 mod ours;
+mod refusal;

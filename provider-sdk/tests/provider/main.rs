@@ -215,13 +215,12 @@ async fn refused(host: &TestHost, source: &str, name: &str) {
     let client = host.component(source, name).unwrap();
     let result = calls::whoami(&client, "k").await;
     match result {
-        Err(Error::Refused { description: Some(reason), .. }) => {
+        Err(Error::Refused { reason, .. }) => {
             assert!(
                 reason.contains(&format!("`{source}`")) && reason.contains(&format!("`{name}`")),
                 "{reason}"
             );
         }
-        Err(Error::Incomplete { .. }) => {} // MERGE: the stand-in admission drops refused calls
         other => panic!("expected a refusal, got {other:?}"),
     }
 }

@@ -10,185 +10,54 @@
 //! 4. The server writes the results to `R_c.results`, then an empty message. Pending streams and
 //!    futures follow on `R_c.results.<path>` (and `R_s.params.<path>` the other way).
 //!
+//! A server whose admission check refuses the invocation answers step 2 differently, and that is
+//! the whole exchange:
+//!
+//! 2'. The server publishes to `R_c` a handshake with **no reply-to**, the header
+//!    `wrpc-refused: 1`, and the reason (UTF-8, at most 1 KiB) as payload. It registers nothing
+//!    for the call: whatever else the client sends goes nowhere. Our client reports
+//!    [`Error::Refused`] with the reason at once; a `wrpc-transport-nats 0.31` client fails at
+//!    once too ("peer did not specify a reply subject"). wRPC has no error frame, and NATS
+//!    clients cannot publish a status line (async-nats always writes `NATS/1.0`), so a handshake
+//!    without `R_s` is the one answer every peer reads as "no" rather than waiting for its
+//!    deadline. A handshake without reply-to, payload or header stays a protocol error.
+//!
 //! Every reply subject of a session starts with the session's inbox prefix, and one wildcard
-//! subscription on it receives them all; a demultiplexer routes each message to its call's
-//! [`Inbox`] by the numeric call id that follows the prefix. When all params went with the
-//! invocation (the common case), the demultiplexer answers the handshake itself (step 3), so the
-//! caller wakes once, for its results.
+//! subscription on it receives them all; a demultiplexer ([`demux`]) routes each message to its
+//! call's [`Inbox`] by the numeric call id that follows the prefix. When all params went with
+//! the invocation (the common case), the demultiplexer answers the handshake itself (step 3), so
+//! the caller wakes once, for its results.
 
-use std::collections::{HashMap, VecDeque};
+mod demux;
+mod serving;
+mod sink;
+
+use std::any::Any;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
 
-use async_nats::{HeaderMap, Message, StatusCode};
+use async_nats::HeaderMap;
 use bytes::Bytes;
 use futures::StreamExt as _;
+use futures::future::BoxFuture;
 use tokio::sync::oneshot;
 
-use super::subject::{InboxAddress, params_subject, parse_inbox_subject, results_subject};
-use super::{Invocation, InvocationContext};
-use crate::channel::{Budget, ChannelReader, Failure, Inbox, Limits, Outgoing, Tasks};
+use self::demux::{Handshake, Route, Routes, check_handshake};
+use self::serving::NatsSource;
+use self::sink::NatsSink;
+use super::backend::{Backend, Source};
+use super::subject::params_subject;
+use crate::channel::{Budget, ChannelReader, Inbox, Limits, Outgoing, Tasks};
 use crate::error::{Error, Result};
 use crate::wire::{Deferred, spawn_deferred};
 
 /// How long `serve` waits for the NATS server to confirm a new subscription.
 const SUBSCRIBE_CONFIRM_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// How long a call the caller gave up on before its handshake keeps its route, to answer a late
-/// handshake with the end of params (so the server is not left waiting for them).
-const LINGER: Duration = Duration::from_secs(30);
-
-/// What to do with a call's handshake.
-enum Handshake {
-    /// Hand it to the caller, which has more params to send.
-    Notify(oneshot::Sender<Message>),
-    /// All params went with the invocation: end the params channel right here, without waking
-    /// the caller, which only waits for results.
-    EndParams,
-}
-
-/// One registered call or invocation.
-struct Route {
-    /// The channel name data for this route arrives under (`results` or `params`); empty for a
-    /// round-trip probe, which only ever gets a handshake.
-    channel: &'static str,
-    inbox: Weak<Inbox>,
-    handshake: Option<Handshake>,
-}
-
-/// Checks a handshake reply; returns the server's reply subject `R_s`.
-fn check_handshake(message: &Message) -> Result<&async_nats::Subject, Failure> {
-    if let Some(status) = message.status.filter(|status| !status.is_success()) {
-        return Err(if status == StatusCode::NO_RESPONDERS {
-            Failure::NoServer
-        } else {
-            Failure::Refused {
-                status: status.as_u16(),
-                description: message.description.clone(),
-            }
-        });
-    }
-    message.reply.as_ref().ok_or(Failure::NoHandshakeReply)
-}
-
-/// The routing table the demultiplexer reads and calls write.
-struct Routes {
-    client: async_nats::Client,
-    /// `_INBOX.<nuid>.`: every reply subject of the session starts with it.
-    prefix: String,
-    table: Mutex<HashMap<u64, Route>>,
-    /// Routes of calls given up before their handshake, and when to forget them.
-    lingering: Mutex<VecDeque<(Instant, u64)>>,
-}
-
-impl Routes {
-    fn lock(&self) -> MutexGuard<'_, HashMap<u64, Route>> {
-        self.table
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// A call's inbox is gone. If its handshake has not come yet, keep the route a while to
-    /// answer it with the end of params; otherwise forget the route.
-    fn finish(&self, id: u64) {
-        let mut table = self.lock();
-        let Some(route) = table.get_mut(&id) else {
-            return;
-        };
-        if route.handshake.is_some() {
-            route.handshake = Some(Handshake::EndParams);
-            drop(table);
-            self.lock_lingering()
-                .push_back((Instant::now() + LINGER, id));
-        } else {
-            table.remove(&id);
-        }
-    }
-
-    fn lock_lingering(&self) -> MutexGuard<'_, VecDeque<(Instant, u64)>> {
-        self.lingering
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// Forgets lingering routes whose time is up.
-    fn forget_expired(&self) {
-        let now = Instant::now();
-        let mut lingering = self.lock_lingering();
-        while let Some(&(expiry, id)) = lingering.front() {
-            if expiry > now {
-                break;
-            }
-            lingering.pop_front();
-            self.lock().remove(&id);
-        }
-    }
-
-    async fn dispatch(&self, message: Message) {
-        match parse_inbox_subject(&self.prefix, &message.subject) {
-            Some(InboxAddress::Handshake(id)) => self.handshake(id, message).await,
-            Some(InboxAddress::Channel { id, channel, path }) => {
-                let inbox = self
-                    .lock()
-                    .get(&id)
-                    .filter(|route| route.channel == channel)
-                    .and_then(|route| route.inbox.upgrade());
-                match inbox {
-                    // Deliver (and maybe drop the last handle) outside the table lock: dropping
-                    // an inbox removes its route.
-                    Some(inbox) => inbox.deliver(&path, message.payload),
-                    None => {
-                        tracing::trace!(subject = %message.subject, "message for a finished call")
-                    }
-                }
-            }
-            None => {
-                tracing::debug!(subject = %message.subject, "message on an unknown inbox subject")
-            }
-        }
-    }
-
-    async fn handshake(&self, id: u64, message: Message) {
-        let (handshake, inbox) = {
-            let mut table = self.lock();
-            let Some(route) = table.get_mut(&id) else {
-                tracing::debug!(subject = %message.subject, "handshake for a finished call");
-                return;
-            };
-            let handshake = route.handshake.take();
-            let inbox = route.inbox.upgrade();
-            // A probe, or a call whose caller is gone: nothing more will use the route.
-            if route.channel.is_empty() || inbox.is_none() {
-                table.remove(&id);
-            }
-            (handshake, inbox)
-        };
-        match handshake {
-            Some(Handshake::Notify(caller)) => {
-                let _ = caller.send(message);
-            }
-            Some(Handshake::EndParams) => match check_handshake(&message) {
-                Ok(server_reply) => {
-                    let end = self
-                        .client
-                        .publish(params_subject(server_reply), Bytes::new())
-                        .await;
-                    if let Err(error) = end {
-                        tracing::debug!(%error, "could not end a call's params");
-                    }
-                }
-                Err(failure) => {
-                    if let Some(inbox) = inbox {
-                        inbox.close_with(failure);
-                    }
-                }
-            },
-            None => tracing::debug!(subject = %message.subject, "unexpected handshake"),
-        }
-    }
-}
+/// The header of a refusal handshake (step 2').
+const REFUSED_HEADER: &str = "wrpc-refused";
 
 /// A NATS connection with its inbox subscription and demultiplexer.
 pub(crate) struct Session {
@@ -337,9 +206,10 @@ impl Session {
         Ok(subscriber)
     }
 
-    /// Sends an invocation and its params; returns the channel its results arrive on. A refused
-    /// handshake (no server, another status) ends that channel with the reason.
-    pub(crate) async fn invoke(
+    /// Sends an invocation and its params; returns the channel its results arrive on. A
+    /// handshake that says no (no server, a refusal, another status) ends that channel with the
+    /// reason.
+    async fn invoke(
         &self,
         subject: &str,
         headers: Option<&HeaderMap>,
@@ -391,9 +261,8 @@ impl Session {
         let handshake = notified.await.map_err(|_| Error::Closed)?;
         match check_handshake(&handshake) {
             Ok(server_reply) => {
-                let out = Outgoing::nats(
-                    self.client.clone(),
-                    params_subject(server_reply),
+                let out = Outgoing::new(
+                    NatsSink::to(self.client.clone(), params_subject(server_reply)),
                     Tasks::default(),
                 );
                 out.send(params).await?;
@@ -404,35 +273,35 @@ impl Session {
         }
         Ok(results)
     }
+}
 
-    /// Sets up an arrived invocation: registers its params channel, queues the params that came
-    /// with it, and sends the handshake.
-    pub(crate) async fn accept(&self, message: Message, tasks: &Tasks) -> Result<Invocation> {
-        let Some(client_reply) = message.reply else {
-            return Err(Error::Protocol {
-                subject: message.subject.to_string(),
-                detail: "the invocation has no reply subject",
-            });
-        };
-        let (_, reply, inbox) = self.register(&message.subject, "params", None);
-        let Some(inbox) = inbox else {
-            return Err(Error::Closed);
-        };
-        let params = inbox.claim_root()?;
-        if !message.payload.is_empty() {
-            inbox.deliver(&[], message.payload);
-        }
-        self.client
-            .publish_with_reply(client_reply.clone(), reply, Bytes::new())
-            .await
-            .map_err(|error| Error::nats("publish", error))?;
-        let context = InvocationContext::new(message.subject.as_str(), message.headers);
-        let results = Outgoing::nats(
-            self.client.clone(),
-            results_subject(&client_reply),
-            tasks.clone(),
-        );
-        Ok(Invocation::new(context, params, results))
+impl Backend for Session {
+    fn invoke<'a>(
+        &'a self,
+        subject: &'a str,
+        headers: Option<&'a HeaderMap>,
+        params: Bytes,
+        deferred: Vec<Deferred>,
+    ) -> BoxFuture<'a, Result<ChannelReader>> {
+        Box::pin(Session::invoke(self, subject, headers, params, deferred))
+    }
+
+    fn subscribe<'a>(
+        self: Arc<Self>,
+        subject: &'a str,
+        queue_group: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Box<dyn Source>>> {
+        Box::pin(async move {
+            let subscriber = Session::subscribe(&self, subject, queue_group).await?;
+            Ok(Box::new(NatsSource {
+                session: self,
+                subscriber,
+            }) as Box<dyn Source>)
+        })
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
     }
 }
 

@@ -1,0 +1,265 @@
+//! The serving side: a [`Server`] serves functions under a subject prefix with
+//! [`ServeOptions`] (queue group, concurrency, deadline, state, admission); each function
+//! served is a subscription, held by a [`Serving`], and a serve loop (see `serve_loop`).
+
+use std::any::Any;
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{Semaphore, watch};
+
+use super::admission::AdmissionCheck;
+use super::invocation::Shared;
+use super::serve_loop::serve_loop;
+use super::{Admission, Invocation, InvocationContext, Transport, invocation_subject};
+use crate::channel::Tasks;
+use crate::error::{Error, Result};
+use crate::wire::{Decode, Encode};
+
+/// Settings of a [`Server`].
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct ServeOptions {
+    /// The subject prefix functions are served under (`<lattice>.<provider-id>` in wasmCloud).
+    pub prefix: String,
+    /// The NATS queue group (`<lattice>.<provider-id>` in wasmCloud). Without one, every replica
+    /// answers every call and their results corrupt each other.
+    pub queue_group: Option<String>,
+    /// The most invocations handled at once, across all functions of the server. Past it, new
+    /// invocations wait in the subscription's buffer (backpressure), not in spawned tasks.
+    pub max_concurrency: usize,
+    /// How long one invocation may take, from its arrival to its results: receiving the params,
+    /// the handler, sending the results. Past it the invocation is dropped (the caller sees an
+    /// incomplete result) and its permit returns, so a stalled caller cannot hold a slot forever.
+    /// Pending streams and futures in the results are not counted.
+    pub timeout: Duration,
+    /// Handed to every invocation's context.
+    state: Option<Shared>,
+    /// Checks every invocation before it takes a permit.
+    admission: Option<AdmissionCheck>,
+}
+
+impl ServeOptions {
+    /// The default for [`ServeOptions::max_concurrency`].
+    pub const DEFAULT_MAX_CONCURRENCY: usize = 1024;
+
+    /// The default for [`ServeOptions::timeout`].
+    pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+    /// Options for `prefix`, with the prefix as queue group.
+    pub fn new(prefix: impl Into<String>) -> Self {
+        let prefix = prefix.into();
+        Self {
+            queue_group: Some(prefix.clone()),
+            prefix,
+            max_concurrency: Self::DEFAULT_MAX_CONCURRENCY,
+            timeout: Self::DEFAULT_TIMEOUT,
+            state: None,
+            admission: None,
+        }
+    }
+
+    /// Sets the queue group (`None`: every server answers).
+    pub fn queue_group(mut self, group: Option<String>) -> Self {
+        self.queue_group = group;
+        self
+    }
+
+    /// Sets the concurrency limit (at least 1).
+    pub fn max_concurrency(mut self, limit: usize) -> Self {
+        self.max_concurrency = limit.max(1);
+        self
+    }
+
+    /// Sets the invocation deadline.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Gives every invocation's context `state`, found again with
+    /// [`InvocationContext::state`]; a [`FromInvocation`](super::FromInvocation) context type
+    /// reads it there.
+    pub fn with_state<T: Any + Send + Sync>(mut self, state: Arc<T>) -> Self {
+        self.state = Some(Shared(state));
+        self
+    }
+
+    /// Checks every invocation with `admission` as it arrives, before it takes a permit or
+    /// reaches a handler: a refused one is answered with the refusal's reason (the caller gets
+    /// [`Error::Refused`]) and costs the server one message.
+    pub fn admission(mut self, admission: Arc<dyn Admission>) -> Self {
+        self.admission = Some(AdmissionCheck(admission));
+        self
+    }
+
+    /// The state given with [`ServeOptions::with_state`].
+    pub(super) fn state(&self) -> Option<&Shared> {
+        self.state.as_ref()
+    }
+
+    /// The check given with [`ServeOptions::admission`].
+    pub(super) fn admission_check(&self) -> Option<&dyn Admission> {
+        self.admission.as_ref().map(|check| &*check.0)
+    }
+}
+
+/// The running subscriptions of one or more functions. Serving stops when it is dropped.
+#[must_use = "functions are served only while their `Serving` handle lives"]
+#[derive(Default)]
+pub struct Serving {
+    subjects: Vec<String>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl fmt::Debug for Serving {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Serving")
+            .field("subjects", &self.subjects)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Serving {
+    /// The subjects being served.
+    pub fn subjects(&self) -> &[String] {
+        &self.subjects
+    }
+
+    /// Takes over the subscriptions of `other`: they now stop when this handle is dropped.
+    pub fn merge(&mut self, mut other: Serving) {
+        self.subjects.append(&mut other.subjects);
+        self.tasks.append(&mut other.tasks);
+    }
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+/// Serves functions under one subject prefix, with bounded concurrency.
+///
+/// Cheap to clone; clones share the concurrency limit.
+#[derive(Clone)]
+pub struct Server {
+    inner: Arc<ServerInner>,
+}
+
+pub(super) struct ServerInner {
+    transport: Transport,
+    pub(super) options: ServeOptions,
+    pub(super) permits: Arc<Semaphore>,
+    pub(super) stop: watch::Sender<bool>,
+    /// Invocations and the pending values their results send.
+    pub(super) tasks: Tasks,
+}
+
+impl fmt::Debug for Server {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Server")
+            .field("options", &self.inner.options)
+            .field("available_permits", &self.inner.permits.available_permits())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Server {
+    pub(super) fn new(transport: Transport, mut options: ServeOptions) -> Self {
+        options.max_concurrency = options.max_concurrency.clamp(1, Semaphore::MAX_PERMITS);
+        Self {
+            inner: Arc::new(ServerInner {
+                transport,
+                permits: Arc::new(Semaphore::new(options.max_concurrency)),
+                options,
+                stop: watch::Sender::new(false),
+                tasks: Tasks::tracked(),
+            }),
+        }
+    }
+
+    /// The server's options.
+    pub fn options(&self) -> &ServeOptions {
+        &self.inner.options
+    }
+
+    /// Serves `func` of `instance`: each invocation is handed to `handler`, at most
+    /// [`ServeOptions::max_concurrency`] at a time across the server.
+    ///
+    /// Returns once the subscription is in place at the NATS server, so a call made right
+    /// after cannot miss it.
+    pub async fn serve<F, Fut>(&self, instance: &str, func: &str, handler: F) -> Result<Serving>
+    where
+        F: Fn(Invocation) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let inner = &self.inner;
+        if *inner.stop.borrow() {
+            return Err(Error::Closed);
+        }
+        let subject = invocation_subject(&inner.options.prefix, instance, func);
+        let source = Arc::clone(&inner.transport.backend)
+            .subscribe(&subject, inner.options.queue_group.as_deref())
+            .await?;
+        let task = tokio::spawn(serve_loop(
+            Arc::clone(inner),
+            source,
+            Arc::new(handler),
+            subject.clone(),
+        ));
+        Ok(Serving {
+            subjects: vec![subject],
+            tasks: vec![task],
+        })
+    }
+
+    /// Serves `func` of `instance` with a typed handler: params and results are tuples.
+    ///
+    /// Malformed params are logged and the invocation is dropped (wRPC has no error frame:
+    /// the caller sees an incomplete result). Application errors belong in a WIT `result`.
+    pub async fn serve_fn<P, R, F, Fut>(
+        &self,
+        instance: &str,
+        func: &str,
+        handler: F,
+    ) -> Result<Serving>
+    where
+        P: Decode + Send + 'static,
+        R: Encode + Send + 'static,
+        F: Fn(InvocationContext, P) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = R> + Send + 'static,
+    {
+        let handler = Arc::new(handler);
+        self.serve(instance, func, move |mut invocation: Invocation| {
+            let handler = Arc::clone(&handler);
+            async move {
+                let params = match invocation.read_params::<P>().await {
+                    Ok(params) => params,
+                    Err(error) => {
+                        tracing::warn!(%error, "dropping an invocation: reading its params failed");
+                        return;
+                    }
+                };
+                let results = handler(invocation.context().clone(), params).await;
+                if let Err(error) = invocation.write_results(results).await {
+                    tracing::warn!(%error, "writing results failed");
+                }
+            }
+        })
+        .await
+    }
+
+    /// Stops taking new invocations on every function of this server (refusing those already
+    /// queued), and waits up to `grace` for the ones in flight and for the pending streams and
+    /// futures their results are still sending; what is left then is cancelled. Returns whether
+    /// everything finished in time. Serving again after this fails with [`Error::Closed`].
+    pub async fn shutdown(&self, grace: Duration) -> bool {
+        self.inner.stop.send_replace(true);
+        self.inner.tasks.drain(grace).await
+    }
+}
