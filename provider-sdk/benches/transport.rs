@@ -33,9 +33,9 @@ use bytes::Bytes;
 use criterion::{Criterion, Throughput};
 use futures::StreamExt as _;
 use futures::future::join_all;
+use provider_sdk::transport::{Client as SdkClient, ServeOptions, Serving, Transport};
 use provider_testing::criterion::{criterion_test_mode, estimate};
 use provider_testing::{NatsServer, NatsServerConfig};
-use provider_sdk::transport::{Client as SdkClient, ServeOptions, Serving, Transport};
 use tokio::runtime::Runtime;
 
 mod bindings {

@@ -11,9 +11,9 @@ use futures::StreamExt as _;
 use provider_sdk::transport::{
     Admission, CallOptions, Client, Invocation, InvocationContext, Refusal, ServeOptions, Transport,
 };
-use provider_testing::NatsServer;
 use provider_sdk::wire::{ByteStream, WitFuture, WitStream};
 use provider_sdk::{Error, Limits};
+use provider_testing::NatsServer;
 
 const INSTANCE: &str = "test:transport/calls@1.0.0";
 

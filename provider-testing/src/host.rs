@@ -9,12 +9,12 @@ use std::time::Duration;
 use nkeys::XKey;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
-use provider_sdk::{Error, Result};
 use provider_sdk::provider::{self, LinkKey, Provider, RunningProvider, RuntimeOptions, Startup};
+use provider_sdk::transport::{Client, Transport};
 use provider_sdk::wasmcloud::{
     self, Health, HostData, LinkDefinition, SecretValue, ShutdownRequest, config_bucket,
 };
-use provider_sdk::transport::{Client, Transport};
+use provider_sdk::{Error, Result};
 
 /// A link for a test: what [`TestHost::put_link`] publishes.
 #[derive(Clone, Debug, Default)]

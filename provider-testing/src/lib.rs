@@ -16,4 +16,3 @@ pub use self::certificates::TestCertificates;
 pub use self::host::{ChildProvider, TestHost, TestLink, eventually};
 pub use self::nats_server::{NatsServer, NatsServerConfig};
 pub use self::redis_server::RedisServer;
-

@@ -118,12 +118,12 @@ impl RedisCounter {
             .unwrap_or_else(PoisonError::into_inner) = url.to_owned();
     }
 
-    /// The connection for the call's link, or the error the component sees.
+    /// The connection for the call's link. The runtime lets only linked callers in, so a link
+    /// without a connection was deleted while the call was on its way.
     fn connection(&self, cx: &Context) -> Result<Arc<Connection>, String> {
         self.connections.for_context(cx).ok_or_else(|| {
             format!(
-                "no link from {} named {:?}: link the component to this provider first",
-                cx.source_id().unwrap_or("an unnamed caller"),
+                "the link {:?} was deleted during the call; call again",
                 cx.link_name()
             )
         })

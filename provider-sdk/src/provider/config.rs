@@ -344,7 +344,6 @@ impl<T: ConfigValue> ConfigValue for Vec<T> {
     }
 }
 
-
 /// Secrets by key (case-insensitive). Neither `Debug` nor any log shows a value.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Secrets {

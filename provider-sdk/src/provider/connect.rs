@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use async_nats::{ConnectErrorKind, ConnectOptions};
 
-use crate::redact::redact_credentials;
 use crate::error::{Error, Result};
+use crate::redact::redact_credentials;
 
 /// How the provider authenticates to NATS.
 #[derive(Clone, Default)]

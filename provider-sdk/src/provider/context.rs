@@ -61,6 +61,18 @@ impl FromInvocation for Context {
 }
 
 impl Context {
+    /// The context the runtime makes for `invocation` over `link`: for unit tests of handlers,
+    /// which can then run without a lattice.
+    pub fn with_link(invocation: InvocationContext, link: Link) -> Self {
+        let link_name = Arc::from(link.name());
+        Self {
+            invocation,
+            link_name,
+            link: Some(Arc::new(link)),
+            handle: None,
+        }
+    }
+
     /// The calling component (the `source-id` header), if the call said.
     pub fn source_id(&self) -> Option<&str> {
         self.invocation.header(SOURCE_ID)

@@ -3,14 +3,16 @@
 //! wRPC has no drop message: a component that opens a resource never says it is done with it.
 //! [`ResourceHandles`] therefore bounds what it keeps, with this policy:
 //!
+//! - handles are issued to and accepted from linked callers only ([`HandleError::NoLink`]
+//!   otherwise; the runtime refuses unlinked callers before their handler runs anyway, unless
+//!   [`RuntimeOptions::require_link`](super::RuntimeOptions::require_link) is off);
 //! - a handle belongs to the link that created it (calling component and link name): another
 //!   link presenting it gets [`HandleError::Unknown`], as for a handle never issued;
 //! - a handle not used for [`ResourceHandles::idle_timeout`] expires;
 //! - a link holds at most [`ResourceHandles::max_per_link`] handles: creating one more evicts
 //!   that link's least recently used handle;
 //! - the table holds at most [`ResourceHandles::max_total`] handles, whatever the number of
-//!   links (the link a call names is the caller's word, not checked against the links the
-//!   provider has): creating one more evicts the table's least recently used handle;
+//!   links: creating one more evicts the table's least recently used handle;
 //! - deleting a link drops its handles ([`ResourceHandles::remove_link`]);
 //! - handles are 16 opaque bytes, 8 of them random per table, so a handle from an earlier run of
 //!   the provider is unknown, never someone else's.
@@ -25,20 +27,14 @@ use bytes::Bytes;
 use super::context::Context;
 use super::link::LinkKey;
 
-/// Who owns a handle: the calling component and link name of the call that created it.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-struct Scope {
-    source: Option<String>,
-    link_name: String,
-}
+/// Who owns a handle: the link of the call that created it.
+type Scope = LinkKey;
 
-impl Scope {
-    fn of(cx: &Context) -> Self {
-        Self {
-            source: cx.source_id().map(str::to_owned),
-            link_name: cx.link_name().to_owned(),
-        }
-    }
+/// The link a call came over, which owns the handles it makes.
+fn scope_of(cx: &Context) -> Result<Scope, HandleError> {
+    cx.link()
+        .map(|link| link.key().clone())
+        .ok_or(HandleError::NoLink)
 }
 
 /// Why a handle could not be used.
@@ -48,6 +44,9 @@ pub enum HandleError {
     /// Never issued to this link, expired, evicted, or dropped with its link.
     #[error("unknown resource handle: it expired, was evicted, or belongs to another link")]
     Unknown,
+    /// The call came over no link: handles are issued to and accepted from linked callers only.
+    #[error("resource handles are only for callers with a link to this provider")]
+    NoLink,
 }
 
 struct Entry<T> {
@@ -166,9 +165,10 @@ impl<T> ResourceHandles<T> {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Stores `value` for the link `cx` came over and returns its new handle.
-    pub fn insert(&self, cx: &Context, value: T) -> Bytes {
-        let scope = Scope::of(cx);
+    /// Stores `value` for the link `cx` came over and returns its new handle; fails with
+    /// [`HandleError::NoLink`] for a call over no link.
+    pub fn insert(&self, cx: &Context, value: T) -> Result<Bytes, HandleError> {
+        let scope = scope_of(cx)?;
         let now = Instant::now();
         let mut state = self.lock();
         self.expire(&mut state, now);
@@ -203,13 +203,13 @@ impl<T> ResourceHandles<T> {
             state.drop_handle(oldest);
         }
         drop(state);
-        self.encode(id)
+        Ok(self.encode(id))
     }
 
     /// The value behind `handle`, if it is this link's and alive; counts as a use.
     pub fn get(&self, cx: &Context, handle: &[u8]) -> Result<Arc<T>, HandleError> {
+        let scope = scope_of(cx)?;
         let id = self.decode(handle).ok_or(HandleError::Unknown)?;
-        let scope = Scope::of(cx);
         let now = Instant::now();
         let mut state = self.lock();
         self.expire(&mut state, now);
@@ -234,8 +234,8 @@ impl<T> ResourceHandles<T> {
 
     /// Drops `handle` (a resource's explicit close), returning its value.
     pub fn remove(&self, cx: &Context, handle: &[u8]) -> Result<Arc<T>, HandleError> {
+        let scope = scope_of(cx)?;
         let id = self.decode(handle).ok_or(HandleError::Unknown)?;
-        let scope = Scope::of(cx);
         let mut state = self.lock();
         if state
             .entries
@@ -250,12 +250,8 @@ impl<T> ResourceHandles<T> {
 
     /// Drops every handle of the link under `key` (call it when the link is deleted).
     pub fn remove_link(&self, key: &LinkKey) {
-        let scope = Scope {
-            source: Some(key.source_id.clone()),
-            link_name: key.name.clone(),
-        };
         let mut state = self.lock();
-        if let Some(order) = state.order.remove(&scope) {
+        if let Some(order) = state.order.remove(key) {
             for (tick, id) in order {
                 state.entries.remove(&id);
                 state.lru.remove(&tick);
@@ -309,7 +305,9 @@ impl<T> ResourceHandles<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::provider::{Link, Secrets};
     use crate::transport::{FromInvocation, InvocationContext};
+    use crate::wasmcloud::LinkDefinition;
 
     /// Every handle is in both use orders, and nothing else is.
     fn assert_consistent<T>(table: &ResourceHandles<T>) {
@@ -326,17 +324,32 @@ mod tests {
     }
 
     fn cx(source: &str, link: &str) -> Context {
-        let mut headers = async_nats::HeaderMap::new();
-        headers.insert("source-id", source);
-        headers.insert("link-name", link);
-        Context::from_invocation(InvocationContext::new("subject", Some(headers)))
+        let definition = LinkDefinition {
+            source_id: source.to_owned(),
+            target: "me".to_owned(),
+            name: link.to_owned(),
+            ..LinkDefinition::default()
+        };
+        let link = Link::from_definition("me", &definition, Secrets::new(), Secrets::new());
+        Context::with_link(InvocationContext::new("subject", None), link.unwrap())
+    }
+
+    #[test]
+    fn only_linked_callers_get_handles() {
+        let table = ResourceHandles::default();
+        let handle = table.insert(&cx("comp-a", "default"), 1).unwrap();
+        let unlinked = Context::from_invocation(InvocationContext::new("subject", None));
+        assert_eq!(table.insert(&unlinked, 2), Err(HandleError::NoLink));
+        assert_eq!(table.get(&unlinked, &handle), Err(HandleError::NoLink));
+        assert_eq!(table.remove(&unlinked, &handle), Err(HandleError::NoLink));
+        assert_eq!(table.len(), 1);
     }
 
     #[test]
     fn handles_belong_to_the_link_that_made_them() {
         let table = ResourceHandles::default();
         let mine = cx("comp-a", "default");
-        let handle = table.insert(&mine, "bucket-1");
+        let handle = table.insert(&mine, "bucket-1").unwrap();
         assert_eq!(*table.get(&mine, &handle).unwrap(), "bucket-1");
         assert_eq!(
             table.get(&cx("comp-b", "default"), &handle),
@@ -358,16 +371,16 @@ mod tests {
     fn the_least_recently_used_handle_is_evicted_at_the_limit() {
         let table = ResourceHandles::new(2, Duration::from_secs(60));
         let a = cx("comp", "default");
-        let first = table.insert(&a, 1);
-        let second = table.insert(&a, 2);
+        let first = table.insert(&a, 1).unwrap();
+        let second = table.insert(&a, 2).unwrap();
         table.get(&a, &first).unwrap(); // `second` is now the least recently used
-        let third = table.insert(&a, 3);
+        let third = table.insert(&a, 3).unwrap();
         assert_eq!(table.get(&a, &second), Err(HandleError::Unknown));
         assert_eq!(*table.get(&a, &first).unwrap(), 1);
         assert_eq!(*table.get(&a, &third).unwrap(), 3);
         // Other links have their own allowance.
         let b = cx("other", "default");
-        let theirs = table.insert(&b, 4);
+        let theirs = table.insert(&b, 4).unwrap();
         assert_eq!(*table.get(&b, &theirs).unwrap(), 4);
         assert_eq!(table.len(), 3);
         assert_consistent(&table);
@@ -376,11 +389,11 @@ mod tests {
     #[test]
     fn the_table_as_a_whole_is_bounded_whatever_the_number_of_links() {
         let table = ResourceHandles::new(4, Duration::from_secs(60)).with_max_total(3);
-        let first = table.insert(&cx("a", "default"), 1);
-        let second = table.insert(&cx("b", "default"), 2);
-        let third = table.insert(&cx("c", "default"), 3);
+        let first = table.insert(&cx("a", "default"), 1).unwrap();
+        let second = table.insert(&cx("b", "default"), 2).unwrap();
+        let third = table.insert(&cx("c", "default"), 3).unwrap();
         table.get(&cx("a", "default"), &first).unwrap(); // `second` is now the oldest
-        let fourth = table.insert(&cx("d", "default"), 4);
+        let fourth = table.insert(&cx("d", "default"), 4).unwrap();
         assert_eq!(table.len(), 3);
         assert_eq!(
             table.get(&cx("b", "default"), &second),
@@ -391,7 +404,9 @@ mod tests {
         }
         // Many callers naming links of their own cannot grow the table.
         for i in 0..100 {
-            table.insert(&cx(&format!("caller-{i}"), "default"), i);
+            table
+                .insert(&cx(&format!("caller-{i}"), "default"), i)
+                .unwrap();
         }
         assert_eq!(table.len(), 3);
         assert_eq!(table.lock().order.len(), 3);
@@ -402,7 +417,7 @@ mod tests {
     fn idle_handles_expire() {
         let table = ResourceHandles::new(8, Duration::ZERO);
         let a = cx("comp", "default");
-        let handle = table.insert(&a, 1);
+        let handle = table.insert(&a, 1).unwrap();
         std::thread::sleep(Duration::from_millis(5));
         assert_eq!(table.get(&a, &handle), Err(HandleError::Unknown));
         assert!(table.is_empty());
@@ -414,9 +429,9 @@ mod tests {
         let table = ResourceHandles::default();
         let a = cx("comp", "default");
         let b = cx("comp", "cache");
-        let gone = table.insert(&a, 1);
-        let kept = table.insert(&b, 2);
-        table.remove_link(&LinkKey::new("comp", "provider", "default"));
+        let gone = table.insert(&a, 1).unwrap();
+        let kept = table.insert(&b, 2).unwrap();
+        table.remove_link(&LinkKey::new("comp", "me", "default"));
         assert_eq!(table.get(&a, &gone), Err(HandleError::Unknown));
         assert_eq!(*table.get(&b, &kept).unwrap(), 2);
         assert_eq!(*table.remove(&b, &kept).unwrap(), 2);
@@ -433,13 +448,13 @@ mod tests {
             for (op, link, pick) in ops {
                 let link_cx = cx(&format!("comp-{link}"), "default");
                 match op {
-                    0 | 1 => issued.push((link, table.insert(&link_cx, pick))),
+                    0 | 1 => issued.push((link, table.insert(&link_cx, pick).unwrap())),
                     2 => {
                         if let Some((owner, handle)) = issued.get(pick % issued.len().max(1)) {
                             let _ = table.get(&cx(&format!("comp-{owner}"), "default"), handle);
                         }
                     }
-                    _ => table.remove_link(&LinkKey::new(format!("comp-{link}"), "p", "default")),
+                    _ => table.remove_link(&LinkKey::new(format!("comp-{link}"), "me", "default")),
                 }
                 assert_consistent(&table);
                 let state = table.lock();

@@ -74,20 +74,20 @@
 // The rooms, bottom up: nothing imports a room above it, and no two import each other.
 mod config; // Config and Secrets: typed, case-insensitive, sources named in errors
 mod connect; // NATS connection options
+mod context; // Context: what a handler learns about its invocation
+mod control; // the control plane: subscriptions, ordered changes, health, named config
+mod handle; // ProviderHandle: the running provider, for code outside the runtime
+mod handles; // ResourceHandles: WIT resource handles scoped to links
+mod hooks; // the Provider trait
 mod link; // Link, LinkKey, Role
 mod link_table; // the pure rules that keep links in step with the host
-mod startup; // Startup: host data or standalone flags
-mod state; // State: identity, links, config; the one source of truth
-mod handle; // ProviderHandle: the running provider, for code outside the runtime
-mod hooks; // the Provider trait
 mod options; // RuntimeOptions
-mod context; // Context: what a handler learns about its invocation
 mod policy; // who gets through: the link check before every handler
 mod resources; // LinkResources: state per link
-mod handles; // ResourceHandles: WIT resource handles scoped to links
-mod control; // the control plane: subscriptions, ordered changes, health, named config
+mod run;
 mod shutdown; // the shutdown sequence
-mod run; // start-up as named steps; run, run_with, start
+mod startup; // Startup: host data or standalone flags
+mod state; // State: identity, links, config; the one source of truth // start-up as named steps; run, run_with, start
 
 pub use self::config::{Config, ConfigSource, ConfigValue, Secrets};
 pub use self::connect::{NatsAuth, NatsOptions};

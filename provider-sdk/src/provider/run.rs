@@ -142,9 +142,7 @@ async fn start_steps<P: Provider>(
     let needs_bucket = matches!(source, StartupSource::Standalone { .. })
         && (!config_names.is_empty() || links.iter().any(|link| link.names_config()));
     let named = if needs_bucket {
-        control
-            .watch_named_configs(&state.identity.lattice)
-            .await?
+        control.watch_named_configs(&state.identity.lattice).await?
     } else {
         None
     };

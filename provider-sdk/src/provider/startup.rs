@@ -9,10 +9,10 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::config::{Config, ConfigSource, Secrets};
-use crate::redact::redact_credentials;
 use super::connect::{NatsAuth, NatsOptions};
 use super::options::RuntimeOptions;
 use crate::error::{Error, Result};
+use crate::redact::redact_credentials;
 use crate::wasmcloud::{HostData, Level, LinkDefinition, SecretKeys, SecretValue};
 
 /// Settings for a provider started without a host. Every flag has an environment variable;

@@ -16,14 +16,12 @@ mod kv_bucket;
 mod sealed;
 mod subjects;
 
-pub use self::host_data::{
-    Health, HostData, Level, LinkDefinition, SecretValue, ShutdownRequest,
-};
+pub use self::host_data::{Health, HostData, Level, LinkDefinition, SecretValue, ShutdownRequest};
 pub use self::kv_bucket::open_or_create_kv_bucket;
 pub use self::sealed::seal_secrets;
 pub(crate) use self::sealed::{SecretKeys, open_without_keys};
+pub(crate) use self::subjects::ControlSubject;
 pub use self::subjects::{
     config_bucket, config_update_subject, control_prefix, health_subject, link_delete_subject,
     link_put_subject, sealed_link_put_subject, shutdown_subject,
 };
-pub(crate) use self::subjects::ControlSubject;

@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use futures::{Stream, StreamExt as _};
 use provider_sdk::Error;
-use provider_testing::{NatsServer, NatsServerConfig};
 use provider_sdk::transport::{Client, ServeOptions, Server, Serving, Transport};
 use provider_sdk::wire::{ByteStream, ResourceBorrow, ResourceOwn, WitFuture, WitStream};
+use provider_testing::{NatsServer, NatsServerConfig};
 
 use crate::bindings::exports::interop::test::types as exported;
 use crate::bindings::interop::test::types as peer;

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use provider_testing::NatsServer;
 use provider_sdk::transport::{InvocationContext, Refusal, ServeOptions};
+use provider_testing::NatsServer;
 
 use crate::bindings::interop::test::types as peer;
 use crate::calls::{our_transport, peer_client, run};

@@ -10,10 +10,10 @@ use provider_sdk::provider::{
     self, Config, Context, Health, HookResult, Link, LinkKey, Provider, ProviderHandle,
     RuntimeOptions, StandaloneArgs, Startup,
 };
-use provider_testing::{NatsServer, TestHost, TestLink, eventually};
 use provider_sdk::trace::TraceContext;
 use provider_sdk::transport::{InvocationContext, ServeOptions, Server, Serving};
 use provider_sdk::{Error, HeaderMap};
+use provider_testing::{NatsServer, TestHost, TestLink, eventually};
 use tokio::sync::Semaphore;
 
 mod auth;

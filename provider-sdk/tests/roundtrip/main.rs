@@ -20,8 +20,8 @@ mod bindings_peer {
 
 use std::time::{Duration, Instant};
 
-use provider_testing::NatsServer;
 use provider_sdk::transport::{Client, InvocationContext, ServeOptions, Transport};
+use provider_testing::NatsServer;
 
 /// Runs a test on a runtime with 64 MiB thread stacks: the peer's generated futures for this
 /// world are too large for the default 2 MiB in debug builds (ours are a few kilobytes). The

@@ -26,10 +26,10 @@ use futures::future::join_all;
 use keyvalue_provider::KeyValueProvider;
 use keyvalue_provider::client::wrpc::keyvalue::store;
 use provider_sdk::provider::RunningProvider;
+use provider_sdk::transport::Client;
 use provider_sdk::wasmcloud::open_or_create_kv_bucket;
 use provider_testing::criterion::{criterion_test_mode, estimate};
 use provider_testing::{NatsServer, RedisServer, TestHost, TestLink};
-use provider_sdk::transport::Client;
 use redis::aio::ConnectionManager;
 use tokio::runtime::Runtime;
 

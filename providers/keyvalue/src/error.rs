@@ -17,14 +17,11 @@ pub enum Error {
     /// The configuration asks for something this build cannot do.
     #[error("{0}")]
     Unsupported(String),
-    /// The call came over no link (or one whose put failed).
-    #[error(
-        "no link from {source_id} named {link_name:?}: link the component to this provider first"
-    )]
-    NoLink {
-        /// The calling component.
-        source_id: String,
-        /// The link name it called with.
+    /// The call's link was deleted or replaced while the call was on its way (calls over no
+    /// link at all are refused by the runtime before they get here).
+    #[error("the link {link_name:?} was deleted or replaced during the call; call again")]
+    LinkChanged {
+        /// The link name the call was made over.
         link_name: String,
     },
     /// The bucket does not exist (and the backend does not create buckets on demand).

@@ -58,18 +58,20 @@ impl KeyValueProvider {
         }
     }
 
-    /// The store of the link the call came over.
+    /// The store of the link the call came over. The runtime lets only linked callers in, so
+    /// a link without a store was deleted or replaced while the call was on its way.
     pub(crate) fn store(&self, cx: &Context) -> Result<Arc<Store>> {
-        self.stores.for_context(cx).ok_or_else(|| Error::NoLink {
-            source_id: cx.source_id().unwrap_or("an unnamed caller").to_owned(),
-            link_name: cx.link_name().to_owned(),
-        })
+        self.stores
+            .for_context(cx)
+            .ok_or_else(|| Error::LinkChanged {
+                link_name: cx.link_name().to_owned(),
+            })
     }
 
     /// A new `wasi:keyvalue` bucket handle for `bucket`, if the link's store can open it.
     pub(crate) async fn open_bucket(&self, cx: &Context, bucket: String) -> Result<Bytes> {
         self.store(cx)?.open(&bucket).await?;
-        Ok(self.buckets.insert(cx, bucket))
+        Ok(self.buckets.insert(cx, bucket)?)
     }
 
     /// The store and bucket name behind a `wasi:keyvalue` bucket handle.

@@ -89,7 +89,10 @@ impl ControlPlane {
             ),
             None => None,
         };
-        let client = transport.nats_client().cloned().ok_or(crate::Error::Closed)?;
+        let client = transport
+            .nats_client()
+            .cloned()
+            .ok_or(crate::Error::Closed)?;
         let (events, queued) = mpsc::channel(EVENT_QUEUE);
         Ok(Self {
             prefix,
@@ -194,7 +197,10 @@ impl RunningControl {
             .await
             .is_err()
         {
-            tracing::warn!(?grace, "a link hook still running at shutdown was cancelled");
+            tracing::warn!(
+                ?grace,
+                "a link hook still running at shutdown was cancelled"
+            );
             self.applier.abort();
         }
     }

@@ -163,4 +163,3 @@ fn parse_link(payload: &Bytes) -> Option<Box<LinkDefinition>> {
         }
     }
 }
-
