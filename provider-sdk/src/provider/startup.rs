@@ -562,6 +562,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn help_names_the_provider_and_is_written_for_a_terminal() {
+        use clap::Args as _;
+
+        let options = RuntimeOptions::default().describe("kv", "1.2.3", "Stores values per link");
+        let mut command = StandaloneArgs::augment_args(help_command(&options));
+        let help = command.render_long_help().to_string();
+        assert!(help.starts_with("Stores values per link"), "{help}");
+        assert!(!help.contains("A wasmCloud capability provider"), "{help}");
+        assert!(
+            !help.contains("[`") && !help.contains('`'),
+            "rustdoc syntax in:\n{help}"
+        );
+        assert!(help.contains("--nats-url") && help.contains("WASMCLOUD_PROVIDER_LINKS"));
+        assert_eq!(command.get_version(), Some("1.2.3"));
+    }
+
+    #[test]
     fn host_data_gives_identity_credentials_and_links() {
         let data = HostData {
             host_id: "NHOST".into(),

@@ -17,6 +17,7 @@ use provider_testing::{NatsServer, TestHost, TestLink, eventually};
 use tokio::sync::Semaphore;
 
 mod auth;
+mod link_policy;
 
 mod bindings {
     provider_sdk::generate!({ path: "tests/provider/wit", world: "provider" });
@@ -45,6 +46,8 @@ struct State {
     hook_blocked: AtomicBool,
     unhealthy: AtomicBool,
     handle: Mutex<Option<ProviderHandle>>,
+    /// `whoami` calls that reached the handler.
+    whoami_calls: AtomicUsize,
 }
 
 impl Default for State {
@@ -57,6 +60,7 @@ impl Default for State {
             hook_blocked: AtomicBool::new(false),
             unhealthy: AtomicBool::new(false),
             handle: Mutex::default(),
+            whoami_calls: AtomicUsize::new(0),
         }
     }
 }
@@ -145,6 +149,7 @@ impl Provider for Probe {
 
 impl Handler<Context> for Probe {
     async fn whoami(&self, cx: Context, key: String) -> (Option<String>, String, Option<String>) {
+        self.0.whoami_calls.fetch_add(1, Ordering::SeqCst);
         (
             cx.source_id().map(str::to_owned),
             cx.link_name().to_owned(),
