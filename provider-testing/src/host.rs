@@ -248,34 +248,36 @@ impl TestHost {
     /// (`RUST_LOG` kept), `HostData` on stdin, then stdin closed. Its stderr is collected.
     pub async fn spawn(&self, program: &Path) -> Result<ChildProvider> {
         let line = self.host_data()?.to_stdin_line();
-        let mut command = tokio::process::Command::new(program);
-        command
-            .env_clear()
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        if let Ok(filter) = std::env::var("RUST_LOG") {
-            command.env("RUST_LOG", filter);
-        }
-        let startup = |error: std::io::Error| Error::Startup {
-            reason: format!("cannot run {} ({error})", program.display()),
-        };
-        let mut child = command.spawn().map_err(startup)?;
+        let mut command = child_command(program);
+        command.stdin(Stdio::piped());
+        let mut child = command.spawn().map_err(|error| cannot_run(program, error))?;
         if let Some(mut stdin) = child.stdin.take() {
-            stdin.write_all(line.as_bytes()).await.map_err(startup)?;
+            stdin
+                .write_all(line.as_bytes())
+                .await
+                .map_err(|error| cannot_run(program, error))?;
         }
-        let logs = Arc::new(Mutex::new(String::new()));
-        if let Some(mut stderr) = child.stderr.take() {
-            let logs = Arc::clone(&logs);
-            tokio::spawn(async move {
-                let mut buffer = [0u8; 4096];
-                while let Ok(read @ 1..) = stderr.read(&mut buffer).await {
-                    lock(&logs).push_str(&String::from_utf8_lossy(&buffer[..read]));
-                }
-            });
-        }
-        Ok(ChildProvider { child, logs })
+        Ok(ChildProvider::watch(child))
+    }
+
+    /// Starts `program` as a process without a host, as a user starting it by hand from a
+    /// service manager would: stdin empty, settings from the environment (`NATS_URL` as
+    /// `nats_url`, this host's lattice and provider id, then `env`, which may override them).
+    pub fn spawn_standalone(
+        &self,
+        program: &Path,
+        nats_url: &str,
+        env: &[(&str, &str)],
+    ) -> Result<ChildProvider> {
+        let mut command = child_command(program);
+        command
+            .stdin(Stdio::null())
+            .env("NATS_URL", nats_url)
+            .env("WASMCLOUD_LATTICE", &self.lattice)
+            .env("WASMCLOUD_PROVIDER_ID", &self.provider_id)
+            .envs(env.iter().copied());
+        let child = command.spawn().map_err(|error| cannot_run(program, error))?;
+        Ok(ChildProvider::watch(child))
     }
 
     /// Publishes a link put as a wasmCloud host does: a copy without secrets on the
@@ -425,6 +427,27 @@ impl TestHost {
     }
 }
 
+/// A command for `program` as a host runs it: a cleared environment (`RUST_LOG` kept), stdout
+/// dropped, stderr kept, killed when dropped.
+fn child_command(program: &Path) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(program);
+    command
+        .env_clear()
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    if let Ok(filter) = std::env::var("RUST_LOG") {
+        command.env("RUST_LOG", filter);
+    }
+    command
+}
+
+fn cannot_run(program: &Path, error: std::io::Error) -> Error {
+    Error::Startup {
+        reason: format!("cannot run {} ({error})", program.display()),
+    }
+}
+
 /// A provider running as a child process.
 #[derive(Debug)]
 pub struct ChildProvider {
@@ -433,6 +456,21 @@ pub struct ChildProvider {
 }
 
 impl ChildProvider {
+    /// Keeps what `child` writes to stderr.
+    fn watch(mut child: tokio::process::Child) -> Self {
+        let logs = Arc::new(Mutex::new(String::new()));
+        if let Some(mut stderr) = child.stderr.take() {
+            let logs = Arc::clone(&logs);
+            tokio::spawn(async move {
+                let mut buffer = [0u8; 4096];
+                while let Ok(read @ 1..) = stderr.read(&mut buffer).await {
+                    lock(&logs).push_str(&String::from_utf8_lossy(&buffer[..read]));
+                }
+            });
+        }
+        Self { child, logs }
+    }
+
     /// What the provider has written to stderr so far.
     pub fn logs(&self) -> String {
         lock(&self.logs).clone()

@@ -250,3 +250,58 @@ async fn exits_0_on_sigterm() {
     // Gone: nothing answers its health subject any more.
     assert!(setup.host.health().await.is_err());
 }
+
+#[tokio::test]
+async fn started_by_hand_it_says_how_in_one_plain_line() {
+    let nats = NatsServer::start().unwrap();
+    let host = TestHost::new(&nats.url(), PROVIDER).await.unwrap();
+    // Credentials in the URL (a server without auth takes any): never to be logged.
+    let url = nats.url().replace("nats://", "nats://someone:nats-pw-5e2a@");
+    let mut child = host
+        .spawn_standalone(env!("CARGO_BIN_EXE_redis-counter").as_ref(), &url, &[])
+        .unwrap();
+    assert!(
+        eventually(|| async { child.logs().contains("serving") }).await,
+        "the provider never served; its log:\n{}",
+        child.logs()
+    );
+    let logs = child.logs();
+    let said: Vec<&str> = logs
+        .lines()
+        .filter(|line| line.contains("running standalone"))
+        .collect();
+    assert_eq!(said.len(), 1, "{logs}");
+    for expected in [
+        "no host data (stdin is empty)",
+        host.lattice(),
+        PROVIDER,
+        "nats://someone:***@127.0.0.1",
+    ] {
+        assert!(said[0].contains(expected), "{expected} in {}", said[0]);
+    }
+    assert!(!logs.contains("nats-pw-5e2a"), "{logs}");
+    assert!(!logs.contains('\u{1b}'), "colour codes in a log that is not a terminal: {logs}");
+    assert!(
+        !logs.contains("CONFIGDATA"),
+        "no named configuration was asked for, so no bucket is looked up: {logs}"
+    );
+    child.terminate().unwrap();
+    let status = child.wait(Duration::from_secs(20)).await.unwrap();
+    assert!(status.success(), "{status}; log:\n{}", child.logs());
+}
+
+#[test]
+fn help_names_the_provider_in_words_for_a_terminal() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_redis-counter"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let help = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        help.starts_with(env!("CARGO_PKG_DESCRIPTION")),
+        "the provider's own description first:\n{help}"
+    );
+    assert!(!help.contains('`') && !help.contains("[`"), "{help}");
+    assert!(help.contains("--nats-url") && help.contains("NATS_URL"), "{help}");
+}
