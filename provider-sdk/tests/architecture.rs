@@ -25,14 +25,49 @@ fn rust_files(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
-/// Code lines only: comments (and doc comments, whose links are not imports) left out.
-fn code_lines(path: &Path) -> Vec<String> {
-    std::fs::read_to_string(path)
-        .unwrap()
+/// A file's code: comment lines left out (doc links are not imports), and its unit tests
+/// (`#[cfg(test)] mod tests`) cut off.
+fn code(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap();
+    let lines: Vec<&str> = text
         .lines()
         .map(str::trim)
         .filter(|line| !line.starts_with("//"))
-        .map(str::to_owned)
+        .collect();
+    let mut code = lines.join("\n");
+    if let Some(at) = code.find("#[cfg(test)]\nmod tests") {
+        code.truncate(at);
+    }
+    code
+}
+
+/// The paths a `use` tree stands for: `super::{a::X, b::{Y, Z}}` is `super::a::X`,
+/// `super::b::Y`, `super::b::Z`.
+fn expand_use(tree: &str) -> Vec<String> {
+    let tree: String = tree.chars().filter(|c| !c.is_whitespace()).collect();
+    let Some(open) = tree.find('{') else {
+        return vec![tree];
+    };
+    let prefix = &tree[..open];
+    let inner = &tree[open + 1..tree.rfind('}').unwrap_or(tree.len())];
+    // Split `inner` at the commas that are not inside nested braces.
+    let (mut parts, mut depth, mut start) = (Vec::new(), 0, 0);
+    for (i, c) in inner.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => depth -= 1,
+            ',' if depth == 0 => {
+                parts.push(&inner[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&inner[start..]);
+    parts
+        .into_iter()
+        .filter(|part| !part.is_empty())
+        .flat_map(|part| expand_use(&format!("{prefix}{part}")))
         .collect()
 }
 
@@ -65,7 +100,8 @@ fn referenced_paths(line: &str, module: &[String]) -> Vec<Vec<String>> {
             .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
             .collect();
         rest = &rest[at + token.len()..];
-        if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+        // Part of a longer name, or the head of a `use` group (expanded by `named_paths`).
+        if before.is_some_and(|c| c.is_alphanumeric() || c == '_') || token.ends_with("::") {
             continue;
         }
         let mut path = module.to_vec();
@@ -89,12 +125,47 @@ fn referenced_paths(line: &str, module: &[String]) -> Vec<Vec<String>> {
     found
 }
 
+/// Every path `file` (of module `module`, among `modules`) names: its `use` trees expanded,
+/// and the `crate::`, `super::` and `self::` paths written in its code.
+fn named_paths(
+    file: &Path,
+    module: &[String],
+    modules: &BTreeSet<Vec<String>>,
+) -> Vec<Vec<String>> {
+    let code = code(file);
+    let mut paths = referenced_paths(&code, module);
+    let mut rest = code.as_str();
+    while let Some(at) = rest.find("use ") {
+        let starts_word = rest[..at]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
+        let tail = &rest[at + "use ".len()..];
+        let Some(end) = tail.find(';') else { break };
+        if starts_word {
+            for path in expand_use(&tail[..end]) {
+                let first = path.split("::").next().unwrap_or_default();
+                // A path starting at a child module (`use config::X` in a mod.rs) is relative.
+                let mut child = module.to_vec();
+                child.push(first.to_owned());
+                if ["crate", "super", "self"].contains(&first) {
+                    paths.extend(referenced_paths(&path, module));
+                } else if modules.contains(&child) {
+                    paths.extend(referenced_paths(&format!("self::{path}"), module));
+                }
+            }
+        }
+        rest = &tail[end..];
+    }
+    paths
+}
+
 #[test]
 fn wire_imports_nothing_of_the_crate_but_its_error_type() {
     let mut offenders = Vec::new();
     for file in rust_files(&Path::new(SRC).join("wire")) {
-        for line in code_lines(&file) {
-            let mut rest = line.as_str();
+        for line in code(&file).lines() {
+            let mut rest = line;
             while let Some(at) = rest.find("crate::") {
                 let tail = &rest[at + "crate::".len()..];
                 if !tail.starts_with("error") {
@@ -121,11 +192,8 @@ fn the_files_of_provider_import_each_other_one_way_only() {
     let mut edges: BTreeMap<Vec<String>, BTreeSet<Vec<String>>> = BTreeMap::new();
     for file in &files {
         let module = module_of(file);
-        let in_tests = |line: &String| line.starts_with("#[cfg(test)]");
-        let lines = code_lines(file);
-        let code = lines.iter().take_while(|line| !in_tests(line));
-        for line in code {
-            for path in referenced_paths(line, &module) {
+        {
+            for path in named_paths(file, &module, &modules) {
                 // The longest prefix that is a file of provider/ is the file imported from (a
                 // folder's mod.rs, for an item defined there).
                 let target = (1..=path.len())

@@ -250,7 +250,9 @@ impl TestHost {
         let line = self.host_data()?.to_stdin_line();
         let mut command = child_command(program);
         command.stdin(Stdio::piped());
-        let mut child = command.spawn().map_err(|error| cannot_run(program, error))?;
+        let mut child = command
+            .spawn()
+            .map_err(|error| cannot_run(program, error))?;
         if let Some(mut stdin) = child.stdin.take() {
             stdin
                 .write_all(line.as_bytes())
@@ -276,7 +278,9 @@ impl TestHost {
             .env("WASMCLOUD_LATTICE", &self.lattice)
             .env("WASMCLOUD_PROVIDER_ID", &self.provider_id)
             .envs(env.iter().copied());
-        let child = command.spawn().map_err(|error| cannot_run(program, error))?;
+        let child = command
+            .spawn()
+            .map_err(|error| cannot_run(program, error))?;
         Ok(ChildProvider::watch(child))
     }
 

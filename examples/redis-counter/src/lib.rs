@@ -123,7 +123,7 @@ impl RedisCounter {
     fn connection(&self, cx: &Context) -> Result<Arc<Connection>, String> {
         self.connections.for_context(cx).ok_or_else(|| {
             format!(
-                "the link {:?} was deleted during the call; call again",
+                "no connection for the link {:?}: it was deleted during the call",
                 cx.link_name()
             )
         })

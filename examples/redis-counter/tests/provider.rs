@@ -256,7 +256,9 @@ async fn started_by_hand_it_says_how_in_one_plain_line() {
     let nats = NatsServer::start().unwrap();
     let host = TestHost::new(&nats.url(), PROVIDER).await.unwrap();
     // Credentials in the URL (a server without auth takes any): never to be logged.
-    let url = nats.url().replace("nats://", "nats://someone:nats-pw-5e2a@");
+    let url = nats
+        .url()
+        .replace("nats://", "nats://someone:nats-pw-5e2a@");
     let mut child = host
         .spawn_standalone(env!("CARGO_BIN_EXE_redis-counter").as_ref(), &url, &[])
         .unwrap();
@@ -280,7 +282,10 @@ async fn started_by_hand_it_says_how_in_one_plain_line() {
         assert!(said[0].contains(expected), "{expected} in {}", said[0]);
     }
     assert!(!logs.contains("nats-pw-5e2a"), "{logs}");
-    assert!(!logs.contains('\u{1b}'), "colour codes in a log that is not a terminal: {logs}");
+    assert!(
+        !logs.contains('\u{1b}'),
+        "colour codes in a log that is not a terminal: {logs}"
+    );
     assert!(
         !logs.contains("CONFIGDATA"),
         "no named configuration was asked for, so no bucket is looked up: {logs}"
@@ -303,5 +308,8 @@ fn help_names_the_provider_in_words_for_a_terminal() {
         "the provider's own description first:\n{help}"
     );
     assert!(!help.contains('`') && !help.contains("[`"), "{help}");
-    assert!(help.contains("--nats-url") && help.contains("NATS_URL"), "{help}");
+    assert!(
+        help.contains("--nats-url") && help.contains("NATS_URL"),
+        "{help}"
+    );
 }

@@ -22,8 +22,8 @@ pub type HookError = Box<dyn std::error::Error + Send + Sync>;
 /// Only [`serve`](Provider::serve) is required. Hooks run one at a time, in the order the host
 /// sent what caused them ([`health`](Provider::health) excepted: it runs on its own task, so a
 /// slow hook never delays a health reply). A hook that fails is logged, and what it was told
-/// about does not take effect: a link whose put hook failed is not a link (calls from it find
-/// no [`Context::link`](super::Context::link)), and a failed update leaves the link as it was.
+/// about does not take effect: a link whose put hook failed is not a link (calls over it are
+/// refused before any handler runs), and a failed update leaves the link as it was.
 pub trait Provider: Send + Sync + Sized + 'static {
     /// Serves the provider's exports on `server`, usually by calling the `serve` function
     /// [`generate!`](crate::generate) made for the world. Called once, after

@@ -71,7 +71,7 @@
 //! }
 //! ```
 
-// The rooms, bottom up: nothing imports a room above it, and no two import each other.
+// One room per concern; imports among them run one way (tests/architecture.rs checks).
 mod config; // Config and Secrets: typed, case-insensitive, sources named in errors
 mod connect; // NATS connection options
 mod context; // Context: what a handler learns about its invocation
@@ -84,10 +84,10 @@ mod link_table; // the pure rules that keep links in step with the host
 mod options; // RuntimeOptions
 mod policy; // who gets through: the link check before every handler
 mod resources; // LinkResources: state per link
-mod run;
+mod run; // start-up as named steps: run, run_with, start
 mod shutdown; // the shutdown sequence
 mod startup; // Startup: host data or standalone flags
-mod state; // State: identity, links, config; the one source of truth // start-up as named steps; run, run_with, start
+mod state; // State: identity, links, config; the one source of truth
 
 pub use self::config::{Config, ConfigSource, ConfigValue, Secrets};
 pub use self::connect::{NatsAuth, NatsOptions};

@@ -30,8 +30,12 @@ impl LinkCheck {
     }
 
     /// Why a call from `source` over `link_name` is refused, in words the caller can act on.
+    /// What the caller wrote is echoed cut short and printable only: the answer goes to a
+    /// subject of the caller's choosing.
     fn reason(&self, source: Option<&str>, link_name: &str) -> String {
         let provider = &self.state.identity.provider_id;
+        let source = source.map(echo);
+        let link_name = echo(link_name);
         match source {
             None => format!(
                 "provider `{provider}` serves only linked components, and this call names no \
@@ -64,18 +68,33 @@ impl Admission for LinkCheck {
             Some(link) => Ok(Some(link)),
             None if !self.required => Ok(None),
             None => {
-                let refused = self.state.count_refusal();
-                tracing::debug!(
-                    source_id = source.unwrap_or(""),
-                    link_name,
-                    subject = invocation.subject(),
-                    refused,
-                    "refused an invocation over no link"
-                );
+                // Logged (at debug level) where the refusal is sent.
+                self.state.count_refusal();
                 Err(Refusal::new(self.reason(source, link_name)))
             }
         }
     }
+}
+
+/// At most this many characters of a caller's header are echoed back.
+const ECHOED: usize = 64;
+
+/// `value` as a refusal may quote it: printable characters only, at most [`ECHOED`] of them.
+fn echo(value: &str) -> String {
+    let mut echoed: String = value
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(ECHOED)
+        .collect();
+    if value
+        .chars()
+        .filter(|c| !c.is_control())
+        .nth(ECHOED)
+        .is_some()
+    {
+        echoed.push('…');
+    }
+    echoed
 }
 
 #[cfg(test)]
@@ -104,5 +123,16 @@ mod tests {
         assert!(reason.contains("wash link put"), "{reason}");
         let reason = check(true).reason(None, "default");
         assert!(reason.contains("no `source-id` header"), "{reason}");
+        // What the caller wrote comes back short and printable.
+        let long = "x".repeat(500);
+        let reason = check(true).reason(Some(&long), "a\r\nb");
+        assert!(
+            reason.contains(&format!("`{}…`", "x".repeat(64))),
+            "{reason}"
+        );
+        assert!(
+            reason.contains("`ab`") && !reason.contains('\n'),
+            "{reason}"
+        );
     }
 }

@@ -159,12 +159,11 @@ impl<T> LinkResources<T> {
             .map(|(_, value)| Arc::clone(value))
     }
 
-    /// The value for the link an invocation came over.
+    /// The value for the link an invocation came over; `None` for a call over no link (possible
+    /// only with [`RuntimeOptions::require_link`](super::RuntimeOptions::require_link) off), or
+    /// over a link deleted while the call was on its way.
     pub fn for_context(&self, cx: &Context) -> Option<Arc<T>> {
-        match cx.link() {
-            Some(link) => self.get(link.key()),
-            None => self.get(&cx.link_key()?),
-        }
+        self.get(cx.link()?.key())
     }
 
     /// Unregisters the link's value and returns it; it closes once the last user drops it.

@@ -2,29 +2,30 @@
 //!
 //! [`start`] is a short sequence of named steps; each room it calls owns its concern:
 //!
-//! 1. connect to NATS ([`super::connect`]);
-//! 2. subscribe the host's control subjects before anything else, so nothing is missed
-//!    ([`super::control`]);
-//! 3. resolve the provider's configuration, named configurations included;
-//! 4. [`Provider::init`], then the links the provider starts with, through their hooks;
-//! 5. serve the exports, behind the link check ([`super::policy`]);
-//! 6. route control messages from then on, and stop when asked ([`super::shutdown`]).
+//! 1. connect to NATS ([`super::connect`]) and subscribe the host's control subjects before
+//!    anything else, so nothing is missed ([`super::control`]);
+//! 2. [`configure`]: how named configuration is resolved;
+//! 3. [`initialize`]: the provider's configuration, [`Provider::init`], then the links it
+//!    starts with, through their hooks;
+//! 4. [`serve`]: the exports, behind the link check ([`super::policy`]);
+//! 5. route control messages from then on, and stop when asked ([`super::shutdown`]).
 
 use std::io::IsTerminal as _;
 use std::sync::Arc;
 
 use tracing::Instrument as _;
 
+use super::config::{Config, Secrets};
 use super::control::{Applier, ControlPlane, Resolver};
 use super::handle::ProviderHandle;
 use super::hooks::{InitContext, Provider};
 use super::options::RuntimeOptions;
 use super::policy::LinkCheck;
 use super::shutdown::{Running, stop_when_asked};
-use super::startup::{Startup, StartupSource};
+use super::startup::{InitialLink, Startup, StartupSource};
 use super::state::{Identity, State};
 use crate::error::{Error, Result};
-use crate::transport::{ServeOptions, Transport};
+use crate::transport::{ServeOptions, Server, Serving, Transport};
 
 /// A provider started with [`start`]: wait for it to stop, or stop it.
 #[derive(Debug)]
@@ -128,49 +129,19 @@ async fn start_steps<P: Provider>(
         provider_id,
         host_id,
     };
-
-    // 1. Connect.
     let transport = Transport::nats_with_limits(nats.connect().await?, options.limits).await?;
-
-    // 2. The host's subjects first, so nothing it publishes from now on is missed.
+    // The host's subjects first, so nothing it publishes from now on is missed.
     let mut control = ControlPlane::subscribe(&transport, &identity, keys.as_ref()).await?;
     let state = Arc::new(State::new(identity, transport, default_rpc_timeout));
     let provider = Arc::new(provider);
 
-    // 3. Configuration. Standalone, named configurations come from the lattice's bucket, read
-    // only if a name needs it, and watched from before it is first read.
-    let needs_bucket = matches!(source, StartupSource::Standalone { .. })
-        && (!config_names.is_empty() || links.iter().any(|link| link.names_config()));
-    let named = if needs_bucket {
-        control.watch_named_configs(&state.identity.lattice).await?
-    } else {
-        None
-    };
-    let resolver = Resolver::new(named, config_names, config);
+    let standalone = matches!(source, StartupSource::Standalone { .. });
+    let needs_bucket =
+        standalone && (!config_names.is_empty() || links.iter().any(InitialLink::names_config));
+    let resolver = configure(&mut control, &state, needs_bucket, config_names, config).await?;
     let mut applier = Applier::new(Arc::clone(&provider), Arc::clone(&state), keys, resolver);
-    let config = applier.resolve_provider_config().await;
-
-    // 4. The provider's own start, then the links it starts with, through their hooks.
-    let init = InitContext {
-        handle: ProviderHandle::new(Arc::clone(&state)),
-        config,
-        secrets,
-    };
-    provider.init(&init).await.map_err(|source| Error::Hook {
-        hook: "init",
-        source,
-    })?;
-    for link in links {
-        applier.apply_initial(link).await;
-    }
-
-    // 5. Serve, behind the link check.
-    let server = serve_options(&state, &options);
-    let server = state.transport.server(server);
-    let serving = Arc::clone(&provider).serve(&server).await?;
-    tracing::info!(functions = serving.subjects().len(), "serving");
-
-    // 6. Follow the host from now on.
+    initialize(&provider, &state, &mut applier, secrets, links).await?;
+    let (server, serving) = serve(&provider, &state, &options).await?;
     let control = control.start(applier, Arc::clone(&provider), options.health_timeout);
     Ok(Running {
         provider,
@@ -180,6 +151,60 @@ async fn start_steps<P: Provider>(
         control,
         grace: options.shutdown_timeout,
     })
+}
+
+/// How the provider's configuration is resolved. Standalone, named configurations come from
+/// the lattice's bucket, looked up only if a name needs it (`needs_bucket`), and watched from
+/// before it is first read.
+async fn configure(
+    control: &mut ControlPlane,
+    state: &State,
+    needs_bucket: bool,
+    config_names: Vec<String>,
+    host_config: Config,
+) -> Result<Resolver> {
+    let named = if needs_bucket {
+        control.watch_named_configs(&state.identity.lattice).await?
+    } else {
+        None
+    };
+    Ok(Resolver::new(named, config_names, host_config))
+}
+
+/// The provider's own start: its configuration resolved and put in effect, [`Provider::init`],
+/// then the links it starts with, each through its hook.
+async fn initialize<P: Provider>(
+    provider: &Arc<P>,
+    state: &Arc<State>,
+    applier: &mut Applier<P>,
+    secrets: Secrets,
+    links: Vec<InitialLink>,
+) -> Result<()> {
+    let init = InitContext {
+        handle: ProviderHandle::new(Arc::clone(state)),
+        config: applier.resolve_provider_config().await,
+        secrets,
+    };
+    provider.init(&init).await.map_err(|source| Error::Hook {
+        hook: "init",
+        source,
+    })?;
+    for link in links {
+        applier.apply_initial(link).await;
+    }
+    Ok(())
+}
+
+/// Serves the provider's exports, behind the link check.
+async fn serve<P: Provider>(
+    provider: &Arc<P>,
+    state: &Arc<State>,
+    options: &RuntimeOptions,
+) -> Result<(Server, Serving)> {
+    let server = state.transport.server(serve_options(state, options));
+    let serving = Arc::clone(provider).serve(&server).await?;
+    tracing::info!(functions = serving.subjects().len(), "serving");
+    Ok((server, serving))
 }
 
 /// The server's settings: `<lattice>.<provider-id>`, queue group the same, bounded, behind the

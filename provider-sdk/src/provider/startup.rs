@@ -480,16 +480,18 @@ pub(crate) fn read_links_file(path: &std::path::Path) -> Result<Vec<LinkSpec>> {
 
 /// The command line: the standalone flags, under the provider's own name and description.
 fn parse_args(options: &RuntimeOptions) -> StandaloneArgs {
-    use clap::{Args as _, FromArgMatches as _};
+    use clap::FromArgMatches as _;
 
-    let command = StandaloneArgs::augment_args(help_command(options));
-    let matches = command.get_matches();
+    let matches = help_command(options).get_matches();
     StandaloneArgs::from_arg_matches(&matches).unwrap_or_else(|error| error.exit())
 }
 
-/// The `clap` command `--help` describes: the provider's name, version and description, and
-/// how it starts.
+/// The `clap` command `--help` describes: the standalone flags under the provider's name,
+/// version and description, and how it starts. The description is set after the flags: the
+/// derive would otherwise put [`StandaloneArgs`]' own rustdoc there.
 fn help_command(options: &RuntimeOptions) -> clap::Command {
+    use clap::Args as _;
+
     let name = options.name.clone().unwrap_or_else(|| {
         std::env::args()
             .next()
@@ -500,12 +502,15 @@ fn help_command(options: &RuntimeOptions) -> clap::Command {
     let about = options
         .about
         .clone()
-        .unwrap_or_else(|| "A wasmCloud capability provider".to_owned());
-    let mut command = clap::Command::new(name).about(about).after_help(
-        "Started by a wasmCloud host, the provider reads its settings from the host on stdin. \
-         Started by hand (stdin a terminal, empty, or silent for 5 seconds), it runs standalone \
-         with the settings above.",
-    );
+        .unwrap_or_else(|| format!("{name}: a wasmCloud capability provider"));
+    let mut command = StandaloneArgs::augment_args(clap::Command::new(name))
+        .about(about)
+        .long_about(None)
+        .after_help(
+            "Started by a wasmCloud host, the provider reads its settings from the host on \
+             stdin. Started by hand (stdin a terminal, empty, or silent for 5 seconds), it runs \
+             standalone with the settings above.",
+        );
     if let Some(version) = &options.version {
         command = command.version(version.clone());
     }
@@ -563,10 +568,8 @@ mod tests {
 
     #[test]
     fn help_names_the_provider_and_is_written_for_a_terminal() {
-        use clap::Args as _;
-
         let options = RuntimeOptions::default().describe("kv", "1.2.3", "Stores values per link");
-        let mut command = StandaloneArgs::augment_args(help_command(&options));
+        let mut command = help_command(&options);
         let help = command.render_long_help().to_string();
         assert!(help.starts_with("Stores values per link"), "{help}");
         assert!(!help.contains("A wasmCloud capability provider"), "{help}");

@@ -16,24 +16,24 @@ use crate::wire::{Decode, Encode, Writer, spawn_deferred};
 pub struct InvocationContext {
     subject: Arc<str>,
     headers: Option<Arc<HeaderMap>>,
-    pub(super) state: Option<Shared>,
-    pub(super) admitted: Option<Shared>,
+    pub(super) state: Option<Attached>,
+    pub(super) admitted: Option<Attached>,
 }
 
 /// A value of any type handed to invocation contexts: a server's state, or what its
 /// [`Admission`](super::Admission) attached to one invocation.
 #[derive(Clone)]
-pub(super) struct Shared(pub(super) Arc<dyn Any + Send + Sync>);
+pub(super) struct Attached(pub(super) Arc<dyn Any + Send + Sync>);
 
-impl Shared {
+impl Attached {
     fn get<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
         Arc::clone(&self.0).downcast::<T>().ok()
     }
 }
 
-impl fmt::Debug for Shared {
+impl fmt::Debug for Attached {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Shared(..)")
+        f.write_str("Attached(..)")
     }
 }
 

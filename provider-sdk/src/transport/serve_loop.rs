@@ -21,7 +21,7 @@ use tokio::sync::watch;
 use tracing::Instrument as _;
 
 use super::backend::{Arrival, Arriving, Source};
-use super::invocation::Shared;
+use super::invocation::Attached;
 use super::server::ServerInner;
 use super::{Invocation, InvocationContext};
 use crate::trace::TraceContext;
@@ -57,7 +57,7 @@ fn admit(server: &ServerInner, context: &mut InvocationContext) -> Option<String
     let check = server.options.admission_check()?;
     match check.admit(context) {
         Ok(admitted) => {
-            context.admitted = admitted.map(Shared);
+            context.admitted = admitted.map(Attached);
             None
         }
         Err(refusal) => Some(refusal.reason().to_owned()),
@@ -78,7 +78,7 @@ async fn refuse(call: Box<dyn Arriving>, context: &InvocationContext, reason: &s
 }
 
 /// Accepts an invocation only to end its results at once: its caller sees an incomplete result
-/// instead of waiting for its deadline.
+/// instead of waiting for its deadline. No admission check: nothing of the call runs.
 async fn turn_away(arrival: Arrival) {
     if let Ok(channels) = arrival.call.accept(arrival.context.subject()).await {
         let _ = channels.results.close().await;

@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio::sync::{Semaphore, watch};
 
 use super::admission::AdmissionCheck;
-use super::invocation::Shared;
+use super::invocation::Attached;
 use super::serve_loop::serve_loop;
 use super::{Admission, Invocation, InvocationContext, Transport, invocation_subject};
 use crate::channel::Tasks;
@@ -36,7 +36,7 @@ pub struct ServeOptions {
     /// Pending streams and futures in the results are not counted.
     pub timeout: Duration,
     /// Handed to every invocation's context.
-    state: Option<Shared>,
+    state: Option<Attached>,
     /// Checks every invocation before it takes a permit.
     admission: Option<AdmissionCheck>,
 }
@@ -83,7 +83,7 @@ impl ServeOptions {
     /// [`InvocationContext::state`]; a [`FromInvocation`](super::FromInvocation) context type
     /// reads it there.
     pub fn with_state<T: Any + Send + Sync>(mut self, state: Arc<T>) -> Self {
-        self.state = Some(Shared(state));
+        self.state = Some(Attached(state));
         self
     }
 
@@ -96,7 +96,7 @@ impl ServeOptions {
     }
 
     /// The state given with [`ServeOptions::with_state`].
-    pub(super) fn state(&self) -> Option<&Shared> {
+    pub(super) fn state(&self) -> Option<&Attached> {
         self.state.as_ref()
     }
 

@@ -17,9 +17,9 @@ pub enum Error {
     /// The configuration asks for something this build cannot do.
     #[error("{0}")]
     Unsupported(String),
-    /// The call's link was deleted or replaced while the call was on its way (calls over no
-    /// link at all are refused by the runtime before they get here).
-    #[error("the link {link_name:?} was deleted or replaced during the call; call again")]
+    /// The call's link has no store: it was deleted or replaced while the call was on its way
+    /// (calls over no link at all are refused by the runtime before they get here).
+    #[error("no store for the link {link_name:?}: it was deleted or replaced during the call")]
     LinkChanged {
         /// The link name the call was made over.
         link_name: String,

@@ -138,7 +138,6 @@ fn b(value: &str) -> Bytes {
     Bytes::copy_from_slice(value.as_bytes())
 }
 
-/// `other("...")`'s message, or a panic.
 /// A call over no link: refused by the runtime before the handler runs, naming caller and link.
 fn refused(error: provider_sdk::Error, source: &str, name: &str) {
     match &error {
@@ -149,6 +148,7 @@ fn refused(error: provider_sdk::Error, source: &str, name: &str) {
     }
 }
 
+/// `other("...")`'s message, or a panic.
 fn other(error: store::Error) -> String {
     match error {
         store::Error::Other(message) => message,
