@@ -14,7 +14,7 @@ use provider_sdk::provider::{
 };
 use provider_testing::{NatsServer, NatsServerConfig, TestCertificates, TestHost};
 
-use super::{PROVIDER, Probe, link, whoami};
+use super::{PROVIDER, Probe, calls, link};
 
 /// A host connected with `options`, and the probe provider started standalone with `args`
 /// (URL, lattice and id filled in), with one link from `comp`.
@@ -47,7 +47,9 @@ async fn standalone(
 async fn assert_served(host: &TestHost) {
     assert!(
         provider_testing::eventually(|| async {
-            whoami(host, "comp", "default", "k").await.2.as_deref() == Some("v")
+            // Refused until the link is in effect.
+            let client = host.component("comp", "default").unwrap();
+            matches!(calls::whoami(&client, "k").await, Ok((_, _, Some(v))) if v == "v")
         })
         .await
     );

@@ -212,6 +212,9 @@ async fn link_up(host: &TestHost, state: &State, source: &str) {
     host.put_link(&link(source, "default")).await.unwrap();
     let put = format!("put {source} default");
     assert!(eventually(|| async { state.count(&put) == 1 }).await);
+    // The hook has run; the link is in effect once a call gets through.
+    let client = host.component(source, "default").unwrap();
+    assert!(eventually(|| async { calls::whoami(&client, "k").await.is_ok() }).await);
 }
 
 /// Calls `whoami` from `source` over `name`, which has no link: refused before the handler
