@@ -66,19 +66,26 @@ pub struct StandaloneArgs {
     /// The lattice.
     #[arg(long, env = "WASMCLOUD_LATTICE", default_value = "default")]
     pub lattice: String,
-    /// The provider's id: it serves under <lattice>.<provider-id>. Defaults to the
+    /// The provider's id: it serves under `<lattice>.<provider-id>`. Defaults to the
     /// executable's name.
-    #[arg(long = "provider-id", env = "WASMCLOUD_PROVIDER_ID")]
+    #[arg(
+        long = "provider-id",
+        env = "WASMCLOUD_PROVIDER_ID",
+        help = "The provider's id: it serves under <lattice>.<provider-id>. Defaults to the \
+                executable's name"
+    )]
     pub provider_id: Option<String>,
     /// The host id shutdown requests must carry (any, if unset).
     #[arg(long = "host-id", env = "WASMCLOUD_HOST_ID", default_value = "")]
     pub host_id: String,
     /// Named configurations for the provider, comma-separated, merged in order (later wins),
-    /// read from and watched in the CONFIGDATA_<lattice> bucket.
+    /// read from and watched in the `CONFIGDATA_<lattice>` bucket.
     #[arg(
         long = "config",
         env = "WASMCLOUD_PROVIDER_CONFIG",
-        value_delimiter = ','
+        value_delimiter = ',',
+        help = "Named configurations for the provider, comma-separated, merged in order (later \
+                wins), read from and watched in the CONFIGDATA_<lattice> bucket"
     )]
     pub config: Vec<String>,
     /// A JSON file of links to apply at start: an array of objects with source_id, name,
