@@ -1,0 +1,248 @@
+//! The provider itself: its state (each consumer link's connection, each handler link's
+//! subscriptions, the provider-wide delivery slots, the provider-level configuration) and its
+//! lifecycle hooks. The `consumer` handlers are in `handlers.rs`, delivery in `delivery.rs`.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::{Duration, Instant};
+
+use async_nats::Message;
+use provider_sdk::provider::{
+    Config, Context, HookResult, InitContext, Link, LinkResources, Provider, ProviderHandle,
+    Secrets,
+};
+use provider_sdk::transport::{Client, Server, Serving};
+use tokio::sync::Semaphore;
+
+use crate::bindings::wasmcloud::messaging::types::BrokerMessage;
+use crate::bindings::{self, wasmcloud::messaging::handler};
+use crate::config::{self, DEFAULT_PROVIDER_MAX_IN_FLIGHT, Defaults, LinkSettings};
+use crate::connection::Connection;
+use crate::delivery::{Deliver, Delivery, DeliveryStats, Failure, Limits, ProviderSlots, Stats};
+use crate::error::{Error, Result};
+
+/// How long shutdown waits for deliveries in flight.
+const DRAIN_WAIT: Duration = Duration::from_secs(10);
+
+/// The messaging provider.
+#[derive(Debug)]
+pub struct MessagingProvider {
+    /// The provider's configuration and secrets: every link's defaults.
+    defaults: Mutex<Defaults>,
+    /// Each consumer link's connection (the provider is the target).
+    consumers: LinkResources<Connection>,
+    /// Each handler link's subscriptions (the provider is the source).
+    handlers: LinkResources<Delivery>,
+    /// Delivery slots over all handler links.
+    slots: ProviderSlots,
+    stats: Arc<Stats>,
+    /// Whether the log has said that a link uses the default NATS URL.
+    said_default_url: AtomicBool,
+    /// The running provider, for calling components.
+    handle: OnceLock<ProviderHandle>,
+}
+
+impl Default for MessagingProvider {
+    fn default() -> Self {
+        Self {
+            defaults: Mutex::default(),
+            consumers: LinkResources::new(),
+            handlers: LinkResources::new(),
+            slots: ProviderSlots::new(DEFAULT_PROVIDER_MAX_IN_FLIGHT),
+            stats: Arc::default(),
+            said_default_url: AtomicBool::new(false),
+            handle: OnceLock::new(),
+        }
+    }
+}
+
+impl MessagingProvider {
+    /// Deliveries so far, over all handler links.
+    pub fn delivery_stats(&self) -> DeliveryStats {
+        self.stats.snapshot()
+    }
+
+    /// How many consumer links and handler links have a connection.
+    pub fn links(&self) -> (usize, usize) {
+        (self.consumers.len(), self.handlers.len())
+    }
+
+    fn defaults(&self) -> Defaults {
+        self.defaults
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Sets the provider's configuration, warning about its keys once, here, when it changes
+    /// (not for every link that inherits it). New defaults apply to links put from now on;
+    /// `provider_max_in_flight` applies at once.
+    fn set_defaults(&self, config: &Config, secrets: Option<&Secrets>) -> HookResult {
+        let mut defaults = self.defaults.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut next = defaults.clone();
+        next.config = config.clone();
+        if let Some(secrets) = secrets {
+            next.secrets = secrets.clone();
+        }
+        let slots = next.provider_max_in_flight()?;
+        if defaults.config != *config {
+            config::warn_provider_keys(config);
+        }
+        self.slots.resize(slots);
+        *defaults = next;
+        Ok(())
+    }
+
+    /// The settings of `link`, saying once in the log when a link uses the default URL.
+    fn settings(&self, link: &Link) -> Result<LinkSettings> {
+        config::warn_link_keys(link);
+        let settings = LinkSettings::for_link(&self.defaults(), link)?;
+        if settings.connection.default_url && !self.said_default_url.swap(true, Ordering::Relaxed) {
+            tracing::info!(
+                url = config::DEFAULT_URL,
+                "no cluster_uris configured; links without one connect to the default NATS URL"
+            );
+        }
+        Ok(settings)
+    }
+
+    /// The connection of the link a call came over. The runtime lets only linked callers in,
+    /// so a link without one was deleted or replaced while the call was on its way.
+    pub(crate) fn connection(&self, cx: &Context) -> Result<Arc<Connection>> {
+        self.consumers
+            .for_context(cx)
+            .ok_or_else(|| Error::LinkChanged {
+                link_name: cx.link_name().to_owned(),
+            })
+    }
+}
+
+/// Delivers to a component by calling its `handle-message` over the link.
+struct Component {
+    client: Client,
+}
+
+impl Deliver for Component {
+    async fn deliver(&self, message: Message) -> std::result::Result<(), Failure> {
+        let message = BrokerMessage {
+            subject: message.subject.to_string(),
+            body: message.payload,
+            reply_to: message.reply.map(|reply| reply.to_string()),
+        };
+        match handler::handle_message(&self.client, &message).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(error)) => Err(Failure::Rejected(error)),
+            Err(error) => Err(Failure::Transport(error.to_string())),
+        }
+    }
+}
+
+impl Provider for MessagingProvider {
+    async fn serve(self: Arc<Self>, server: &Server) -> provider_sdk::Result<Serving> {
+        bindings::serve(server, self).await
+    }
+
+    async fn init(&self, init: &InitContext) -> HookResult {
+        let _ = self.handle.set(init.handle().clone());
+        self.set_defaults(init.config(), Some(init.secrets()))
+    }
+
+    async fn config_updated(&self, config: &Config) -> HookResult {
+        self.set_defaults(config, None)
+    }
+
+    /// A component that publishes and requests: a connection of its own for this link. A
+    /// changed link gets a new connection; the old one closes when its last call ends.
+    async fn link_put_as_target(&self, link: &Link) -> HookResult {
+        let settings = self.settings(link)?;
+        self.consumers
+            .put(link, Connection::open(&settings.connection))
+            .await?;
+        tracing::info!(
+            link = %link.key(),
+            connection = ?settings.connection,
+            "messaging consumer link ready"
+        );
+        Ok(())
+    }
+
+    async fn link_deleted_as_target(&self, link: &Link) -> HookResult {
+        self.consumers.remove(link.key());
+        Ok(())
+    }
+
+    /// A component that handles messages: its own connection, subscribed to its
+    /// `subscriptions` (confirmed by the server before this returns). A changed link is
+    /// subscribed anew, then the old subscriptions close.
+    async fn link_put_as_source(&self, link: &Link) -> HookResult {
+        let handle = self.handle.get().ok_or("the provider has not started")?;
+        let settings = self.settings(link)?;
+        let component = Component {
+            client: handle.link_client(link)?,
+        };
+        let limits = Limits {
+            link: Arc::new(Semaphore::new(settings.max_in_flight)),
+            provider: self.slots.semaphore(),
+            wait: settings.admission_wait,
+        };
+        let previous = self.handlers.get(link.key());
+        let subscriptions = settings.subscriptions.clone();
+        self.handlers
+            .put(link, async {
+                let connection = Connection::open(&settings.connection).await?;
+                Delivery::start(
+                    link.key(),
+                    connection,
+                    &subscriptions,
+                    settings.max_in_flight,
+                    limits,
+                    component,
+                    Arc::clone(&self.stats),
+                )
+                .await
+            })
+            .await?;
+        if let Some(previous) = previous {
+            previous.close().await;
+        }
+        let subscriptions: Vec<String> = subscriptions.iter().map(ToString::to_string).collect();
+        tracing::info!(
+            link = %link.key(),
+            subscriptions = %subscriptions.join(","),
+            max_in_flight = settings.max_in_flight,
+            connection = ?settings.connection,
+            "messaging handler link subscribed"
+        );
+        Ok(())
+    }
+
+    async fn link_deleted_as_source(&self, link: &Link) -> HookResult {
+        if let Some(delivery) = self.handlers.remove(link.key()) {
+            delivery.close().await;
+        }
+        Ok(())
+    }
+
+    /// Stops every subscription, waits (a while) for deliveries in flight, closes everything.
+    async fn shutdown(&self) -> HookResult {
+        let deliveries: Vec<_> = self
+            .handlers
+            .links()
+            .iter()
+            .filter_map(|key| self.handlers.get(key))
+            .collect();
+        for delivery in &deliveries {
+            delivery.close().await;
+        }
+        let deadline = Instant::now() + DRAIN_WAIT;
+        for delivery in &deliveries {
+            if !delivery.drained(deadline).await {
+                tracing::warn!("deliveries still in flight at shutdown; abandoning them");
+                break;
+            }
+        }
+        self.handlers.clear();
+        self.consumers.clear();
+        Ok(())
+    }
+}
