@@ -119,6 +119,7 @@ fn message(subject: &str, body: &[u8], reply_to: Option<&str>) -> BrokerMessage 
 }
 
 /// What the component heard: (link name, message), and how many deliveries it handled at once.
+/// It answers `err` to a message whose body starts with `reject`.
 #[derive(Clone, Default)]
 struct Component {
     heard: Arc<Mutex<Vec<(String, BrokerMessage)>>>,
@@ -165,8 +166,12 @@ impl handler::Handler<InvocationContext> for Component {
             tokio::time::sleep(self.delay).await;
         }
         let link = cx.header("link-name").unwrap_or("default").to_owned();
+        let reject = msg.body.starts_with(b"reject");
         self.heard.lock().unwrap().push((link, msg));
         self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        if reject {
+            return Err("rejected by the component".to_owned());
+        }
         Ok(())
     }
 }
@@ -415,6 +420,23 @@ async fn a_changed_handler_link_is_subscribed_anew() {
     bus.publish("old", Bytes::from_static(b"1")).await.unwrap();
     component.until(1).await;
 
+    // A change the provider cannot apply leaves the link as it was.
+    let bad = TestLink::new(
+        PROVIDER,
+        "comp",
+        "default",
+        ("wasmcloud", "messaging"),
+        &["handler"],
+    )
+    .source_config("cluster_uris", &setup.bus.url())
+    .source_config("subscriptions", "not a subject");
+    setup.host.put_link(&bad).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    bus.publish("old", Bytes::from_static(b"still"))
+        .await
+        .unwrap();
+    component.until(2).await;
+
     setup.handler("default", "new", &[], 1).await;
     // The new subscription is in place once a message to it arrives.
     assert!(
@@ -514,5 +536,100 @@ async fn an_oversized_message_is_refused_whole_naming_its_size_and_the_limit() {
         .unwrap()
         .unwrap();
     assert_eq!(first.payload, Bytes::from_static(b"fits"));
+    setup.running.take().unwrap().shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_queue_subscription_shares_messages_between_links() {
+    let mut setup = setup().await;
+    let component = Component::default();
+    let _serving = setup.serve(component.clone()).await;
+    setup.handler("a", "jobs|workers", &[], 1).await;
+    setup.handler("b", "jobs|workers", &[], 2).await;
+    let bus = setup.bus.connect().await.unwrap();
+    for n in 0..200 {
+        bus.publish("jobs", n.to_string().into()).await.unwrap();
+    }
+    component.until(200).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let heard = component.heard();
+    assert_eq!(heard.len(), 200);
+    let distinct: HashSet<&Bytes> = heard.iter().map(|(_, m)| &m.body).collect();
+    assert_eq!(distinct.len(), 200);
+    // Both members of the group got some (NATS picks one at random for each message).
+    for link in ["a", "b"] {
+        assert!(heard.iter().any(|(l, _)| l == link), "{link} got none");
+    }
+    setup.running.take().unwrap().shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_provider_limit_bounds_deliveries_over_all_links() {
+    let nats = NatsServer::start().unwrap();
+    let bus = NatsServer::start_with(NatsServerConfig::default().monitoring()).unwrap();
+    let host = TestHost::new(&nats.url(), PROVIDER).await.unwrap();
+    host.with_config("provider_max_in_flight", "3");
+    host.with_config("max_in_flight", "8");
+    let provider = Arc::new(MessagingProvider::default());
+    let running = host.start(Arc::clone(&provider)).await.unwrap();
+    let mut setup = Setup {
+        _nats: nats,
+        bus,
+        host,
+        provider,
+        running: Some(running),
+    };
+    let component = Component::slow(Duration::from_millis(50));
+    let _serving = setup.serve(component.clone()).await;
+    setup.handler("a", "work", &[], 1).await;
+    setup.handler("b", "work", &[], 2).await;
+    let bus = setup.bus.connect().await.unwrap();
+    for n in 0..30 {
+        bus.publish("work", n.to_string().into()).await.unwrap();
+    }
+    // Each link hears every message: 60 deliveries, never more than 3 at once.
+    component.until(60).await;
+    assert_eq!(component.most_in_flight.load(Ordering::SeqCst), 3);
+    setup.running.take().unwrap().shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn rejected_and_undeliverable_messages_are_counted() {
+    let mut setup = setup().await;
+    let component = Component::default();
+    let _serving = setup.serve(component.clone()).await;
+    setup.handler("default", "mixed", &[], 1).await;
+    let bus = setup.bus.connect().await.unwrap();
+    for body in ["ok", "reject me", "ok too"] {
+        bus.publish("mixed", body.into()).await.unwrap();
+    }
+    component.until(3).await;
+    assert!(
+        eventually(|| async {
+            let stats = setup.provider.delivery_stats();
+            stats.delivered == 2 && stats.failed == 1
+        })
+        .await,
+        "{:?}",
+        setup.provider.delivery_stats()
+    );
+    // A handler link to a component that serves nothing: the call fails, counted.
+    let ghost = TestLink::new(
+        PROVIDER,
+        "ghost",
+        "default",
+        ("wasmcloud", "messaging"),
+        &["handler"],
+    )
+    .source_config("cluster_uris", &setup.bus.url())
+    .source_config("subscriptions", "haunted");
+    setup.host.put_link(&ghost).await.unwrap();
+    assert!(eventually(|| async { setup.provider.links().1 == 2 }).await);
+    bus.publish("haunted", "boo".into()).await.unwrap();
+    assert!(
+        eventually(|| async { setup.provider.delivery_stats().failed == 2 }).await,
+        "{:?}",
+        setup.provider.delivery_stats()
+    );
     setup.running.take().unwrap().shutdown().await.unwrap();
 }
