@@ -266,3 +266,39 @@ async fn read<D: Deliver>(
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn settled(semaphore: &Semaphore, expected: usize) -> bool {
+        for _ in 0..100 {
+            if semaphore.available_permits() == expected {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        false
+    }
+
+    /// Growing adds slots at once; shrinking takes the surplus out only as deliveries in
+    /// flight give their slots back, never cutting one short.
+    #[tokio::test]
+    async fn provider_slots_grow_at_once_and_shrink_as_deliveries_finish() {
+        let slots = ProviderSlots::new(2);
+        let semaphore = slots.semaphore();
+        let held = Arc::clone(&semaphore).acquire_many_owned(2).await.unwrap();
+        slots.resize(1);
+        assert_eq!(semaphore.available_permits(), 0);
+        drop(held);
+        assert!(
+            settled(&semaphore, 1).await,
+            "{}",
+            semaphore.available_permits()
+        );
+        slots.resize(4);
+        assert_eq!(semaphore.available_permits(), 4);
+        slots.resize(4);
+        assert_eq!(semaphore.available_permits(), 4);
+    }
+}

@@ -246,3 +246,123 @@ impl Provider for MessagingProvider {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::fmt::{self, Write as _};
+
+    use provider_sdk::provider::{ConfigSource, SecretValue};
+    use provider_sdk::wasmcloud::LinkDefinition;
+    use provider_testing::NatsServer;
+
+    use super::*;
+
+    /// Records every event's fields, one line per event, on the thread it is set for.
+    #[derive(Clone, Debug, Default)]
+    struct Logs(Arc<Mutex<Vec<String>>>);
+
+    impl Logs {
+        /// The lines with all of `parts`.
+        fn with(&self, parts: &[&str]) -> Vec<String> {
+            let lines = self.0.lock().unwrap();
+            lines
+                .iter()
+                .filter(|line| parts.iter().all(|part| line.contains(part)))
+                .cloned()
+                .collect()
+        }
+    }
+
+    impl tracing::Subscriber for Logs {
+        fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+            true
+        }
+        fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+            tracing::span::Id::from_u64(1)
+        }
+        fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+        fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+        fn event(&self, event: &tracing::Event<'_>) {
+            struct Line(String);
+            impl tracing::field::Visit for Line {
+                fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn fmt::Debug) {
+                    let _ = write!(self.0, "{}={value:?} ", field.name());
+                }
+            }
+            let mut line = Line(String::new());
+            event.record(&mut line);
+            self.0.lock().unwrap().push(line.0);
+        }
+        fn enter(&self, _: &tracing::span::Id) {}
+        fn exit(&self, _: &tracing::span::Id) {}
+    }
+
+    /// A consumer link from `comp` named `name` (the provider is the target).
+    fn link(name: &str, config: &[(&str, &str)], secrets: &[(&str, &str)]) -> Link {
+        let mut definition = LinkDefinition::default();
+        definition.source_id = "comp".into();
+        definition.target = "messaging".into();
+        definition.name = name.into();
+        definition.target_config = config
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let secrets = Secrets::from_map(
+            secrets
+                .iter()
+                .map(|(k, v)| (*k, SecretValue::String(v.to_string()))),
+        );
+        Link::from_definition("messaging", &definition, Secrets::new(), secrets).unwrap()
+    }
+
+    /// Provider-level keys are warned about once however many links inherit them; a link's
+    /// own keys once per put, naming the link; later keys as "not supported yet"; handler keys
+    /// on a consumer link as ignored; the default URL is said once; secrets never appear.
+    #[tokio::test(flavor = "current_thread")]
+    async fn keys_are_warned_about_once_where_they_were_set_and_secrets_never_logged() {
+        let nats = NatsServer::start().unwrap();
+        let url = nats.url();
+        let logs = Logs::default();
+        let _logging = tracing::subscriber::set_default(logs.clone());
+        let provider = MessagingProvider::default();
+        let defaults = Config::from_map(
+            [
+                ("provider_typo", "x"),
+                ("consumers", "[]"),
+                ("cluster_uris", url.as_str()),
+            ],
+            ConfigSource::HostProvider,
+        );
+        provider.config_updated(&defaults).await.unwrap();
+        provider.config_updated(&defaults).await.unwrap();
+        for name in ["one", "two", "three"] {
+            provider
+                .link_put_as_target(&link(name, &[], &[]))
+                .await
+                .unwrap();
+        }
+        provider
+            .link_put_as_target(&link(
+                "alpha",
+                &[("link_typo", "y"), ("subscriptions", "a.b")],
+                &[("client_seed", "SUAFAKESEEDNEVERTOBELOGGED")],
+            ))
+            .await
+            .ok();
+        assert_eq!(logs.with(&["unknown config key", "provider_typo"]).len(), 1);
+        assert_eq!(logs.with(&["not supported yet", "consumers"]).len(), 1);
+        let warned = logs.with(&["unknown config key", "(alpha)", "link_typo"]);
+        assert_eq!(warned.len(), 1, "{warned:#?}");
+        let warned = logs.with(&["applies only to a handler link", "subscriptions"]);
+        assert_eq!(warned.len(), 1, "{warned:#?}");
+        assert_eq!(logs.with(&["unknown config key"]).len(), 2);
+        assert!(logs.with(&["SUAFAKESEEDNEVERTOBELOGGED"]).is_empty());
+
+        // Without cluster_uris anywhere, the default URL is said once, however many links.
+        provider.config_updated(&Config::new()).await.unwrap();
+        for name in ["d1", "d2"] {
+            let _ = provider.link_put_as_target(&link(name, &[], &[])).await;
+        }
+        assert_eq!(logs.with(&["default NATS URL"]).len(), 1);
+    }
+}
