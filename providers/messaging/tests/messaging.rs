@@ -14,7 +14,7 @@ use messaging_provider::MessagingProvider;
 use messaging_provider::client::exports::wasmcloud::messaging::handler;
 use messaging_provider::client::wasmcloud::messaging::consumer;
 use messaging_provider::client::wasmcloud::messaging::types::BrokerMessage;
-use provider_sdk::provider::RunningProvider;
+use provider_sdk::provider::{Health, RunningProvider};
 use provider_sdk::transport::{Client, InvocationContext, ServeOptions, Serving};
 use provider_testing::{NatsServer, NatsServerConfig, TestHost, TestLink, eventually};
 
@@ -632,4 +632,87 @@ async fn rejected_and_undeliverable_messages_are_counted() {
         setup.provider.delivery_stats()
     );
     setup.running.take().unwrap().shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn runs_under_a_host_as_a_process_and_exits_0() {
+    let nats = NatsServer::start().unwrap();
+    let bus = NatsServer::start().unwrap();
+    let host = TestHost::new(&nats.url(), PROVIDER).await.unwrap();
+    host.with_initial_link(
+        TestLink::new(
+            "comp",
+            PROVIDER,
+            "default",
+            ("wasmcloud", "messaging"),
+            &["consumer"],
+        )
+        .target_config("cluster_uris", &bus.url())
+        .target_config("custom_inbox_prefix", "_MINE"),
+    );
+    host.with_initial_link(
+        TestLink::new(
+            PROVIDER,
+            "comp",
+            "default",
+            ("wasmcloud", "messaging"),
+            &["handler"],
+        )
+        .source_config("cluster_uris", &bus.url())
+        .source_config("subscriptions", "to.comp"),
+    );
+    let component = Component::default();
+    let server = host
+        .transport()
+        .server(ServeOptions::new(format!("{}.comp", host.lattice())));
+    let _serving = handler::serve(&server, component.clone()).await.unwrap();
+    let responder = bus.connect().await.unwrap();
+    let mut requests = responder.subscribe("echo").await.unwrap();
+    responder.flush().await.unwrap();
+    tokio::spawn({
+        let responder = responder.clone();
+        async move {
+            while let Some(request) = requests.next().await {
+                let _ = responder
+                    .publish(request.reply.unwrap(), request.payload)
+                    .await;
+            }
+        }
+    });
+
+    let mut child = host
+        .spawn(env!("CARGO_BIN_EXE_messaging-provider").as_ref())
+        .await
+        .unwrap();
+    let client = host.component("comp", "default").unwrap();
+    let reply = Mutex::new(None);
+    assert!(
+        eventually(|| async {
+            let answer = consumer::request(&client, "echo", b"hello", 1_000)
+                .await
+                .ok()
+                .and_then(Result::ok);
+            let got = answer.is_some();
+            *reply.lock().unwrap() = answer;
+            got
+        })
+        .await,
+        "the consumer link never served; log:\n{}",
+        child.logs()
+    );
+    let reply = reply.into_inner().unwrap().unwrap();
+    assert_eq!(reply.body, Bytes::from_static(b"hello"));
+    // The reply came to an inbox under the custom prefix.
+    assert!(reply.subject.starts_with("_MINE."), "{}", reply.subject);
+    consumer::publish(&client, &message("to.comp", b"for you", None))
+        .await
+        .unwrap()
+        .unwrap();
+    component.until(1).await;
+    assert_eq!(component.heard()[0].1, message("to.comp", b"for you", None));
+
+    assert_eq!(host.health().await.unwrap(), Health::healthy());
+    assert_eq!(host.shutdown().await.unwrap(), "shutting down");
+    let status = child.wait(Duration::from_secs(20)).await.unwrap();
+    assert!(status.success(), "{status}; log:\n{}", child.logs());
 }
