@@ -4,12 +4,17 @@
 //! too large fails whole with an error naming both numbers. A request waits exactly the
 //! caller's `timeout-ms` (async-nats' own request timeout would cap it at 10 s), and with a
 //! `custom_inbox_prefix` its reply comes to an inbox under that prefix.
+//!
+//! Both carry the calling invocation's W3C trace context in `traceparent`/`tracestate` NATS
+//! headers, so a handler link can continue the trace; a message that fits only without those
+//! headers is sent without them (tracing is best effort, delivery is not).
 
 use std::time::Duration;
 
-use async_nats::{Message, Request, RequestErrorKind};
+use async_nats::{HeaderMap, Message, Request, RequestErrorKind};
 use bytes::Bytes;
 use futures::StreamExt as _;
+use provider_sdk::trace::{TRACEPARENT, TRACESTATE, TraceContext};
 
 use crate::config::ConnectionSettings;
 use crate::error::{Error, Result};
@@ -50,17 +55,29 @@ impl Connection {
         }
     }
 
-    /// Fails with [`Error::TooLarge`] if `size` bytes exceed the server's `max_payload`.
-    fn check_size(&self, subject: &str, size: usize) -> Result<()> {
+    /// Fails with [`Error::TooLarge`] if `body` exceeds the server's `max_payload`; otherwise
+    /// the headers carrying `trace`, if there is one and they fit with the body.
+    fn headers(
+        &self,
+        subject: &str,
+        body: &Bytes,
+        trace: Option<TraceContext>,
+    ) -> Result<Option<HeaderMap>> {
         let limit = self.client.server_info().max_payload;
-        if limit > 0 && size > limit {
+        if limit > 0 && body.len() > limit {
             return Err(Error::TooLarge {
                 subject: subject.to_owned(),
-                size,
+                size: body.len(),
                 limit,
             });
         }
-        Ok(())
+        Ok(trace
+            .filter(|trace| limit == 0 || body.len() + trace_headers_len(trace) <= limit)
+            .map(|trace| {
+                let mut headers = HeaderMap::new();
+                trace.insert_into(&mut headers);
+                headers
+            }))
     }
 
     /// Publishes `body` to `subject`, with `reply_to` if given.
@@ -69,20 +86,21 @@ impl Connection {
         subject: String,
         body: Bytes,
         reply_to: Option<String>,
+        trace: Option<TraceContext>,
     ) -> Result<()> {
-        self.check_size(&subject, body.len())?;
-        match reply_to {
-            Some(reply_to) => self
-                .client
-                .publish_with_reply(subject, reply_to, body)
-                .await
-                .map_err(Error::nats),
-            None => self
-                .client
-                .publish(subject, body)
-                .await
-                .map_err(Error::nats),
+        let headers = self.headers(&subject, &body, trace)?;
+        let client = &self.client;
+        match (reply_to, headers) {
+            (Some(reply_to), Some(headers)) => {
+                client
+                    .publish_with_reply_and_headers(subject, reply_to, headers, body)
+                    .await
+            }
+            (Some(reply_to), None) => client.publish_with_reply(subject, reply_to, body).await,
+            (None, Some(headers)) => client.publish_with_headers(subject, headers, body).await,
+            (None, None) => client.publish(subject, body).await,
         }
+        .map_err(Error::nats)
     }
 
     /// Sends `body` to `subject` and waits `timeout_ms` for one reply.
@@ -91,6 +109,7 @@ impl Connection {
         subject: String,
         body: Bytes,
         timeout_ms: u32,
+        trace: Option<TraceContext>,
     ) -> Result<Message> {
         if timeout_ms == 0 {
             return Err(Error::InvalidConfig {
@@ -99,9 +118,12 @@ impl Connection {
                 expected: "a request timeout of at least 1 ms",
             });
         }
-        self.check_size(&subject, body.len())?;
+        let headers = self.headers(&subject, &body, trace)?;
         let timeout = Duration::from_millis(u64::from(timeout_ms));
         let mut request = Request::new().payload(body).timeout(Some(timeout));
+        if let Some(headers) = headers {
+            request = request.headers(headers);
+        }
         if self.inbox_prefix.is_some() {
             request = request.inbox(self.new_inbox());
         }
@@ -139,5 +161,29 @@ impl Connection {
                 "the NATS server did not confirm the subscriptions within {CONFIRM_WAIT:?}"
             ))),
         }
+    }
+}
+
+/// The bytes the NATS header block carrying `trace` takes on the wire:
+/// `NATS/1.0\r\n`, a `name: value\r\n` line per header, `\r\n`.
+fn trace_headers_len(trace: &TraceContext) -> usize {
+    let line = |name: &str, value: &str| name.len() + 2 + value.len() + 2;
+    "NATS/1.0\r\n".len()
+        + line(TRACEPARENT, &trace.to_string())
+        + trace.state().map_or(0, |state| line(TRACESTATE, state))
+        + 2
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_trace_header_length_is_what_goes_on_the_wire() {
+        let trace: TraceContext = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+            .parse()
+            .unwrap();
+        let wire = format!("NATS/1.0\r\ntraceparent: {trace}\r\n\r\n");
+        assert_eq!(trace_headers_len(&trace), wire.len());
     }
 }

@@ -1,8 +1,9 @@
 //! The `consumer` handlers: each call finds the connection of the link it came over and
-//! publishes or requests on it.
+//! publishes or requests on it, passing on the invocation's trace context.
 
 use bytes::Bytes;
 use provider_sdk::provider::Context;
+use provider_sdk::trace;
 
 use crate::bindings::exports::wasmcloud::messaging::consumer;
 use crate::bindings::wasmcloud::messaging::types::BrokerMessage;
@@ -18,7 +19,7 @@ impl consumer::Handler<Context> for MessagingProvider {
     ) -> Result<BrokerMessage, String> {
         let connection = self.connection(&cx).map_err(|e| e.to_string())?;
         let reply = connection
-            .request(subject, body, timeout_ms)
+            .request(subject, body, timeout_ms, trace::current())
             .await
             .map_err(|e| e.to_string())?;
         Ok(BrokerMessage {
@@ -31,7 +32,7 @@ impl consumer::Handler<Context> for MessagingProvider {
     async fn publish(&self, cx: Context, msg: BrokerMessage) -> Result<(), String> {
         let connection = self.connection(&cx).map_err(|e| e.to_string())?;
         connection
-            .publish(msg.subject, msg.body, msg.reply_to)
+            .publish(msg.subject, msg.body, msg.reply_to, trace::current())
             .await
             .map_err(|e| e.to_string())
     }

@@ -11,6 +11,7 @@ use provider_sdk::provider::{
     Config, Context, HookResult, InitContext, Link, LinkResources, Provider, ProviderHandle,
     Secrets,
 };
+use provider_sdk::trace::TraceContext;
 use provider_sdk::transport::{Client, Server, Serving};
 use tokio::sync::Semaphore;
 
@@ -117,19 +118,29 @@ impl MessagingProvider {
     }
 }
 
-/// Delivers to a component by calling its `handle-message` over the link.
+/// Delivers to a component by calling its `handle-message` over the link, continuing the
+/// trace the message carries in its headers (or starting one).
 struct Component {
     client: Client,
 }
 
 impl Deliver for Component {
     async fn deliver(&self, message: Message) -> std::result::Result<(), Failure> {
+        let trace = message
+            .headers
+            .as_ref()
+            .and_then(TraceContext::from_headers);
         let message = BrokerMessage {
             subject: message.subject.to_string(),
             body: message.payload,
             reply_to: message.reply.map(|reply| reply.to_string()),
         };
-        match handler::handle_message(&self.client, &message).await {
+        let call = handler::handle_message(&self.client, &message);
+        let result = match trace {
+            Some(trace) => trace.scope(call).await,
+            None => call.await,
+        };
+        match result {
             Ok(Ok(())) => Ok(()),
             Ok(Err(error)) => Err(Failure::Rejected(error)),
             Err(error) => Err(Failure::Transport(error.to_string())),

@@ -127,6 +127,8 @@ struct Component {
     delay: Duration,
     in_flight: Arc<AtomicUsize>,
     most_in_flight: Arc<AtomicUsize>,
+    /// Each delivery's `traceparent`, in the order heard.
+    traces: Arc<Mutex<Vec<Option<String>>>>,
 }
 
 impl Component {
@@ -167,7 +169,11 @@ impl handler::Handler<InvocationContext> for Component {
         }
         let link = cx.header("link-name").unwrap_or("default").to_owned();
         let reject = msg.body.starts_with(b"reject");
-        self.heard.lock().unwrap().push((link, msg));
+        let trace = cx.header("traceparent").map(str::to_owned);
+        let mut heard = self.heard.lock().unwrap();
+        heard.push((link, msg));
+        self.traces.lock().unwrap().push(trace);
+        drop(heard);
         self.in_flight.fetch_sub(1, Ordering::SeqCst);
         if reject {
             return Err("rejected by the component".to_owned());
@@ -526,8 +532,11 @@ async fn an_oversized_message_is_refused_whole_naming_its_size_and_the_limit() {
         .unwrap()
         .unwrap_err();
     assert!(error.contains(&size) && error.contains(&limit), "{error}");
-    // Nothing of either reached the subject; a message that fits does.
-    consumer::publish(&client, &message("big", b"fits", None))
+    // Nothing of either reached the subject. A message of exactly max_payload bytes from a
+    // traced component goes out whole, without the trace headers that would not fit.
+    let traced = client.starting_traces();
+    let exact = vec![8u8; limit.parse().unwrap()];
+    consumer::publish(&traced, &message("big", &exact, None))
         .await
         .unwrap()
         .unwrap();
@@ -535,7 +544,18 @@ async fn an_oversized_message_is_refused_whole_naming_its_size_and_the_limit() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(first.payload, Bytes::from_static(b"fits"));
+    assert_eq!(first.payload, Bytes::from(exact));
+    assert!(first.headers.is_none());
+    consumer::publish(&traced, &message("big", b"fits", None))
+        .await
+        .unwrap()
+        .unwrap();
+    let second = tokio::time::timeout(Duration::from_secs(5), big.next())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(second.payload, Bytes::from_static(b"fits"));
+    assert!(second.headers.unwrap().get("traceparent").is_some());
     setup.running.take().unwrap().shutdown().await.unwrap();
 }
 
@@ -715,4 +735,51 @@ async fn runs_under_a_host_as_a_process_and_exits_0() {
     assert_eq!(host.shutdown().await.unwrap(), "shutting down");
     let status = child.wait(Duration::from_secs(20)).await.unwrap();
     assert!(status.success(), "{status}; log:\n{}", child.logs());
+}
+
+/// The trace id of a `traceparent`.
+fn trace_id(traceparent: &str) -> &str {
+    traceparent.split('-').nth(1).unwrap()
+}
+
+#[tokio::test]
+async fn the_trace_follows_a_message_from_publisher_to_handler() {
+    let mut setup = setup().await;
+    let component = Component::default();
+    let _serving = setup.serve(component.clone()).await;
+    setup.handler("default", "traced", &[], 1).await;
+    let client = setup.consumer("default").await.starting_traces();
+    let bus = setup.bus.connect().await.unwrap();
+    let mut seen = bus.subscribe("traced").await.unwrap();
+    bus.flush().await.unwrap();
+
+    // Published by a traced component: the message carries the trace, the handler continues it.
+    consumer::publish(&client, &message("traced", b"1", None))
+        .await
+        .unwrap()
+        .unwrap();
+    let on_the_bus = tokio::time::timeout(Duration::from_secs(5), seen.next())
+        .await
+        .unwrap()
+        .unwrap();
+    let header = on_the_bus.headers.unwrap();
+    let sent = header.get("traceparent").unwrap().as_str().to_owned();
+    component.until(1).await;
+    let delivered = component.traces.lock().unwrap()[0].clone().unwrap();
+    assert_eq!(trace_id(&delivered), trace_id(&sent));
+    assert_eq!(component.heard()[0].1, message("traced", b"1", None));
+
+    // Published by anyone with a traceparent: the same.
+    let mut headers = async_nats::HeaderMap::new();
+    headers.insert(
+        "traceparent",
+        "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+    );
+    bus.publish_with_headers("traced", headers, "2".into())
+        .await
+        .unwrap();
+    component.until(2).await;
+    let delivered = component.traces.lock().unwrap()[1].clone().unwrap();
+    assert_eq!(trace_id(&delivered), "0af7651916cd43dd8448eb211c80319c");
+    setup.running.take().unwrap().shutdown().await.unwrap();
 }
