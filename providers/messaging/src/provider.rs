@@ -188,6 +188,13 @@ impl Provider for MessagingProvider {
     async fn link_put_as_source(&self, link: &Link) -> HookResult {
         let handle = self.handle.get().ok_or("the provider has not started")?;
         let settings = self.settings(link)?;
+        if settings.subscriptions.is_empty() {
+            tracing::warn!(
+                link = %link.key(),
+                "handler link without subscriptions (source config `subscriptions`): nothing \
+                 will be delivered"
+            );
+        }
         let component = Component {
             client: handle.link_client(link)?,
         };

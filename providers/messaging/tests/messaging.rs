@@ -16,7 +16,9 @@ use messaging_provider::client::wasmcloud::messaging::consumer;
 use messaging_provider::client::wasmcloud::messaging::types::BrokerMessage;
 use provider_sdk::provider::{Health, RunningProvider};
 use provider_sdk::transport::{Client, InvocationContext, ServeOptions, Serving};
-use provider_testing::{NatsServer, NatsServerConfig, TestHost, TestLink, eventually};
+use provider_testing::{
+    NatsServer, NatsServerConfig, TestCertificates, TestHost, TestLink, eventually,
+};
 
 const PROVIDER: &str = "messaging-provider";
 
@@ -47,16 +49,15 @@ impl Setup {
     /// A consumer link from `comp` named `name` to the bus, put, and a client calling over it
     /// once calls reach its connection.
     async fn consumer(&self, name: &str) -> Client {
-        let link = TestLink::new(
-            "comp",
-            PROVIDER,
-            name,
-            ("wasmcloud", "messaging"),
-            &["consumer"],
-        )
-        .target_config("cluster_uris", &self.bus.url());
-        self.host.put_link(&link).await.unwrap();
-        let client = self.host.component("comp", name).unwrap();
+        let link = consumer_link(name).target_config("cluster_uris", &self.bus.url());
+        self.consumer_link(&link).await
+    }
+
+    /// Puts `link` and returns a client calling over it once calls reach its connection.
+    async fn consumer_link(&self, link: &TestLink) -> Client {
+        let name = link.key().name;
+        self.host.put_link(link).await.unwrap();
+        let client = self.host.component("comp", &name).unwrap();
         assert!(
             eventually(|| async {
                 matches!(
@@ -108,6 +109,17 @@ impl Setup {
             .server(ServeOptions::new(format!("{}.comp", self.host.lattice())));
         handler::serve(&server, component).await.unwrap()
     }
+}
+
+/// A consumer link from `comp` named `name`, no config yet.
+fn consumer_link(name: &str) -> TestLink {
+    TestLink::new(
+        "comp",
+        PROVIDER,
+        name,
+        ("wasmcloud", "messaging"),
+        &["consumer"],
+    )
 }
 
 fn message(subject: &str, body: &[u8], reply_to: Option<&str>) -> BrokerMessage {
@@ -781,5 +793,68 @@ async fn the_trace_follows_a_message_from_publisher_to_handler() {
     component.until(2).await;
     let delivered = component.traces.lock().unwrap()[1].clone().unwrap();
     assert_eq!(trace_id(&delivered), "0af7651916cd43dd8448eb211c80319c");
+    setup.running.take().unwrap().shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn credentials_and_a_private_ca_are_what_connects() {
+    let certificates = TestCertificates::generate().unwrap();
+    let user = nkeys::KeyPair::new_user();
+    let seed = user.seed().unwrap();
+    let bus = NatsServer::start_with(NatsServerConfig::default().monitoring().extra(format!(
+        "tls {{ cert_file: {:?}, key_file: {:?} }}\nauthorization {{ users = [ {{ nkey: {} }} ] }}",
+        certificates.cert_file().display().to_string(),
+        certificates.key_file().display().to_string(),
+        user.public_key()
+    )))
+    .unwrap();
+    let nats = NatsServer::start().unwrap();
+    let host = TestHost::new(&nats.url(), PROVIDER).await.unwrap();
+    let provider = Arc::new(MessagingProvider::default());
+    let running = host.start(Arc::clone(&provider)).await.unwrap();
+    let url = format!("tls://{}", bus.addr());
+    let mut setup = Setup {
+        _nats: nats,
+        bus,
+        host,
+        provider,
+        running: Some(running),
+    };
+    let ca_file = certificates.ca_file().display().to_string();
+    // The seed as a secret, over a config value that would not do; the CA from a file or inline.
+    let file = consumer_link("file")
+        .target_config("cluster_uris", &url)
+        .target_config("tls_ca_file", &ca_file)
+        .target_config("client_seed", "SUNOTTHISONE")
+        .target_secret("client_seed", &seed);
+    let inline = consumer_link("inline")
+        .target_config("cluster_uris", &url)
+        .target_config("tls_ca", certificates.ca_pem())
+        .target_secret("client_seed", &seed);
+    for link in [&file, &inline] {
+        let client = setup.consumer_link(link).await;
+        consumer::publish(&client, &message("secured", b"x", None))
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    // Without the CA, or without the seed, there is no connection and so no link.
+    let untrusted = consumer_link("untrusted")
+        .target_config("cluster_uris", &url)
+        .target_secret("client_seed", &seed);
+    let anonymous = consumer_link("anonymous")
+        .target_config("cluster_uris", &url)
+        .target_config("tls_ca_file", &ca_file);
+    for link in [&untrusted, &anonymous] {
+        setup.host.put_link(link).await.unwrap();
+    }
+    let anonymous_client = setup.host.component("comp", "anonymous").unwrap();
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    assert_eq!(setup.provider.links().0, 2);
+    assert!(
+        consumer::publish(&anonymous_client, &message("secured", b"x", None))
+            .await
+            .is_err()
+    );
     setup.running.take().unwrap().shutdown().await.unwrap();
 }
