@@ -28,11 +28,12 @@ pub(crate) const KNOWN_KEYS: &[&str] = &[
     "max_concurrency",
     "provider_max_in_flight",
     "admission_wait_ms",
+    "unhealthy_after_ms",
 ];
 
 /// Keys of the messaging provider's configuration that this build recognises but does not
 /// act on yet: warned about as such, not as unknown.
-pub(crate) const NOT_YET: &[&str] = &["consumers", "unhealthy_after_ms"];
+pub(crate) const NOT_YET: &[&str] = &["consumers"];
 
 /// Keys that mean something only on a handler link (the provider calls the component).
 const HANDLER_KEYS: &[&str] = &["subscriptions", "consumers"];
@@ -41,6 +42,7 @@ pub(crate) const DEFAULT_URL: &str = NatsOptions::DEFAULT_URL;
 pub(crate) const DEFAULT_MAX_IN_FLIGHT: usize = 32;
 pub(crate) const DEFAULT_PROVIDER_MAX_IN_FLIGHT: usize = 256;
 pub(crate) const DEFAULT_ADMISSION_WAIT: Duration = Duration::from_millis(30_000);
+pub(crate) const DEFAULT_UNHEALTHY_AFTER: Duration = Duration::from_millis(30_000);
 
 /// The provider's own configuration and secrets: every link's defaults.
 #[derive(Clone, Debug, Default)]
@@ -83,6 +85,8 @@ pub(crate) struct ConnectionSettings {
     pub(crate) tls_ca: Option<TlsCa>,
     /// Inbox prefix for requests' replies, instead of `_INBOX`.
     pub(crate) inbox_prefix: Option<String>,
+    /// How long the connection may be down before health reports it.
+    pub(crate) unhealthy_after: Duration,
 }
 
 impl fmt::Debug for ConnectionSettings {
@@ -104,6 +108,7 @@ impl fmt::Debug for ConnectionSettings {
                 }),
             )
             .field("inbox_prefix", &self.inbox_prefix)
+            .field("unhealthy_after", &self.unhealthy_after)
             .finish()
     }
 }
@@ -298,6 +303,9 @@ impl LinkSettings {
                 creds_file,
                 tls_ca,
                 inbox_prefix,
+                unhealthy_after: layers
+                    .millis("unhealthy_after_ms")?
+                    .unwrap_or(DEFAULT_UNHEALTHY_AFTER),
             },
             subscriptions,
             max_in_flight: layers
@@ -471,6 +479,7 @@ mod tests {
         assert_eq!(settings.max_in_flight, 32);
         assert_eq!(settings.admission_wait, Duration::from_secs(30));
         assert_eq!(settings.connection.inbox_prefix, None);
+        assert_eq!(settings.connection.unhealthy_after, Duration::from_secs(30));
         assert_eq!(Defaults::default().provider_max_in_flight().unwrap(), 256);
         assert_eq!(
             defaults(&[("PROVIDER_MAX_IN_FLIGHT", "8")])

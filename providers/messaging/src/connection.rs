@@ -9,7 +9,8 @@
 //! headers, so a handler link can continue the trace; a message that fits only without those
 //! headers is sent without them (tracing is best effort, delivery is not).
 
-use std::time::Duration;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use async_nats::{HeaderMap, Message, Request, RequestErrorKind};
 use bytes::Bytes;
@@ -22,20 +23,58 @@ use crate::error::{Error, Result};
 /// How long subscribing waits for the server to confirm (a round trip on the connection).
 const CONFIRM_WAIT: Duration = Duration::from_secs(5);
 
-/// A link's connection. Closes when dropped (with its clones and subscriptions).
-#[derive(Debug, Clone)]
+/// A link's connection. Closes when dropped (with its subscriptions).
+#[derive(Debug)]
 pub(crate) struct Connection {
     client: async_nats::Client,
     inbox_prefix: Option<String>,
+    /// Since when the connection has been down, if it is.
+    down_since: Arc<Mutex<Option<Instant>>>,
+    unhealthy_after: Duration,
+    shown_urls: String,
+    /// The task noting when the connection goes down and comes back.
+    watcher: tokio::task::AbortHandle,
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        self.watcher.abort();
+    }
 }
 
 impl Connection {
     /// Connects once; the client reconnects by itself afterwards.
     pub(crate) async fn open(settings: &ConnectionSettings) -> Result<Self> {
         let client = settings.options().connect().await?;
+        let down_since = Arc::new(Mutex::new(None));
+        // Often enough to tell `unhealthy_after` apart, at most once a second.
+        let tick =
+            (settings.unhealthy_after / 4).clamp(Duration::from_millis(50), Duration::from_secs(1));
+        let watcher =
+            tokio::spawn(watch(client.clone(), Arc::clone(&down_since), tick)).abort_handle();
         Ok(Self {
             client,
             inbox_prefix: settings.inbox_prefix.clone(),
+            down_since,
+            unhealthy_after: settings.unhealthy_after,
+            shown_urls: settings.shown_urls(),
+            watcher,
+        })
+    }
+
+    /// What is wrong with the connection, if it has been down longer than `unhealthy_after`.
+    pub(crate) fn problem(&self) -> Option<String> {
+        let since = (*self
+            .down_since
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner))?;
+        let down = since.elapsed();
+        (down > self.unhealthy_after).then(|| {
+            format!(
+                "NATS connection to {} down for {:.1} s",
+                self.shown_urls,
+                down.as_secs_f64()
+            )
         })
     }
 
@@ -160,6 +199,27 @@ impl Connection {
             Err(_) => Err(Error::nats(format!(
                 "the NATS server did not confirm the subscriptions within {CONFIRM_WAIT:?}"
             ))),
+        }
+    }
+}
+
+/// Notes when `client`'s connection goes down (the first time it is seen down) and when it
+/// is back, every `tick`.
+async fn watch(
+    client: async_nats::Client,
+    down_since: Arc<Mutex<Option<Instant>>>,
+    tick: Duration,
+) {
+    let mut ticks = tokio::time::interval(tick);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let connected = client.connection_state() == async_nats::connection::State::Connected;
+        let mut down = down_since.lock().unwrap_or_else(PoisonError::into_inner);
+        match (connected, *down) {
+            (true, Some(_)) => *down = None,
+            (false, None) => *down = Some(Instant::now()),
+            _ => {}
         }
     }
 }

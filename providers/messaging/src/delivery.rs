@@ -196,6 +196,11 @@ impl Delivery {
         })
     }
 
+    /// The link's connection.
+    pub(crate) fn connection(&self) -> &Connection {
+        &self.connection
+    }
+
     /// Stops reading, unsubscribes and closes the connection; deliveries in flight finish on
     /// their own.
     pub(crate) async fn close(&self) {

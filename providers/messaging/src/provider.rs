@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use async_nats::Message;
 use provider_sdk::provider::{
-    Config, Context, HookResult, InitContext, Link, LinkResources, Provider, ProviderHandle,
-    Secrets,
+    Config, Context, Health, HookResult, InitContext, Link, LinkResources, Provider,
+    ProviderHandle, Secrets,
 };
 use provider_sdk::trace::TraceContext;
 use provider_sdk::transport::{Client, Server, Serving};
@@ -239,6 +239,25 @@ impl Provider for MessagingProvider {
             delivery.close().await;
         }
         Ok(())
+    }
+
+    /// Unhealthy while a link's connection has been down longer than its
+    /// `unhealthy_after_ms`, naming each such link.
+    async fn health(&self) -> Health {
+        let consumers = self.consumers.links().into_iter().filter_map(|key| {
+            let problem = self.consumers.get(&key)?.problem()?;
+            Some(format!("link {key}: {problem}"))
+        });
+        let handlers = self.handlers.links().into_iter().filter_map(|key| {
+            let problem = self.handlers.get(&key)?.connection().problem()?;
+            Some(format!("link {key}: {problem}"))
+        });
+        let mut down: Vec<String> = consumers.chain(handlers).collect();
+        if down.is_empty() {
+            return Health::healthy();
+        }
+        down.sort_unstable();
+        Health::unhealthy(down.join("; "))
     }
 
     /// Stops every subscription, waits (a while) for deliveries in flight, closes everything.

@@ -858,3 +858,46 @@ async fn credentials_and_a_private_ca_are_what_connects() {
     );
     setup.running.take().unwrap().shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn health_names_a_link_whose_connection_stays_down_and_recovers_with_it() {
+    let mut setup = setup().await;
+    let component = Component::default();
+    let _serving = setup.serve(component.clone()).await;
+    let link = consumer_link("default")
+        .target_config("cluster_uris", &setup.bus.url())
+        .target_config("unhealthy_after_ms", "300");
+    let client = setup.consumer_link(&link).await;
+    // The handler link tolerates a longer outage: it is not named.
+    setup
+        .handler("patient", "after", &[("unhealthy_after_ms", "60000")], 1)
+        .await;
+    assert_eq!(setup.host.health().await.unwrap(), Health::healthy());
+
+    setup.bus.stop();
+    assert!(
+        eventually(|| async {
+            let health = setup.host.health().await.unwrap();
+            !health.healthy
+                && health
+                    .message
+                    .as_deref()
+                    .is_some_and(|message| message.contains("comp") && message.contains("down for"))
+        })
+        .await
+    );
+    let report = setup.host.health().await.unwrap().message.unwrap();
+    assert!(!report.contains("patient"), "{report}");
+
+    // Back: healthy again, and the handler link's subscription was restored by the client.
+    setup.bus.restart().unwrap();
+    assert!(eventually(|| async { setup.host.health().await.unwrap() == Health::healthy() }).await);
+    assert!(
+        eventually(|| async {
+            let _ = consumer::publish(&client, &message("after", b"back", None)).await;
+            component.count() > 0
+        })
+        .await
+    );
+    setup.running.take().unwrap().shutdown().await.unwrap();
+}
