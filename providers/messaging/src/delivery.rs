@@ -25,6 +25,9 @@ use crate::config::Subscription;
 use crate::connection::Connection;
 use crate::error::{Error, Result};
 
+/// How long closing a link waits to hand its connection the drain command.
+const CLOSE_WAIT: Duration = Duration::from_secs(2);
+
 /// Why a delivery failed.
 #[derive(Debug)]
 pub(crate) enum Failure {
@@ -207,8 +210,11 @@ impl Delivery {
         for reader in &self.readers {
             reader.abort();
         }
-        if let Err(error) = self.connection.client().drain().await {
-            tracing::debug!(%error, "closing a handler link's connection");
+        // Drain only queues a command; with the server away and the queue full it would wait.
+        match tokio::time::timeout(CLOSE_WAIT, self.connection.client().drain()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::debug!(%error, "closing a handler link's connection"),
+            Err(_) => tracing::debug!("closing a handler link's connection: no room to drain"),
         }
     }
 
