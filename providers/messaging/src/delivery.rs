@@ -1,12 +1,13 @@
 //! Handler links: each subscription's messages delivered to the component, bounded per link
 //! and across links.
 //!
-//! One task per subscription reads its messages in order. Each message first takes a slot of
-//! its link (`max_in_flight`), then one of the provider (`provider_max_in_flight`), waiting at
-//! most `admission_wait_ms` for both; it is then delivered on a task of its own that holds the
-//! two slots until the component has answered. A message that gets no slot in time is dropped,
-//! counted and logged with its subject; so is one the component answers with `err`, or whose
-//! call fails. Core NATS is at-most-once: nothing is redelivered.
+//! One task per subscription reads its messages in order, noting when each was taken from the
+//! subscription. Each message then takes a slot of its link (`max_in_flight`) and one of the
+//! provider (`provider_max_in_flight`), if it gets both within `admission_wait_ms` of being
+//! taken; it is then delivered on a task of its own that holds the two slots until the
+//! component has answered. A message that gets no slot in time is dropped, counted and logged
+//! with its subject; so is one the component answers with `err`, or whose call fails. Core
+//! NATS is at-most-once: nothing is redelivered.
 //!
 //! The component is reached through [`Deliver`], which the provider implements with a wRPC
 //! call, so this room knows nothing of bindings and can be tested alone.
@@ -19,7 +20,7 @@ use std::time::{Duration, Instant};
 use async_nats::{Message, Subscriber};
 use futures::StreamExt as _;
 use provider_sdk::provider::LinkKey;
-use tokio::sync::{AcquireError, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{AcquireError, OwnedSemaphorePermit, Semaphore, mpsc};
 
 use crate::config::Subscription;
 use crate::connection::Connection;
@@ -27,6 +28,10 @@ use crate::error::{Error, Result};
 
 /// How long closing a link waits to hand its connection the drain command.
 const CLOSE_WAIT: Duration = Duration::from_secs(2);
+
+/// Messages stamped and waiting for admission, per subscription; more wait unstamped in the
+/// client's subscription buffer.
+const STAMPED: usize = 4096;
 
 /// Why a delivery failed.
 #[derive(Debug)]
@@ -237,45 +242,76 @@ async fn read<D: Deliver>(
     target: Arc<D>,
     stats: Arc<Stats>,
 ) {
-    while let Some(message) = subscriber.next().await {
-        let slots = match tokio::time::timeout(limits.wait, limits.admit()).await {
-            Ok(Ok(slots)) => slots,
-            // The semaphores are never closed; should one be, there is nothing to deliver with.
-            Ok(Err(_)) => return,
-            Err(_) => {
+    // Messages are stamped as they are taken from the subscription, ahead of admission, so
+    // that the time spent queued behind other messages counts towards admission_wait_ms and a
+    // backlog of messages older than that is dropped at once, not one wait after another.
+    let (queue, mut queued) = mpsc::channel::<(Instant, Message)>(STAMPED);
+    let stamp = async move {
+        while let Some(message) = subscriber.next().await {
+            if queue.send((Instant::now(), message)).await.is_err() {
+                return;
+            }
+        }
+    };
+    let admit = async move {
+        while let Some((arrived, message)) = queued.recv().await {
+            let deadline = arrived + limits.wait;
+            let admitted = if Instant::now() > deadline {
+                None
+            } else {
+                match tokio::time::timeout_at(deadline.into(), limits.admit()).await {
+                    Ok(Ok(slots)) => Some(slots),
+                    // The semaphores are never closed; should one be, nothing can be delivered.
+                    Ok(Err(_)) => return,
+                    Err(_) => None,
+                }
+            };
+            let Some(slots) = admitted else {
                 stats.dropped.fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(
                     %link,
                     subject = %message.subject,
                     subscription = %subscription,
-                    wait_ms = limits.wait.as_millis() as u64,
+                    waited_ms = arrived.elapsed().as_millis() as u64,
                     "message dropped: no delivery slot free within admission_wait_ms"
                 );
                 continue;
+            };
+            deliver(&link, message, slots, &target, &stats);
+        }
+    };
+    tokio::join!(stamp, admit);
+}
+
+/// Delivers `message` on a task of its own, holding `slots` until the component has answered.
+/// Bounded: at most `max_in_flight` of these run per link, `provider_max_in_flight` in all.
+fn deliver<D: Deliver>(
+    link: &LinkKey,
+    message: Message,
+    slots: [OwnedSemaphorePermit; 2],
+    target: &Arc<D>,
+    stats: &Arc<Stats>,
+) {
+    let target = Arc::clone(target);
+    let stats = Arc::clone(stats);
+    let link = link.clone();
+    tokio::spawn(async move {
+        let _slots = slots;
+        let subject = message.subject.clone();
+        match target.deliver(message).await {
+            Ok(()) => {
+                stats.delivered.fetch_add(1, Ordering::Relaxed);
             }
-        };
-        let target = Arc::clone(&target);
-        let stats = Arc::clone(&stats);
-        let link = link.clone();
-        // Bounded: at most max_in_flight of these per link, each holding its slots.
-        tokio::spawn(async move {
-            let _slots = slots;
-            let subject = message.subject.clone();
-            match target.deliver(message).await {
-                Ok(()) => {
-                    stats.delivered.fetch_add(1, Ordering::Relaxed);
-                }
-                Err(Failure::Rejected(error)) => {
-                    stats.failed.fetch_add(1, Ordering::Relaxed);
-                    tracing::warn!(%link, %subject, %error, "the component failed to handle a message");
-                }
-                Err(Failure::Transport(error)) => {
-                    stats.failed.fetch_add(1, Ordering::Relaxed);
-                    tracing::warn!(%link, %subject, %error, "could not deliver a message to the component");
-                }
+            Err(Failure::Rejected(error)) => {
+                stats.failed.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(%link, %subject, %error, "the component failed to handle a message");
             }
-        });
-    }
+            Err(Failure::Transport(error)) => {
+                stats.failed.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(%link, %subject, %error, "could not deliver a message to the component");
+            }
+        }
+    });
 }
 
 #[cfg(test)]

@@ -506,16 +506,27 @@ async fn a_message_that_waits_too_long_for_a_slot_is_dropped_and_counted() {
         .handler(
             "default",
             "busy",
-            &[("max_concurrency", "1"), ("admission_wait_ms", "100")],
+            &[("max_concurrency", "1"), ("admission_wait_ms", "200")],
             1,
         )
         .await;
     let bus = setup.bus.connect().await.unwrap();
-    for n in 0..3 {
+    let started = Instant::now();
+    for n in 0..20 {
         bus.publish("busy", n.to_string().into()).await.unwrap();
     }
-    assert!(eventually(|| async { setup.provider.delivery_stats().dropped == 2 }).await);
+    // The first is delivered; the others wait behind it, together: all of them are dropped
+    // once their 200 ms are up (not one 200 ms wait after another, which would take 3.8 s and
+    // let some through as slots free up).
+    assert!(eventually(|| async { setup.provider.delivery_stats().dropped == 19 }).await);
+    assert!(
+        started.elapsed() < Duration::from_millis(900),
+        "{:?}",
+        started.elapsed()
+    );
     component.until(1).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(component.count(), 1);
     assert_eq!(component.heard()[0].1.body, Bytes::from_static(b"0"));
     setup.running.take().unwrap().shutdown().await.unwrap();
 }
