@@ -1,0 +1,405 @@
+//! The provider itself: its state (each consumer link's connection, each handler link's
+//! subscriptions, the provider-wide delivery slots, the provider-level configuration) and its
+//! lifecycle hooks. The `consumer` handlers are in `handlers.rs`, delivery in `delivery.rs`.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::{Duration, Instant};
+
+use async_nats::Message;
+use provider_sdk::provider::{
+    Config, Context, Health, HookResult, InitContext, Link, LinkResources, Provider,
+    ProviderHandle, Secrets,
+};
+use provider_sdk::trace::TraceContext;
+use provider_sdk::transport::{Client, Server, Serving};
+use tokio::sync::Semaphore;
+
+use crate::bindings::wasmcloud::messaging::types::BrokerMessage;
+use crate::bindings::{self, wasmcloud::messaging::handler};
+use crate::config::{self, DEFAULT_PROVIDER_MAX_IN_FLIGHT, Defaults, LinkSettings};
+use crate::connection::Connection;
+use crate::delivery::{Deliver, Delivery, DeliveryStats, Failure, Limits, ProviderSlots, Stats};
+use crate::error::{Error, Result};
+
+/// How long shutdown waits for deliveries in flight.
+const DRAIN_WAIT: Duration = Duration::from_secs(10);
+
+/// The messaging provider.
+#[derive(Debug)]
+pub struct MessagingProvider {
+    /// The provider's configuration and secrets: every link's defaults.
+    defaults: Mutex<Defaults>,
+    /// Each consumer link's connection (the provider is the target).
+    consumers: LinkResources<Connection>,
+    /// Each handler link's subscriptions (the provider is the source).
+    handlers: LinkResources<Delivery>,
+    /// Delivery slots over all handler links.
+    slots: ProviderSlots,
+    stats: Arc<Stats>,
+    /// Whether the log has said that a link uses the default NATS URL.
+    said_default_url: AtomicBool,
+    /// The running provider, for calling components.
+    handle: OnceLock<ProviderHandle>,
+}
+
+impl Default for MessagingProvider {
+    fn default() -> Self {
+        Self {
+            defaults: Mutex::default(),
+            consumers: LinkResources::new(),
+            handlers: LinkResources::new(),
+            slots: ProviderSlots::new(DEFAULT_PROVIDER_MAX_IN_FLIGHT),
+            stats: Arc::default(),
+            said_default_url: AtomicBool::new(false),
+            handle: OnceLock::new(),
+        }
+    }
+}
+
+impl MessagingProvider {
+    /// Deliveries so far, over all handler links.
+    pub fn delivery_stats(&self) -> DeliveryStats {
+        self.stats.snapshot()
+    }
+
+    /// How many consumer links and handler links have a connection.
+    pub fn links(&self) -> (usize, usize) {
+        (self.consumers.len(), self.handlers.len())
+    }
+
+    fn defaults(&self) -> Defaults {
+        self.defaults
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Sets the provider's configuration, warning about its keys once, here, when it changes
+    /// (not for every link that inherits it). New defaults apply to links put from now on;
+    /// `provider_max_in_flight` applies at once.
+    fn set_defaults(&self, config: &Config, secrets: Option<&Secrets>) -> HookResult {
+        let mut defaults = self.defaults.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut next = defaults.clone();
+        next.config = config.clone();
+        if let Some(secrets) = secrets {
+            next.secrets = secrets.clone();
+        }
+        let slots = next.provider_max_in_flight()?;
+        if defaults.config != *config {
+            config::warn_provider_keys(config);
+        }
+        self.slots.resize(slots);
+        *defaults = next;
+        Ok(())
+    }
+
+    /// The settings of `link`, saying once in the log when a link uses the default URL.
+    fn settings(&self, link: &Link) -> Result<LinkSettings> {
+        config::warn_link_keys(link);
+        let settings = LinkSettings::for_link(&self.defaults(), link)?;
+        if settings.connection.default_url && !self.said_default_url.swap(true, Ordering::Relaxed) {
+            tracing::info!(
+                url = config::DEFAULT_URL,
+                "no cluster_uris configured; links without one connect to the default NATS URL"
+            );
+        }
+        Ok(settings)
+    }
+
+    /// The connection of the link a call came over. The runtime lets only linked callers in,
+    /// so a link without one was deleted or replaced while the call was on its way.
+    pub(crate) fn connection(&self, cx: &Context) -> Result<Arc<Connection>> {
+        self.consumers
+            .for_context(cx)
+            .ok_or_else(|| Error::LinkChanged {
+                link_name: cx.link_name().to_owned(),
+            })
+    }
+}
+
+/// Delivers to a component by calling its `handle-message` over the link, continuing the
+/// trace the message carries in its headers (or starting one).
+struct Component {
+    client: Client,
+}
+
+impl Deliver for Component {
+    async fn deliver(&self, message: Message) -> std::result::Result<(), Failure> {
+        let trace = message
+            .headers
+            .as_ref()
+            .and_then(TraceContext::from_headers);
+        let message = BrokerMessage {
+            subject: message.subject.to_string(),
+            body: message.payload,
+            reply_to: message.reply.map(|reply| reply.to_string()),
+        };
+        let call = handler::handle_message(&self.client, &message);
+        let result = match trace {
+            Some(trace) => trace.scope(call).await,
+            None => call.await,
+        };
+        match result {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(error)) => Err(Failure::Rejected(error)),
+            Err(error) => Err(Failure::Transport(error.to_string())),
+        }
+    }
+}
+
+impl Provider for MessagingProvider {
+    async fn serve(self: Arc<Self>, server: &Server) -> provider_sdk::Result<Serving> {
+        bindings::serve(server, self).await
+    }
+
+    async fn init(&self, init: &InitContext) -> HookResult {
+        let _ = self.handle.set(init.handle().clone());
+        self.set_defaults(init.config(), Some(init.secrets()))
+    }
+
+    async fn config_updated(&self, config: &Config) -> HookResult {
+        self.set_defaults(config, None)
+    }
+
+    /// A component that publishes and requests: a connection of its own for this link. A
+    /// changed link gets a new connection; the old one closes when its last call ends.
+    async fn link_put_as_target(&self, link: &Link) -> HookResult {
+        let settings = self.settings(link)?;
+        self.consumers
+            .put(link, Connection::open(&settings.connection))
+            .await?;
+        tracing::info!(
+            link = %link.key(),
+            connection = ?settings.connection,
+            "messaging consumer link ready"
+        );
+        Ok(())
+    }
+
+    async fn link_deleted_as_target(&self, link: &Link) -> HookResult {
+        self.consumers.remove(link.key());
+        Ok(())
+    }
+
+    /// A component that handles messages: its own connection, subscribed to its
+    /// `subscriptions` (confirmed by the server before this returns). A changed link is
+    /// subscribed anew, then the old subscriptions close.
+    async fn link_put_as_source(&self, link: &Link) -> HookResult {
+        let handle = self.handle.get().ok_or("the provider has not started")?;
+        let settings = self.settings(link)?;
+        if settings.subscriptions.is_empty() {
+            tracing::warn!(
+                link = %link.key(),
+                "handler link without subscriptions (source config `subscriptions`): nothing \
+                 will be delivered"
+            );
+        }
+        let component = Component {
+            client: handle.link_client(link)?,
+        };
+        let limits = Limits {
+            link: Arc::new(Semaphore::new(settings.max_in_flight)),
+            provider: self.slots.semaphore(),
+            wait: settings.admission_wait,
+        };
+        let previous = self.handlers.get(link.key());
+        let subscriptions = settings.subscriptions.clone();
+        self.handlers
+            .put(link, async {
+                let connection = Connection::open(&settings.connection).await?;
+                Delivery::start(
+                    link.key(),
+                    connection,
+                    &subscriptions,
+                    settings.max_in_flight,
+                    limits,
+                    component,
+                    Arc::clone(&self.stats),
+                )
+                .await
+            })
+            .await?;
+        if let Some(previous) = previous {
+            previous.close().await;
+        }
+        let subscriptions: Vec<String> = subscriptions.iter().map(ToString::to_string).collect();
+        tracing::info!(
+            link = %link.key(),
+            subscriptions = %subscriptions.join(","),
+            max_in_flight = settings.max_in_flight,
+            connection = ?settings.connection,
+            "messaging handler link subscribed"
+        );
+        Ok(())
+    }
+
+    async fn link_deleted_as_source(&self, link: &Link) -> HookResult {
+        if let Some(delivery) = self.handlers.remove(link.key()) {
+            delivery.close().await;
+        }
+        Ok(())
+    }
+
+    /// Unhealthy while a link's connection has been down longer than its
+    /// `unhealthy_after_ms`, naming each such link.
+    async fn health(&self) -> Health {
+        let consumers = self.consumers.links().into_iter().filter_map(|key| {
+            let problem = self.consumers.get(&key)?.problem()?;
+            Some(format!("link {key}: {problem}"))
+        });
+        let handlers = self.handlers.links().into_iter().filter_map(|key| {
+            let problem = self.handlers.get(&key)?.connection().problem()?;
+            Some(format!("link {key}: {problem}"))
+        });
+        let mut down: Vec<String> = consumers.chain(handlers).collect();
+        if down.is_empty() {
+            return Health::healthy();
+        }
+        down.sort_unstable();
+        Health::unhealthy(down.join("; "))
+    }
+
+    /// Stops every subscription, waits (a while) for deliveries in flight, closes everything.
+    async fn shutdown(&self) -> HookResult {
+        let deliveries: Vec<_> = self
+            .handlers
+            .links()
+            .iter()
+            .filter_map(|key| self.handlers.get(key))
+            .collect();
+        for delivery in &deliveries {
+            delivery.close().await;
+        }
+        let deadline = Instant::now() + DRAIN_WAIT;
+        for delivery in &deliveries {
+            if !delivery.drained(deadline).await {
+                tracing::warn!("deliveries still in flight at shutdown; abandoning them");
+                break;
+            }
+        }
+        self.handlers.clear();
+        self.consumers.clear();
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fmt::{self, Write as _};
+
+    use provider_sdk::provider::{ConfigSource, SecretValue};
+    use provider_sdk::wasmcloud::LinkDefinition;
+    use provider_testing::NatsServer;
+
+    use super::*;
+
+    /// Records every event's fields, one line per event, on the thread it is set for.
+    #[derive(Clone, Debug, Default)]
+    struct Logs(Arc<Mutex<Vec<String>>>);
+
+    impl Logs {
+        /// The lines with all of `parts`.
+        fn with(&self, parts: &[&str]) -> Vec<String> {
+            let lines = self.0.lock().unwrap();
+            lines
+                .iter()
+                .filter(|line| parts.iter().all(|part| line.contains(part)))
+                .cloned()
+                .collect()
+        }
+    }
+
+    impl tracing::Subscriber for Logs {
+        fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+            true
+        }
+        fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+            tracing::span::Id::from_u64(1)
+        }
+        fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+        fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+        fn event(&self, event: &tracing::Event<'_>) {
+            struct Line(String);
+            impl tracing::field::Visit for Line {
+                fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn fmt::Debug) {
+                    let _ = write!(self.0, "{}={value:?} ", field.name());
+                }
+            }
+            let mut line = Line(String::new());
+            event.record(&mut line);
+            self.0.lock().unwrap().push(line.0);
+        }
+        fn enter(&self, _: &tracing::span::Id) {}
+        fn exit(&self, _: &tracing::span::Id) {}
+    }
+
+    /// A consumer link from `comp` named `name` (the provider is the target).
+    fn link(name: &str, config: &[(&str, &str)], secrets: &[(&str, &str)]) -> Link {
+        let mut definition = LinkDefinition::default();
+        definition.source_id = "comp".into();
+        definition.target = "messaging".into();
+        definition.name = name.into();
+        definition.target_config = config
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let secrets = Secrets::from_map(
+            secrets
+                .iter()
+                .map(|(k, v)| (*k, SecretValue::String(v.to_string()))),
+        );
+        Link::from_definition("messaging", &definition, Secrets::new(), secrets).unwrap()
+    }
+
+    /// Provider-level keys are warned about once however many links inherit them; a link's
+    /// own keys once per put, naming the link; later keys as "not supported yet"; handler keys
+    /// on a consumer link as ignored; the default URL is said once; secrets never appear.
+    #[tokio::test(flavor = "current_thread")]
+    async fn keys_are_warned_about_once_where_they_were_set_and_secrets_never_logged() {
+        let nats = NatsServer::start().unwrap();
+        let url = nats.url();
+        let logs = Logs::default();
+        let _logging = tracing::subscriber::set_default(logs.clone());
+        let provider = MessagingProvider::default();
+        let defaults = Config::from_map(
+            [
+                ("provider_typo", "x"),
+                ("consumers", "[]"),
+                ("cluster_uris", url.as_str()),
+            ],
+            ConfigSource::HostProvider,
+        );
+        provider.config_updated(&defaults).await.unwrap();
+        provider.config_updated(&defaults).await.unwrap();
+        for name in ["one", "two", "three"] {
+            provider
+                .link_put_as_target(&link(name, &[], &[]))
+                .await
+                .unwrap();
+        }
+        provider
+            .link_put_as_target(&link(
+                "alpha",
+                &[("link_typo", "y"), ("subscriptions", "a.b")],
+                &[("client_seed", "SUAFAKESEEDNEVERTOBELOGGED")],
+            ))
+            .await
+            .ok();
+        assert_eq!(logs.with(&["unknown config key", "provider_typo"]).len(), 1);
+        assert_eq!(logs.with(&["not supported yet", "consumers"]).len(), 1);
+        let warned = logs.with(&["unknown config key", "(alpha)", "link_typo"]);
+        assert_eq!(warned.len(), 1, "{warned:#?}");
+        let warned = logs.with(&["applies only to a handler link", "subscriptions"]);
+        assert_eq!(warned.len(), 1, "{warned:#?}");
+        assert_eq!(logs.with(&["unknown config key"]).len(), 2);
+        assert!(logs.with(&["SUAFAKESEEDNEVERTOBELOGGED"]).is_empty());
+
+        // Without cluster_uris anywhere, the default URL is said once, however many links.
+        provider.config_updated(&Config::new()).await.unwrap();
+        for name in ["d1", "d2"] {
+            let _ = provider.link_put_as_target(&link(name, &[], &[])).await;
+        }
+        assert_eq!(logs.with(&["default NATS URL"]).len(), 1);
+    }
+}

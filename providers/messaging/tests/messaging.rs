@@ -1,0 +1,914 @@
+//! The messaging provider through the SDK's test host, on real NATS servers the tests start:
+//! one for the lattice (wRPC, control), one for the messages ("the bus"). Components are played
+//! by the test: `consumer` called through the host's client, `handler` served on the lattice
+//! under `<lattice>.comp`.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use futures::StreamExt as _;
+use messaging_provider::MessagingProvider;
+use messaging_provider::client::exports::wasmcloud::messaging::handler;
+use messaging_provider::client::wasmcloud::messaging::consumer;
+use messaging_provider::client::wasmcloud::messaging::types::BrokerMessage;
+use provider_sdk::provider::{Health, RunningProvider};
+use provider_sdk::transport::{Client, InvocationContext, ServeOptions, Serving};
+use provider_testing::{
+    NatsServer, NatsServerConfig, TestCertificates, TestHost, TestLink, eventually,
+};
+
+const PROVIDER: &str = "messaging-provider";
+
+struct Setup {
+    _nats: NatsServer,
+    bus: NatsServer,
+    host: TestHost,
+    provider: Arc<MessagingProvider>,
+    running: Option<RunningProvider>,
+}
+
+async fn setup() -> Setup {
+    let nats = NatsServer::start().unwrap();
+    let bus = NatsServer::start_with(NatsServerConfig::default().monitoring()).unwrap();
+    let host = TestHost::new(&nats.url(), PROVIDER).await.unwrap();
+    let provider = Arc::new(MessagingProvider::default());
+    let running = host.start(Arc::clone(&provider)).await.unwrap();
+    Setup {
+        _nats: nats,
+        bus,
+        host,
+        provider,
+        running: Some(running),
+    }
+}
+
+impl Setup {
+    /// A consumer link from `comp` named `name` to the bus, put, and a client calling over it
+    /// once calls reach its connection.
+    async fn consumer(&self, name: &str) -> Client {
+        let link = consumer_link(name).target_config("cluster_uris", &self.bus.url());
+        self.consumer_link(&link).await
+    }
+
+    /// Puts `link` and returns a client calling over it once calls reach its connection.
+    async fn consumer_link(&self, link: &TestLink) -> Client {
+        let name = link.key().name;
+        self.host.put_link(link).await.unwrap();
+        let client = self.host.component("comp", &name).unwrap();
+        assert!(
+            eventually(|| async {
+                matches!(
+                    consumer::publish(&client, &message("probe.consumer", b"", None)).await,
+                    Ok(Ok(()))
+                )
+            })
+            .await,
+            "the consumer link {name} never became usable"
+        );
+        client
+    }
+
+    /// A handler link from the provider to `comp` named `name`, subscribed to `subscriptions`
+    /// with `extra` source config; returns once the provider holds `handlers` handler links
+    /// (a handler link is held only once the server has confirmed its subscriptions).
+    async fn handler(
+        &self,
+        name: &str,
+        subscriptions: &str,
+        extra: &[(&str, &str)],
+        handlers: usize,
+    ) -> TestLink {
+        let mut link = TestLink::new(
+            PROVIDER,
+            "comp",
+            name,
+            ("wasmcloud", "messaging"),
+            &["handler"],
+        )
+        .source_config("cluster_uris", &self.bus.url())
+        .source_config("subscriptions", subscriptions);
+        for (key, value) in extra {
+            link = link.source_config(key, value);
+        }
+        self.host.put_link(&link).await.unwrap();
+        assert!(
+            eventually(|| async { self.provider.links().1 == handlers }).await,
+            "the handler link {name} never subscribed"
+        );
+        link
+    }
+
+    /// `comp` serves `handler` with `component`.
+    async fn serve(&self, component: Component) -> Serving {
+        let server = self
+            .host
+            .transport()
+            .server(ServeOptions::new(format!("{}.comp", self.host.lattice())));
+        handler::serve(&server, component).await.unwrap()
+    }
+}
+
+/// A consumer link from `comp` named `name`, no config yet.
+fn consumer_link(name: &str) -> TestLink {
+    TestLink::new(
+        "comp",
+        PROVIDER,
+        name,
+        ("wasmcloud", "messaging"),
+        &["consumer"],
+    )
+}
+
+fn message(subject: &str, body: &[u8], reply_to: Option<&str>) -> BrokerMessage {
+    BrokerMessage {
+        subject: subject.to_owned(),
+        body: Bytes::copy_from_slice(body),
+        reply_to: reply_to.map(str::to_owned),
+    }
+}
+
+/// What the component heard: (link name, message), and how many deliveries it handled at once.
+/// It answers `err` to a message whose body starts with `reject`.
+#[derive(Clone, Default)]
+struct Component {
+    heard: Arc<Mutex<Vec<(String, BrokerMessage)>>>,
+    /// How long each delivery takes.
+    delay: Duration,
+    in_flight: Arc<AtomicUsize>,
+    most_in_flight: Arc<AtomicUsize>,
+    /// Each delivery's `traceparent`, in the order heard.
+    traces: Arc<Mutex<Vec<Option<String>>>>,
+}
+
+impl Component {
+    fn slow(delay: Duration) -> Self {
+        Self {
+            delay,
+            ..Self::default()
+        }
+    }
+
+    fn heard(&self) -> Vec<(String, BrokerMessage)> {
+        self.heard.lock().unwrap().clone()
+    }
+
+    fn count(&self) -> usize {
+        self.heard.lock().unwrap().len()
+    }
+
+    async fn until(&self, count: usize) {
+        assert!(
+            eventually(|| async { self.count() >= count }).await,
+            "heard {} messages, expected {count}",
+            self.count()
+        );
+    }
+}
+
+impl handler::Handler<InvocationContext> for Component {
+    async fn handle_message(
+        &self,
+        cx: InvocationContext,
+        msg: BrokerMessage,
+    ) -> Result<(), String> {
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most_in_flight.fetch_max(now, Ordering::SeqCst);
+        if !self.delay.is_zero() {
+            tokio::time::sleep(self.delay).await;
+        }
+        let link = cx.header("link-name").unwrap_or("default").to_owned();
+        let reject = msg.body.starts_with(b"reject");
+        let trace = cx.header("traceparent").map(str::to_owned);
+        let mut heard = self.heard.lock().unwrap();
+        heard.push((link, msg));
+        self.traces.lock().unwrap().push(trace);
+        drop(heard);
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        if reject {
+            return Err("rejected by the component".to_owned());
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_published_message_reaches_the_handler_with_subject_body_and_reply_to_intact() {
+    let mut setup = setup().await;
+    let component = Component::default();
+    let _serving = setup.serve(component.clone()).await;
+    setup.handler("default", "orders.*", &[], 1).await;
+    let client = setup.consumer("default").await;
+
+    let body: Vec<u8> = (0..=255).collect();
+    consumer::publish(&client, &message("orders.new", &body, Some("replies.here")))
+        .await
+        .unwrap()
+        .unwrap();
+    consumer::publish(&client, &message("orders.empty", b"", None))
+        .await
+        .unwrap()
+        .unwrap();
+    component.until(2).await;
+    let heard = component.heard();
+    assert_eq!(
+        heard[0],
+        (
+            "default".to_owned(),
+            message("orders.new", &body, Some("replies.here"))
+        )
+    );
+    assert_eq!(
+        heard[1],
+        ("default".to_owned(), message("orders.empty", b"", None))
+    );
+    // A message published on the bus by anyone else arrives too.
+    let bus = setup.bus.connect().await.unwrap();
+    bus.publish("orders.direct", Bytes::from_static(b"hi"))
+        .await
+        .unwrap();
+    component.until(3).await;
+    assert_eq!(
+        component.heard()[2].1,
+        message("orders.direct", b"hi", None)
+    );
+    assert_eq!(setup.provider.delivery_stats().delivered, 3);
+    setup.running.take().unwrap().shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_request_gets_the_responders_reply_and_no_responders_is_an_error() {
+    let mut setup = setup().await;
+    let client = setup.consumer("default").await;
+    let bus = setup.bus.connect().await.unwrap();
+    let mut requests = bus.subscribe("echo").await.unwrap();
+    bus.flush().await.unwrap();
+    let responder = tokio::spawn({
+        let bus = bus.clone();
+        async move {
+            while let Some(request) = requests.next().await {
+                let mut body = b"echo: ".to_vec();
+                body.extend_from_slice(&request.payload);
+                bus.publish(request.reply.unwrap(), body.into())
+                    .await
+                    .unwrap();
+            }
+        }
+    });
+    let reply = consumer::request(&client, "echo", b"ping", 2_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(reply.body, Bytes::from_static(b"echo: ping"));
+    assert!(reply.subject.starts_with("_INBOX."), "{}", reply.subject);
+    let error = consumer::request(&client, "nobody.home", b"ping", 2_000)
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(
+        error.contains("no responders") && error.contains("nobody.home"),
+        "{error}"
+    );
+    responder.abort();
+    setup.running.take().unwrap().shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_request_waits_exactly_its_timeout() {
+    let mut setup = setup().await;
+    let client = setup
+        .consumer("default")
+        .await
+        .with_timeout(Duration::from_secs(20));
+    let bus = setup.bus.connect().await.unwrap();
+    // Subscribed but silent: no "no responders", just no reply.
+    let _silent = bus.subscribe("silent").await.unwrap();
+    bus.flush().await.unwrap();
+    let started = Instant::now();
+    let error = consumer::request(&client, "silent", b"?", 100)
+        .await
+        .unwrap()
+        .unwrap_err();
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(90) && took < Duration::from_secs(1),
+        "{took:?}"
+    );
+    assert!(error.contains("within 100 ms"), "{error}");
+
+    // Longer than async-nats' own 10 s request timeout: still waited for.
+    let mut slow = bus.subscribe("slow").await.unwrap();
+    bus.flush().await.unwrap();
+    let responder = tokio::spawn({
+        let bus = bus.clone();
+        async move {
+            let request = slow.next().await.unwrap();
+            tokio::time::sleep(Duration::from_millis(10_500)).await;
+            bus.publish(request.reply.unwrap(), Bytes::from_static(b"late"))
+                .await
+                .unwrap();
+        }
+    });
+    let reply = consumer::request(&client, "slow", b"?", 12_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(reply.body, Bytes::from_static(b"late"));
+    responder.await.unwrap();
+    setup.running.take().unwrap().shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_thousand_publishes_arrive_exactly_once_each() {
+    let mut setup = setup().await;
+    let component = Component::default();
+    let _serving = setup.serve(component.clone()).await;
+    setup.handler("default", "many", &[], 1).await;
+    let client = setup.consumer("default").await;
+
+    let publishes = futures::stream::iter(0..1000)
+        .map(|n| {
+            let client = &client;
+            async move {
+                consumer::publish(client, &message("many", n.to_string().as_bytes(), None))
+                    .await
+                    .unwrap()
+                    .unwrap();
+            }
+        })
+        .buffer_unordered(32);
+    publishes.collect::<Vec<()>>().await;
+    component.until(1000).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let heard = component.heard();
+    assert_eq!(heard.len(), 1000);
+    let distinct: HashSet<Bytes> = heard.into_iter().map(|(_, m)| m.body).collect();
+    assert_eq!(distinct.len(), 1000);
+    assert_eq!(setup.provider.delivery_stats().delivered, 1000);
+    setup.running.take().unwrap().shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn two_link_names_from_one_component_are_two_delivery_streams() {
+    let mut setup = setup().await;
+    let component = Component::default();
+    let _serving = setup.serve(component.clone()).await;
+    setup.handler("a", "only.a,both", &[], 1).await;
+    setup.handler("b", "only.b,both", &[], 2).await;
+    let bus = setup.bus.connect().await.unwrap();
+    for subject in ["only.a", "only.b", "both"] {
+        bus.publish(subject, Bytes::from_static(b"x"))
+            .await
+            .unwrap();
+    }
+    component.until(4).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut heard: Vec<(String, String)> = component
+        .heard()
+        .into_iter()
+        .map(|(link, m)| (link, m.subject))
+        .collect();
+    heard.sort();
+    let expected = [
+        ("a", "both"),
+        ("a", "only.a"),
+        ("b", "both"),
+        ("b", "only.b"),
+    ];
+    assert_eq!(
+        heard,
+        expected.map(|(l, s)| (l.to_owned(), s.to_owned())).to_vec()
+    );
+    // Each link has a connection of its own.
+    let connections = setup.bus.connections().unwrap();
+    assert_eq!(
+        connections
+            .iter()
+            .filter(|name| *name == "messaging-provider")
+            .count(),
+        2,
+        "{connections:?}"
+    );
+    setup.running.take().unwrap().shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn deleting_a_handler_link_stops_delivery_and_closes_its_connection() {
+    let mut setup = setup().await;
+    let component = Component::default();
+    let _serving = setup.serve(component.clone()).await;
+    let link = setup.handler("default", "events", &[], 1).await;
+    let bus = setup.bus.connect().await.unwrap();
+    bus.publish("events", Bytes::from_static(b"1"))
+        .await
+        .unwrap();
+    component.until(1).await;
+
+    setup.host.delete_link(&link).await.unwrap();
+    assert!(eventually(|| async { setup.provider.links().1 == 0 }).await);
+    assert!(
+        eventually(|| async {
+            !setup
+                .bus
+                .connections()
+                .unwrap()
+                .contains(&"messaging-provider".to_owned())
+        })
+        .await,
+        "the link's connection stayed open"
+    );
+    bus.publish("events", Bytes::from_static(b"2"))
+        .await
+        .unwrap();
+    bus.flush().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(component.count(), 1);
+    setup.running.take().unwrap().shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_changed_handler_link_is_subscribed_anew() {
+    let mut setup = setup().await;
+    let component = Component::default();
+    let _serving = setup.serve(component.clone()).await;
+    setup.handler("default", "old", &[], 1).await;
+    let bus = setup.bus.connect().await.unwrap();
+    bus.publish("old", Bytes::from_static(b"1")).await.unwrap();
+    component.until(1).await;
+
+    // A change the provider cannot apply leaves the link as it was.
+    let bad = TestLink::new(
+        PROVIDER,
+        "comp",
+        "default",
+        ("wasmcloud", "messaging"),
+        &["handler"],
+    )
+    .source_config("cluster_uris", &setup.bus.url())
+    .source_config("subscriptions", "not a subject");
+    setup.host.put_link(&bad).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    bus.publish("old", Bytes::from_static(b"still"))
+        .await
+        .unwrap();
+    component.until(2).await;
+
+    setup.handler("default", "new", &[], 1).await;
+    // The new subscription is in place once a message to it arrives.
+    assert!(
+        eventually(|| async {
+            bus.publish("new", Bytes::from_static(b"probe"))
+                .await
+                .unwrap();
+            component.heard().iter().any(|(_, m)| m.subject == "new")
+        })
+        .await
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let before = component.count();
+    bus.publish("old", Bytes::from_static(b"2")).await.unwrap();
+    bus.flush().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        component.count(),
+        before,
+        "the old subscription still delivers"
+    );
+    setup.running.take().unwrap().shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_slow_handler_never_sees_more_than_max_in_flight_at_once() {
+    let mut setup = setup().await;
+    let component = Component::slow(Duration::from_millis(50));
+    let _serving = setup.serve(component.clone()).await;
+    setup
+        .handler("default", "work", &[("max_in_flight", "4")], 1)
+        .await;
+    let bus = setup.bus.connect().await.unwrap();
+    for n in 0..40 {
+        bus.publish("work", n.to_string().into()).await.unwrap();
+    }
+    component.until(40).await;
+    assert_eq!(component.most_in_flight.load(Ordering::SeqCst), 4);
+    assert_eq!(setup.provider.delivery_stats().dropped, 0);
+    setup.running.take().unwrap().shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_message_that_waits_too_long_for_a_slot_is_dropped_and_counted() {
+    let mut setup = setup().await;
+    let component = Component::slow(Duration::from_millis(1_000));
+    let _serving = setup.serve(component.clone()).await;
+    setup
+        .handler(
+            "default",
+            "busy",
+            &[("max_concurrency", "1"), ("admission_wait_ms", "200")],
+            1,
+        )
+        .await;
+    let bus = setup.bus.connect().await.unwrap();
+    let started = Instant::now();
+    for n in 0..20 {
+        bus.publish("busy", n.to_string().into()).await.unwrap();
+    }
+    // The first is delivered; the others wait behind it, together: all of them are dropped
+    // once their 200 ms are up (not one 200 ms wait after another, which would take 3.8 s and
+    // let some through as slots free up).
+    assert!(eventually(|| async { setup.provider.delivery_stats().dropped == 19 }).await);
+    assert!(
+        started.elapsed() < Duration::from_millis(900),
+        "{:?}",
+        started.elapsed()
+    );
+    component.until(1).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(component.count(), 1);
+    assert_eq!(component.heard()[0].1.body, Bytes::from_static(b"0"));
+    setup.running.take().unwrap().shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_oversized_message_is_refused_whole_naming_its_size_and_the_limit() {
+    let mut setup = setup().await;
+    let client = setup.consumer("default").await;
+    let bus = setup.bus.connect().await.unwrap();
+    let limit = bus.server_info().max_payload;
+    let mut big = bus.subscribe("big").await.unwrap();
+    bus.flush().await.unwrap();
+
+    let body = vec![7u8; limit + 1];
+    let error = consumer::publish(&client, &message("big", &body, None))
+        .await
+        .unwrap()
+        .unwrap_err();
+    let (size, limit) = ((limit + 1).to_string(), limit.to_string());
+    assert!(
+        error.contains(&size) && error.contains(&limit) && error.contains("max_payload"),
+        "{error}"
+    );
+    let error = consumer::request(&client, "big", &body, 1_000)
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(error.contains(&size) && error.contains(&limit), "{error}");
+    // Nothing of either reached the subject. A message of exactly max_payload bytes from a
+    // traced component goes out whole, without the trace headers that would not fit.
+    let traced = client.starting_traces();
+    let exact = vec![8u8; limit.parse().unwrap()];
+    consumer::publish(&traced, &message("big", &exact, None))
+        .await
+        .unwrap()
+        .unwrap();
+    let first = tokio::time::timeout(Duration::from_secs(5), big.next())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.payload, Bytes::from(exact));
+    assert!(first.headers.is_none());
+    consumer::publish(&traced, &message("big", b"fits", None))
+        .await
+        .unwrap()
+        .unwrap();
+    let second = tokio::time::timeout(Duration::from_secs(5), big.next())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(second.payload, Bytes::from_static(b"fits"));
+    assert!(second.headers.unwrap().get("traceparent").is_some());
+    setup.running.take().unwrap().shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_queue_subscription_shares_messages_between_links() {
+    let mut setup = setup().await;
+    let component = Component::default();
+    let _serving = setup.serve(component.clone()).await;
+    setup.handler("a", "jobs|workers", &[], 1).await;
+    setup.handler("b", "jobs|workers", &[], 2).await;
+    let bus = setup.bus.connect().await.unwrap();
+    for n in 0..200 {
+        bus.publish("jobs", n.to_string().into()).await.unwrap();
+    }
+    component.until(200).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let heard = component.heard();
+    assert_eq!(heard.len(), 200);
+    let distinct: HashSet<&Bytes> = heard.iter().map(|(_, m)| &m.body).collect();
+    assert_eq!(distinct.len(), 200);
+    // Both members of the group got some (NATS picks one at random for each message).
+    for link in ["a", "b"] {
+        assert!(heard.iter().any(|(l, _)| l == link), "{link} got none");
+    }
+    setup.running.take().unwrap().shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_provider_limit_bounds_deliveries_over_all_links() {
+    let nats = NatsServer::start().unwrap();
+    let bus = NatsServer::start_with(NatsServerConfig::default().monitoring()).unwrap();
+    let host = TestHost::new(&nats.url(), PROVIDER).await.unwrap();
+    host.with_config("provider_max_in_flight", "3");
+    host.with_config("max_in_flight", "8");
+    let provider = Arc::new(MessagingProvider::default());
+    let running = host.start(Arc::clone(&provider)).await.unwrap();
+    let mut setup = Setup {
+        _nats: nats,
+        bus,
+        host,
+        provider,
+        running: Some(running),
+    };
+    let component = Component::slow(Duration::from_millis(50));
+    let _serving = setup.serve(component.clone()).await;
+    setup.handler("a", "work", &[], 1).await;
+    setup.handler("b", "work", &[], 2).await;
+    let bus = setup.bus.connect().await.unwrap();
+    for n in 0..30 {
+        bus.publish("work", n.to_string().into()).await.unwrap();
+    }
+    // Each link hears every message: 60 deliveries, never more than 3 at once.
+    component.until(60).await;
+    assert_eq!(component.most_in_flight.load(Ordering::SeqCst), 3);
+    setup.running.take().unwrap().shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn rejected_and_undeliverable_messages_are_counted() {
+    let mut setup = setup().await;
+    let component = Component::default();
+    let _serving = setup.serve(component.clone()).await;
+    setup.handler("default", "mixed", &[], 1).await;
+    let bus = setup.bus.connect().await.unwrap();
+    for body in ["ok", "reject me", "ok too"] {
+        bus.publish("mixed", body.into()).await.unwrap();
+    }
+    component.until(3).await;
+    assert!(
+        eventually(|| async {
+            let stats = setup.provider.delivery_stats();
+            stats.delivered == 2 && stats.failed == 1
+        })
+        .await,
+        "{:?}",
+        setup.provider.delivery_stats()
+    );
+    // A handler link to a component that serves nothing: the call fails, counted.
+    let ghost = TestLink::new(
+        PROVIDER,
+        "ghost",
+        "default",
+        ("wasmcloud", "messaging"),
+        &["handler"],
+    )
+    .source_config("cluster_uris", &setup.bus.url())
+    .source_config("subscriptions", "haunted");
+    setup.host.put_link(&ghost).await.unwrap();
+    assert!(eventually(|| async { setup.provider.links().1 == 2 }).await);
+    bus.publish("haunted", "boo".into()).await.unwrap();
+    assert!(
+        eventually(|| async { setup.provider.delivery_stats().failed == 2 }).await,
+        "{:?}",
+        setup.provider.delivery_stats()
+    );
+    setup.running.take().unwrap().shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn runs_under_a_host_as_a_process_and_exits_0() {
+    let nats = NatsServer::start().unwrap();
+    let bus = NatsServer::start().unwrap();
+    let host = TestHost::new(&nats.url(), PROVIDER).await.unwrap();
+    host.with_initial_link(
+        TestLink::new(
+            "comp",
+            PROVIDER,
+            "default",
+            ("wasmcloud", "messaging"),
+            &["consumer"],
+        )
+        .target_config("cluster_uris", &bus.url())
+        .target_config("custom_inbox_prefix", "_MINE"),
+    );
+    host.with_initial_link(
+        TestLink::new(
+            PROVIDER,
+            "comp",
+            "default",
+            ("wasmcloud", "messaging"),
+            &["handler"],
+        )
+        .source_config("cluster_uris", &bus.url())
+        .source_config("subscriptions", "to.comp"),
+    );
+    let component = Component::default();
+    let server = host
+        .transport()
+        .server(ServeOptions::new(format!("{}.comp", host.lattice())));
+    let _serving = handler::serve(&server, component.clone()).await.unwrap();
+    let responder = bus.connect().await.unwrap();
+    let mut requests = responder.subscribe("echo").await.unwrap();
+    responder.flush().await.unwrap();
+    tokio::spawn({
+        let responder = responder.clone();
+        async move {
+            while let Some(request) = requests.next().await {
+                let _ = responder
+                    .publish(request.reply.unwrap(), request.payload)
+                    .await;
+            }
+        }
+    });
+
+    let mut child = host
+        .spawn(env!("CARGO_BIN_EXE_messaging-provider").as_ref())
+        .await
+        .unwrap();
+    let client = host.component("comp", "default").unwrap();
+    let reply = Mutex::new(None);
+    assert!(
+        eventually(|| async {
+            let answer = consumer::request(&client, "echo", b"hello", 1_000)
+                .await
+                .ok()
+                .and_then(Result::ok);
+            let got = answer.is_some();
+            *reply.lock().unwrap() = answer;
+            got
+        })
+        .await,
+        "the consumer link never served; log:\n{}",
+        child.logs()
+    );
+    let reply = reply.into_inner().unwrap().unwrap();
+    assert_eq!(reply.body, Bytes::from_static(b"hello"));
+    // The reply came to an inbox under the custom prefix.
+    assert!(reply.subject.starts_with("_MINE."), "{}", reply.subject);
+    consumer::publish(&client, &message("to.comp", b"for you", None))
+        .await
+        .unwrap()
+        .unwrap();
+    component.until(1).await;
+    assert_eq!(component.heard()[0].1, message("to.comp", b"for you", None));
+
+    assert_eq!(host.health().await.unwrap(), Health::healthy());
+    assert_eq!(host.shutdown().await.unwrap(), "shutting down");
+    let status = child.wait(Duration::from_secs(20)).await.unwrap();
+    assert!(status.success(), "{status}; log:\n{}", child.logs());
+}
+
+/// The trace id of a `traceparent`.
+fn trace_id(traceparent: &str) -> &str {
+    traceparent.split('-').nth(1).unwrap()
+}
+
+#[tokio::test]
+async fn the_trace_follows_a_message_from_publisher_to_handler() {
+    let mut setup = setup().await;
+    let component = Component::default();
+    let _serving = setup.serve(component.clone()).await;
+    setup.handler("default", "traced", &[], 1).await;
+    let client = setup.consumer("default").await.starting_traces();
+    let bus = setup.bus.connect().await.unwrap();
+    let mut seen = bus.subscribe("traced").await.unwrap();
+    bus.flush().await.unwrap();
+
+    // Published by a traced component: the message carries the trace, the handler continues it.
+    consumer::publish(&client, &message("traced", b"1", None))
+        .await
+        .unwrap()
+        .unwrap();
+    let on_the_bus = tokio::time::timeout(Duration::from_secs(5), seen.next())
+        .await
+        .unwrap()
+        .unwrap();
+    let header = on_the_bus.headers.unwrap();
+    let sent = header.get("traceparent").unwrap().as_str().to_owned();
+    component.until(1).await;
+    let delivered = component.traces.lock().unwrap()[0].clone().unwrap();
+    assert_eq!(trace_id(&delivered), trace_id(&sent));
+    assert_eq!(component.heard()[0].1, message("traced", b"1", None));
+
+    // Published by anyone with a traceparent: the same.
+    let mut headers = async_nats::HeaderMap::new();
+    headers.insert(
+        "traceparent",
+        "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+    );
+    bus.publish_with_headers("traced", headers, "2".into())
+        .await
+        .unwrap();
+    component.until(2).await;
+    let delivered = component.traces.lock().unwrap()[1].clone().unwrap();
+    assert_eq!(trace_id(&delivered), "0af7651916cd43dd8448eb211c80319c");
+    setup.running.take().unwrap().shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn credentials_and_a_private_ca_are_what_connects() {
+    let certificates = TestCertificates::generate().unwrap();
+    let user = nkeys::KeyPair::new_user();
+    let seed = user.seed().unwrap();
+    let bus = NatsServer::start_with(NatsServerConfig::default().monitoring().extra(format!(
+        "tls {{ cert_file: {:?}, key_file: {:?} }}\nauthorization {{ users = [ {{ nkey: {} }} ] }}",
+        certificates.cert_file().display().to_string(),
+        certificates.key_file().display().to_string(),
+        user.public_key()
+    )))
+    .unwrap();
+    let nats = NatsServer::start().unwrap();
+    let host = TestHost::new(&nats.url(), PROVIDER).await.unwrap();
+    let provider = Arc::new(MessagingProvider::default());
+    let running = host.start(Arc::clone(&provider)).await.unwrap();
+    let url = format!("tls://{}", bus.addr());
+    let mut setup = Setup {
+        _nats: nats,
+        bus,
+        host,
+        provider,
+        running: Some(running),
+    };
+    let ca_file = certificates.ca_file().display().to_string();
+    // The seed as a secret, over a config value that would not do; the CA from a file or inline.
+    let file = consumer_link("file")
+        .target_config("cluster_uris", &url)
+        .target_config("tls_ca_file", &ca_file)
+        .target_config("client_seed", "SUNOTTHISONE")
+        .target_secret("client_seed", &seed);
+    let inline = consumer_link("inline")
+        .target_config("cluster_uris", &url)
+        .target_config("tls_ca", certificates.ca_pem())
+        .target_secret("client_seed", &seed);
+    for link in [&file, &inline] {
+        let client = setup.consumer_link(link).await;
+        consumer::publish(&client, &message("secured", b"x", None))
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    // Without the CA, or without the seed, there is no connection and so no link.
+    let untrusted = consumer_link("untrusted")
+        .target_config("cluster_uris", &url)
+        .target_secret("client_seed", &seed);
+    let anonymous = consumer_link("anonymous")
+        .target_config("cluster_uris", &url)
+        .target_config("tls_ca_file", &ca_file);
+    for link in [&untrusted, &anonymous] {
+        setup.host.put_link(link).await.unwrap();
+    }
+    let anonymous_client = setup.host.component("comp", "anonymous").unwrap();
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    assert_eq!(setup.provider.links().0, 2);
+    assert!(
+        consumer::publish(&anonymous_client, &message("secured", b"x", None))
+            .await
+            .is_err()
+    );
+    setup.running.take().unwrap().shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn health_names_a_link_whose_connection_stays_down_and_recovers_with_it() {
+    let mut setup = setup().await;
+    let component = Component::default();
+    let _serving = setup.serve(component.clone()).await;
+    let link = consumer_link("default")
+        .target_config("cluster_uris", &setup.bus.url())
+        .target_config("unhealthy_after_ms", "300");
+    let client = setup.consumer_link(&link).await;
+    // The handler link tolerates a longer outage: it is not named.
+    setup
+        .handler("patient", "after", &[("unhealthy_after_ms", "60000")], 1)
+        .await;
+    assert_eq!(setup.host.health().await.unwrap(), Health::healthy());
+
+    setup.bus.stop();
+    assert!(
+        eventually(|| async {
+            let health = setup.host.health().await.unwrap();
+            !health.healthy
+                && health
+                    .message
+                    .as_deref()
+                    .is_some_and(|message| message.contains("comp") && message.contains("down for"))
+        })
+        .await
+    );
+    let report = setup.host.health().await.unwrap().message.unwrap();
+    assert!(!report.contains("patient"), "{report}");
+
+    // Back: healthy again, and the handler link's subscription was restored by the client.
+    setup.bus.restart().unwrap();
+    assert!(eventually(|| async { setup.host.health().await.unwrap() == Health::healthy() }).await);
+    assert!(
+        eventually(|| async {
+            let _ = consumer::publish(&client, &message("after", b"back", None)).await;
+            component.count() > 0
+        })
+        .await
+    );
+    setup.running.take().unwrap().shutdown().await.unwrap();
+}
