@@ -11,32 +11,49 @@
 /// assert_eq!(redact_credentials("user:pw@host:4222"), "user:***@host:4222");
 /// ```
 pub fn redact_credentials(value: &str) -> String {
-    // Server addresses without a scheme (`user:pw@host:4222`, comma-separated), which NATS
-    // clients accept: the userinfo before `@` goes.
-    if !value.contains("://") && !value.contains(char::is_whitespace) && value.contains('@') {
-        return value
-            .split(',')
-            .map(|address| match address.rsplit_once('@') {
-                Some((userinfo, host)) => match userinfo.split_once(':') {
-                    Some((user, _password)) => format!("{user}:***@{host}"),
-                    None => format!("***@{host}"),
-                },
-                None => address.to_owned(),
-            })
-            .collect::<Vec<_>>()
-            .join(",");
+    if value.contains(char::is_whitespace) {
+        return redact_text(value);
     }
+    // An address or a comma-separated list of them (NATS server lists may mix entries with and
+    // without a scheme): each entry on its own.
+    value
+        .split(',')
+        .map(redact_address)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// One server address. Without a scheme (`user:pw@host:4222`, which NATS clients accept), the
+/// userinfo before the last `@` goes.
+fn redact_address(address: &str) -> String {
+    if address.contains("://") {
+        return redact_text(address);
+    }
+    match address.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _password)) => format!("{user}:***@{host}"),
+            None => format!("***@{host}"),
+        },
+        None => address.to_owned(),
+    }
+}
+
+/// Every `scheme://userinfo@...` in free text. The userinfo runs to the last `@` of the URL's
+/// word, so a password with an unescaped `/`, `?` or `#` in it is hidden whole (a path holding
+/// an `@` is hidden too: more is hidden, never less).
+fn redact_text(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     let mut rest = value;
     while let Some(scheme_end) = rest.find("://") {
         let authority_start = scheme_end + 3;
         out.push_str(&rest[..authority_start]);
         rest = &rest[authority_start..];
-        let authority_end = rest.find(['/', '?', '#', ',', ' ']).unwrap_or(rest.len());
-        match rest[..authority_end].rfind('@') {
+        let word_end = rest
+            .find(|c: char| c.is_whitespace() || c == ',')
+            .unwrap_or(rest.len());
+        match rest[..word_end].rfind('@') {
             Some(at) => {
-                let userinfo = &rest[..at];
-                match userinfo.split_once(':') {
+                match rest[..at].split_once(':') {
                     Some((user, _password)) => {
                         out.push_str(user);
                         out.push_str(":***");
@@ -44,11 +61,13 @@ pub fn redact_credentials(value: &str) -> String {
                     // A lone token (`nats://token@host`) is the credential itself.
                     None => out.push_str("***"),
                 }
-                out.push_str(&rest[at..authority_end]);
+                rest = &rest[at..];
             }
-            None => out.push_str(&rest[..authority_end]),
+            None => {
+                out.push_str(&rest[..word_end]);
+                rest = &rest[word_end..];
+            }
         }
-        rest = &rest[authority_end..];
     }
     out.push_str(rest);
     out
@@ -71,6 +90,16 @@ mod tests {
             ),
             ("no scheme user:pw@h", "no scheme user:pw@h"),
             ("redis://u:p@ss@h", "redis://u:***@h"),
+            ("redis://u:pa/ss@h:6379/0", "redis://u:***@h:6379/0"),
+            ("redis://u:p?a#s@h", "redis://u:***@h"),
+            (
+                "nats://a:4222,user:pw@b:4222,nats://tok@c",
+                "nats://a:4222,user:***@b:4222,nats://***@c",
+            ),
+            (
+                "user:pw@h1:4222,nats://h2:4222",
+                "user:***@h1:4222,nats://h2:4222",
+            ),
         ] {
             assert_eq!(redact_credentials(input), expected, "{input}");
         }

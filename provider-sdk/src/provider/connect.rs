@@ -60,9 +60,11 @@ impl fmt::Debug for NatsAuth {
 #[derive(Clone)]
 #[non_exhaustive]
 pub struct NatsOptions {
-    /// Server URLs, comma-separated (`nats://`, `tls://`; credentials in the URL work too).
+    /// Server URLs, comma-separated (`nats://`, `tls://`). With [`NatsAuth::None`], the first
+    /// URL's credentials are used (`nats://user:password@host`, `nats://token@host`,
+    /// percent-escaped); they are never logged.
     pub url: String,
-    /// Credentials.
+    /// Credentials (they win over any in the URL).
     pub auth: NatsAuth,
     /// A PEM file of CA certificates to trust for TLS, instead of the system's.
     pub tls_ca_file: Option<PathBuf>,
@@ -212,20 +214,14 @@ impl NatsOptions {
 
     async fn connect_options(&self) -> Result<ConnectOptions> {
         let shown = || redact_credentials(&self.url);
-        let options =
-            ConnectOptions::new()
-                .max_reconnects(None)
-                .event_callback(|event| async move {
-                    match event {
-                        async_nats::Event::Connected => {
-                            tracing::info!("NATS connection (re)established; serving continues");
-                        }
-                        async_nats::Event::Disconnected => {
-                            tracing::warn!("NATS connection lost; reconnecting");
-                        }
-                        other => tracing::debug!(event = %other, "NATS connection event"),
-                    }
-                });
+        // Which connection an event is about: a provider may hold several (one per link).
+        let connection: std::sync::Arc<str> = self.name.as_deref().unwrap_or("nats").into();
+        let options = ConnectOptions::new()
+            .max_reconnects(None)
+            .event_callback(move |event| {
+                let connection = std::sync::Arc::clone(&connection);
+                async move { log_event(&connection, event) }
+            });
         let options = match &self.name {
             Some(name) => options.name(name),
             None => options,
@@ -234,7 +230,15 @@ impl NatsOptions {
             Some(timeout) => options.request_timeout(Some(timeout)),
             None => options,
         };
-        let options = match &self.auth {
+        let from_url;
+        let auth = match &self.auth {
+            NatsAuth::None => {
+                from_url = url_credentials(&self.url);
+                &from_url
+            }
+            auth => auth,
+        };
+        let options = match auth {
             NatsAuth::None => options,
             NatsAuth::Jwt { jwt, seed } => {
                 let key_pair =
@@ -327,4 +331,90 @@ fn tls_trusting(pem: &str) -> std::result::Result<async_nats::rustls::ClientConf
 fn is_tls_rejection(error: &async_nats::ConnectError) -> bool {
     let message = error.to_string();
     message.contains("certificate") || message.contains("received fatal alert")
+}
+
+/// Credentials written in the first of `urls` that has any (`nats://user:password@host`, or
+/// `nats://token@host`): async-nats reads none from a URL itself.
+fn url_credentials(urls: &str) -> NatsAuth {
+    let with_userinfo = urls
+        .split(',')
+        .filter_map(|url| url.trim().parse::<async_nats::ServerAddr>().ok())
+        .find(async_nats::ServerAddr::has_user_pass);
+    let Some(addr) = with_userinfo else {
+        return NatsAuth::None;
+    };
+    match (addr.username(), addr.password()) {
+        (Some(user), Some(password)) => NatsAuth::UserPassword {
+            user: decode_userinfo(user),
+            password: decode_userinfo(password),
+        },
+        (Some(token), None) => NatsAuth::Token(decode_userinfo(token)),
+        _ => NatsAuth::None,
+    }
+}
+
+/// A URL's user or password with its percent-escapes (`%40` for `@`, say) undone.
+fn decode_userinfo(part: &str) -> String {
+    let bytes = part.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(high), Some(low)) => {
+                out.push((high * 16 + low) as u8);
+                i += 3;
+            }
+            (byte, ..) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Logs a connection event: losing the connection and dropping messages are warnings, naming
+/// the connection.
+fn log_event(connection: &str, event: async_nats::Event) {
+    match event {
+        async_nats::Event::Connected => {
+            tracing::info!(connection, "NATS connection (re)established");
+        }
+        async_nats::Event::Disconnected => {
+            tracing::warn!(connection, "NATS connection lost; reconnecting");
+        }
+        async_nats::Event::SlowConsumer(subscription) => tracing::warn!(
+            connection,
+            subscription,
+            "NATS dropped messages for a subscription whose buffer was full (slow consumer)"
+        ),
+        async_nats::Event::ServerError(error) => {
+            tracing::warn!(connection, %error, "the NATS server reported an error");
+        }
+        other => tracing::debug!(connection, event = %other, "NATS connection event"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_come_from_the_first_url_that_has_them() {
+        let auth = url_credentials("nats://a:4222, nats://me:p%40ss@b:4222,nats://x:y@c");
+        assert!(
+            matches!(&auth, NatsAuth::UserPassword { user, password } if user == "me" && password == "p@ss"),
+            "{auth:?}"
+        );
+        assert!(
+            matches!(url_credentials("nats://t0k3n@h:4222"), NatsAuth::Token(token) if token == "t0k3n")
+        );
+        assert!(matches!(url_credentials("nats://h:4222"), NatsAuth::None));
+        assert!(matches!(url_credentials("not a url"), NatsAuth::None));
+    }
 }
