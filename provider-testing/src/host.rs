@@ -494,12 +494,29 @@ impl ChildProvider {
         }
     }
 
-    /// Sends SIGTERM (Unix).
+    /// Sends SIGTERM (Unix): the provider drains and exits.
     #[cfg(unix)]
     pub fn terminate(&self) -> Result<()> {
+        self.signal("-TERM")
+    }
+
+    /// Kills the process at once (SIGKILL): a crash, with nothing drained or answered.
+    #[cfg(unix)]
+    pub async fn kill(&mut self) -> Result<std::process::ExitStatus> {
+        self.signal("-KILL")?;
+        self.wait(Duration::from_secs(10)).await
+    }
+
+    /// The process id, while it runs.
+    pub fn id(&self) -> Option<u32> {
+        self.child.id()
+    }
+
+    #[cfg(unix)]
+    fn signal(&self, signal: &str) -> Result<()> {
         let pid = self.child.id().ok_or(Error::Closed)?;
         let status = std::process::Command::new("kill")
-            .args(["-TERM", &pid.to_string()])
+            .args([signal, &pid.to_string()])
             .status()
             .map_err(|error| Error::Startup {
                 reason: format!("cannot run `kill` ({error})"),
