@@ -428,6 +428,43 @@ async fn deleting_a_handler_link_stops_delivery_and_closes_its_connection() {
     setup.running.take().unwrap().shutdown().await.unwrap();
 }
 
+/// A link deleted with messages queued behind a slow component loses none silently: each is
+/// delivered or counted as dropped.
+#[tokio::test]
+async fn deleting_a_busy_handler_link_delivers_or_counts_every_message() {
+    let mut setup = setup().await;
+    let component = Component::slow(Duration::from_millis(200));
+    let _serving = setup.serve(component.clone()).await;
+    let link = setup
+        .handler(
+            "default",
+            "queued",
+            &[("max_in_flight", "1"), ("admission_wait_ms", "1500")],
+            1,
+        )
+        .await;
+    let bus = setup.bus.connect().await.unwrap();
+    for n in 0..30 {
+        bus.publish("queued", n.to_string().into()).await.unwrap();
+    }
+    bus.flush().await.unwrap();
+    component.until(1).await;
+    setup.host.delete_link(&link).await.unwrap();
+    let accounted = || {
+        let stats = setup.provider.delivery_stats();
+        stats.delivered + stats.failed + stats.dropped
+    };
+    assert!(
+        eventually(|| async { accounted() == 30 }).await,
+        "{:?}",
+        setup.provider.delivery_stats()
+    );
+    let stats = setup.provider.delivery_stats();
+    assert!(stats.delivered >= 1 && stats.dropped >= 1, "{stats:?}");
+    assert_eq!(component.count() as u64, stats.delivered);
+    setup.running.take().unwrap().shutdown().await.unwrap();
+}
+
 #[tokio::test]
 async fn a_changed_handler_link_is_subscribed_anew() {
     let mut setup = setup().await;
