@@ -320,6 +320,73 @@ async fn a_request_waits_exactly_its_timeout() {
     setup.running.take().unwrap().shutdown().await.unwrap();
 }
 
+/// While the bus is down, a request returns within its timeout-ms and says the connection is
+/// down; publishes return within their bound (the first ones are queued by the client for when
+/// it reconnects, the ones beyond its queue fail, saying so), none hangs.
+#[tokio::test]
+async fn request_and_publish_are_bounded_while_the_connection_is_down() {
+    let mut setup = setup().await;
+    let client = setup
+        .consumer("default")
+        .await
+        .with_timeout(Duration::from_secs(30));
+    setup.bus.stop();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    for _ in 0..3 {
+        let started = Instant::now();
+        let error = consumer::request(&client, "anyone", b"?", 500)
+            .await
+            .unwrap()
+            .unwrap_err();
+        let took = started.elapsed();
+        assert!(took < Duration::from_millis(1_200), "{took:?}");
+        assert!(error.contains("connection is down"), "{error}");
+    }
+
+    // Publish until one is refused; each returns within the bound (5 s) plus slack.
+    let started = Instant::now();
+    let refused = futures::stream::iter(0..20_000)
+        .map(|n| {
+            let client = &client;
+            async move {
+                let started = Instant::now();
+                let result =
+                    consumer::publish(client, &message("later", n.to_string().as_bytes(), None))
+                        .await
+                        .unwrap();
+                let took = started.elapsed();
+                assert!(took < Duration::from_secs(7), "{took:?}");
+                result.err()
+            }
+        })
+        .buffer_unordered(256)
+        .filter_map(std::future::ready)
+        .boxed()
+        .next()
+        .await
+        .expect("no publish was refused while the connection was down");
+    assert!(refused.contains("connection is down"), "{refused}");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // With the client's queue full, a request still returns within its timeout-ms.
+    let started = Instant::now();
+    let error = consumer::request(&client, "anyone", b"?", 500)
+        .await
+        .unwrap()
+        .unwrap_err();
+    let took = started.elapsed();
+    assert!(took < Duration::from_millis(1_200), "{took:?}");
+    assert!(error.contains("connection is down"), "{error}");
+
+    setup.bus.restart().unwrap();
+    setup.running.take().unwrap().shutdown().await.unwrap();
+}
+
 #[tokio::test]
 async fn a_thousand_publishes_arrive_exactly_once_each() {
     let mut setup = setup().await;
