@@ -532,6 +532,42 @@ async fn deleting_a_busy_handler_link_delivers_or_counts_every_message() {
     setup.running.take().unwrap().shutdown().await.unwrap();
 }
 
+/// A link replaced with messages queued behind a slow component: the old subscription drains;
+/// each of its messages is delivered or counted as dropped.
+#[tokio::test]
+async fn replacing_a_busy_handler_link_delivers_or_counts_every_message() {
+    let mut setup = setup().await;
+    let component = Component::slow(Duration::from_millis(200));
+    let _serving = setup.serve(component.clone()).await;
+    let extra = [("max_in_flight", "1"), ("admission_wait_ms", "1500")];
+    setup.handler("default", "before", &extra, 1).await;
+    let bus = setup.bus.connect().await.unwrap();
+    for n in 0..30 {
+        bus.publish("before", n.to_string().into()).await.unwrap();
+    }
+    bus.flush().await.unwrap();
+    component.until(1).await;
+    setup.handler("default", "after", &extra, 1).await;
+    let accounted = || {
+        let stats = setup.provider.delivery_stats();
+        stats.delivered + stats.failed + stats.dropped
+    };
+    assert!(
+        eventually(|| async { accounted() == 30 }).await,
+        "{:?}",
+        setup.provider.delivery_stats()
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let stats = setup.provider.delivery_stats();
+    assert_eq!(
+        stats.delivered + stats.failed + stats.dropped,
+        30,
+        "{stats:?}"
+    );
+    assert_eq!(component.count() as u64, stats.delivered);
+    setup.running.take().unwrap().shutdown().await.unwrap();
+}
+
 #[tokio::test]
 async fn a_changed_handler_link_is_subscribed_anew() {
     let mut setup = setup().await;
