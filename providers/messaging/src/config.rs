@@ -41,6 +41,10 @@ const HANDLER_KEYS: &[&str] = &["subscriptions", "consumers"];
 pub(crate) const DEFAULT_URL: &str = NatsOptions::DEFAULT_URL;
 pub(crate) const DEFAULT_MAX_IN_FLIGHT: usize = 32;
 pub(crate) const DEFAULT_PROVIDER_MAX_IN_FLIGHT: usize = 256;
+
+/// The most deliveries in flight a link or the provider may be given (`max_in_flight`,
+/// `provider_max_in_flight`): far beyond any real need, far below what a semaphore can hold.
+pub(crate) const MAX_IN_FLIGHT: usize = 1_000_000;
 pub(crate) const DEFAULT_ADMISSION_WAIT: Duration = Duration::from_millis(30_000);
 pub(crate) const DEFAULT_UNHEALTHY_AFTER: Duration = Duration::from_millis(30_000);
 
@@ -193,7 +197,7 @@ impl Layers<'_> {
         })
     }
 
-    /// A count of at least 1.
+    /// A count from 1 to [`MAX_IN_FLIGHT`].
     fn count(&self, key: &'static str, aliases: &[&'static str]) -> Result<Option<usize>> {
         let keys: Vec<&'static str> = std::iter::once(key)
             .chain(aliases.iter().copied())
@@ -201,11 +205,11 @@ impl Layers<'_> {
         match self.str(&keys) {
             None => Ok(None),
             Some((key, value)) => match value.parse::<usize>() {
-                Ok(count) if count > 0 => Ok(Some(count)),
+                Ok(count) if (1..=MAX_IN_FLIGHT).contains(&count) => Ok(Some(count)),
                 _ => Err(Error::InvalidConfig {
                     key,
                     value: value.to_owned(),
-                    expected: "a whole number greater than 0",
+                    expected: "a whole number from 1 to 1000000",
                 }),
             },
         }
@@ -547,12 +551,35 @@ mod tests {
             .to_string();
         assert_eq!(
             error,
-            "config `max_concurrency` = \"0\" is not valid: expected a whole number greater than 0"
+            "config `max_concurrency` = \"0\" is not valid: expected a whole number from 1 to 1000000"
         );
         let error = self::settings(&[("admission_wait_ms", "soon")])
             .unwrap_err()
             .to_string();
         assert!(error.contains("`admission_wait_ms` = \"soon\""), "{error}");
+    }
+
+    #[test]
+    fn in_flight_limits_are_capped_naming_the_key_value_and_range() {
+        let settings = self::settings(&[("max_in_flight", "1000000")]).unwrap();
+        assert_eq!(settings.max_in_flight, MAX_IN_FLIGHT);
+        for (key, value) in [
+            ("max_in_flight", "1000001"),
+            ("max_concurrency", "18446744073709551615"),
+            ("max_in_flight", "0"),
+        ] {
+            let error = self::settings(&[(key, value)]).unwrap_err().to_string();
+            assert!(error.contains(&format!("`{key}` = \"{value}\"")), "{error}");
+            assert!(error.contains("from 1 to 1000000"), "{error}");
+        }
+        let huge = usize::MAX.to_string();
+        let error = defaults(&[("provider_max_in_flight", &huge)])
+            .provider_max_in_flight()
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("`provider_max_in_flight`"), "{error}");
+        assert!(error.contains(&huge), "{error}");
+        assert!(error.contains("from 1 to 1000000"), "{error}");
     }
 
     #[test]

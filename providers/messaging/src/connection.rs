@@ -1,9 +1,11 @@
 //! One link's NATS connection, and what a consumer link does on it: publish and request.
 //!
 //! Sizes are checked against the server's `max_payload` before anything is sent, so a message
-//! too large fails whole with an error naming both numbers. A request waits exactly the
-//! caller's `timeout-ms` (async-nats' own request timeout would cap it at 10 s), and with a
-//! `custom_inbox_prefix` its reply comes to an inbox under that prefix.
+//! too large fails whole with an error naming both numbers. A request waits at most the
+//! caller's `timeout-ms` (async-nats' own request timeout would cap it at 10 s), all of it
+//! bounded, sending included: while the connection is down the client's command queue can
+//! block before its own timeout starts. With a `custom_inbox_prefix` its reply comes to an inbox
+//! under that prefix. A publish waits at most [`PUBLISH_WAIT`] for the client to take it.
 //!
 //! Both carry the calling invocation's W3C trace context in `traceparent`/`tracestate` NATS
 //! headers, so a handler link can continue the trace; a message that fits only without those
@@ -22,6 +24,10 @@ use crate::error::{Error, Result};
 
 /// How long subscribing waits for the server to confirm (a round trip on the connection).
 const CONFIRM_WAIT: Duration = Duration::from_secs(5);
+
+/// How long a publish waits for the client to take the message (its command queue is full
+/// while the connection is down and more than its capacity is waiting).
+pub(crate) const PUBLISH_WAIT: Duration = Duration::from_secs(5);
 
 /// A link's connection. Closes when dropped (with its subscriptions).
 #[derive(Debug)]
@@ -129,17 +135,27 @@ impl Connection {
     ) -> Result<()> {
         let headers = self.headers(&subject, &body, trace)?;
         let client = &self.client;
-        match (reply_to, headers) {
-            (Some(reply_to), Some(headers)) => {
-                client
-                    .publish_with_reply_and_headers(subject, reply_to, headers, body)
-                    .await
+        let shown = subject.clone();
+        let publish = async move {
+            match (reply_to, headers) {
+                (Some(reply_to), Some(headers)) => {
+                    client
+                        .publish_with_reply_and_headers(subject, reply_to, headers, body)
+                        .await
+                }
+                (Some(reply_to), None) => client.publish_with_reply(subject, reply_to, body).await,
+                (None, Some(headers)) => client.publish_with_headers(subject, headers, body).await,
+                (None, None) => client.publish(subject, body).await,
             }
-            (Some(reply_to), None) => client.publish_with_reply(subject, reply_to, body).await,
-            (None, Some(headers)) => client.publish_with_headers(subject, headers, body).await,
-            (None, None) => client.publish(subject, body).await,
+        };
+        match tokio::time::timeout(PUBLISH_WAIT, publish).await {
+            Ok(result) => result.map_err(Error::nats),
+            Err(_) => Err(Error::Unavailable {
+                operation: "publish",
+                subject: shown,
+                waited_ms: millis(PUBLISH_WAIT),
+            }),
         }
-        .map_err(Error::nats)
     }
 
     /// Sends `body` to `subject` and waits `timeout_ms` for one reply.
@@ -166,17 +182,33 @@ impl Connection {
         if self.inbox_prefix.is_some() {
             request = request.inbox(self.new_inbox());
         }
-        self.client
-            .send_request(subject.clone(), request)
-            .await
-            .map_err(|error| match error.kind() {
-                RequestErrorKind::TimedOut => Error::Timeout {
-                    subject,
+        // The whole request is bounded: async-nats' timeout starts only once its command queue
+        // has taken the request, which blocks while the connection is down.
+        let timed_out = || {
+            if self.client.connection_state() == async_nats::connection::State::Connected {
+                Error::Timeout {
+                    subject: subject.clone(),
                     timeout_ms,
-                },
+                }
+            } else {
+                Error::Unavailable {
+                    operation: "request",
+                    subject: subject.clone(),
+                    waited_ms: u64::from(timeout_ms),
+                }
+            }
+        };
+        match tokio::time::timeout(timeout, self.client.send_request(subject.clone(), request))
+            .await
+        {
+            Ok(Ok(reply)) => Ok(reply),
+            Ok(Err(error)) => Err(match error.kind() {
+                RequestErrorKind::TimedOut => timed_out(),
                 RequestErrorKind::NoResponders => Error::NoResponders(subject),
                 _ => Error::nats(error),
-            })
+            }),
+            Err(_) => Err(timed_out()),
+        }
     }
 
     /// Waits until the server has processed everything sent on this connection so far (its
@@ -222,6 +254,10 @@ async fn watch(
             _ => {}
         }
     }
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// The bytes the NATS header block carrying `trace` takes on the wire:

@@ -43,6 +43,19 @@ pub enum Error {
         /// The caller's timeout.
         timeout_ms: u32,
     },
+    /// The connection is down (reconnecting) or too busy to take the operation in time.
+    #[error(
+        "could not {operation} on {subject:?} within {waited_ms} ms: the NATS connection is \
+         down (reconnecting) or too busy; try again later"
+    )]
+    Unavailable {
+        /// `publish` or `request`.
+        operation: &'static str,
+        /// The message's subject.
+        subject: String,
+        /// How long it waited.
+        waited_ms: u64,
+    },
     /// Nobody subscribes to the request's subject.
     #[error("no responders on {0:?}")]
     NoResponders(String),

@@ -19,11 +19,16 @@ use crate::bindings::wasmcloud::messaging::types::BrokerMessage;
 use crate::bindings::{self, wasmcloud::messaging::handler};
 use crate::config::{self, DEFAULT_PROVIDER_MAX_IN_FLIGHT, Defaults, LinkSettings};
 use crate::connection::Connection;
-use crate::delivery::{Deliver, Delivery, DeliveryStats, Failure, Limits, ProviderSlots, Stats};
+use crate::delivery::{
+    DRAIN_MAX, Deliver, Delivery, DeliveryStats, Failure, Limits, ProviderSlots, Stats,
+};
 use crate::error::{Error, Result};
 
-/// How long shutdown waits for deliveries in flight.
+/// How long shutdown waits for deliveries in flight once the links have drained.
 const DRAIN_WAIT: Duration = Duration::from_secs(10);
+
+/// How long shutdown waits for a link to unsubscribe and drain, beyond its drain deadline.
+const CLOSE_SLACK: Duration = Duration::from_secs(3);
 
 /// The messaging provider.
 #[derive(Debug)]
@@ -184,7 +189,8 @@ impl Provider for MessagingProvider {
 
     /// A component that handles messages: its own connection, subscribed to its
     /// `subscriptions` (confirmed by the server before this returns). A changed link is
-    /// subscribed anew, then the old subscriptions close.
+    /// subscribed anew, then the old subscriptions are unsubscribed and drain in the background
+    /// (see [`Delivery::close`]).
     async fn link_put_as_source(&self, link: &Link) -> HookResult {
         let handle = self.handle.get().ok_or("the provider has not started")?;
         let settings = self.settings(link)?;
@@ -202,6 +208,7 @@ impl Provider for MessagingProvider {
             link: Arc::new(Semaphore::new(settings.max_in_flight)),
             provider: self.slots.semaphore(),
             wait: settings.admission_wait,
+            drain: settings.admission_wait.min(DRAIN_MAX),
         };
         let previous = self.handlers.get(link.key());
         let subscriptions = settings.subscriptions.clone();
@@ -220,8 +227,10 @@ impl Provider for MessagingProvider {
                 .await
             })
             .await?;
+        // Only once the new subscriptions are confirmed: the old ones unsubscribe and drain
+        // (a message may arrive over both meanwhile; none is lost silently).
         if let Some(previous) = previous {
-            previous.close().await;
+            previous.close();
         }
         let subscriptions: Vec<String> = subscriptions.iter().map(ToString::to_string).collect();
         tracing::info!(
@@ -236,7 +245,7 @@ impl Provider for MessagingProvider {
 
     async fn link_deleted_as_source(&self, link: &Link) -> HookResult {
         if let Some(delivery) = self.handlers.remove(link.key()) {
-            delivery.close().await;
+            delivery.close();
         }
         Ok(())
     }
@@ -260,7 +269,9 @@ impl Provider for MessagingProvider {
         Health::unhealthy(down.join("; "))
     }
 
-    /// Stops every subscription, waits (a while) for deliveries in flight, closes everything.
+    /// Unsubscribes everything, lets each handler link deliver what it had buffered (until its
+    /// drain deadline; the rest is counted as dropped), waits (a while) for deliveries in
+    /// flight, closes everything.
     async fn shutdown(&self) -> HookResult {
         let deliveries: Vec<_> = self
             .handlers
@@ -268,8 +279,13 @@ impl Provider for MessagingProvider {
             .iter()
             .filter_map(|key| self.handlers.get(key))
             .collect();
-        for delivery in &deliveries {
-            delivery.close().await;
+        let closing: Vec<_> = deliveries.iter().map(|delivery| delivery.close()).collect();
+        let closed = Instant::now() + DRAIN_MAX + CLOSE_SLACK;
+        for close in closing {
+            if tokio::time::timeout_at(closed.into(), close).await.is_err() {
+                tracing::warn!("handler links still draining at shutdown; abandoning them");
+                break;
+            }
         }
         let deadline = Instant::now() + DRAIN_WAIT;
         for delivery in &deliveries {

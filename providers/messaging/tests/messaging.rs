@@ -320,6 +320,73 @@ async fn a_request_waits_exactly_its_timeout() {
     setup.running.take().unwrap().shutdown().await.unwrap();
 }
 
+/// While the bus is down, a request returns within its timeout-ms and says the connection is
+/// down; publishes return within their bound (the first ones are queued by the client for when
+/// it reconnects, the ones beyond its queue fail, saying so), none hangs.
+#[tokio::test]
+async fn request_and_publish_are_bounded_while_the_connection_is_down() {
+    let mut setup = setup().await;
+    let client = setup
+        .consumer("default")
+        .await
+        .with_timeout(Duration::from_secs(30));
+    setup.bus.stop();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    for _ in 0..3 {
+        let started = Instant::now();
+        let error = consumer::request(&client, "anyone", b"?", 500)
+            .await
+            .unwrap()
+            .unwrap_err();
+        let took = started.elapsed();
+        assert!(took < Duration::from_millis(1_200), "{took:?}");
+        assert!(error.contains("connection is down"), "{error}");
+    }
+
+    // Publish until one is refused; each returns within the bound (5 s) plus slack.
+    let started = Instant::now();
+    let refused = futures::stream::iter(0..20_000)
+        .map(|n| {
+            let client = &client;
+            async move {
+                let started = Instant::now();
+                let result =
+                    consumer::publish(client, &message("later", n.to_string().as_bytes(), None))
+                        .await
+                        .unwrap();
+                let took = started.elapsed();
+                assert!(took < Duration::from_secs(7), "{took:?}");
+                result.err()
+            }
+        })
+        .buffer_unordered(256)
+        .filter_map(std::future::ready)
+        .boxed()
+        .next()
+        .await
+        .expect("no publish was refused while the connection was down");
+    assert!(refused.contains("connection is down"), "{refused}");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // With the client's queue full, a request still returns within its timeout-ms.
+    let started = Instant::now();
+    let error = consumer::request(&client, "anyone", b"?", 500)
+        .await
+        .unwrap()
+        .unwrap_err();
+    let took = started.elapsed();
+    assert!(took < Duration::from_millis(1_200), "{took:?}");
+    assert!(error.contains("connection is down"), "{error}");
+
+    setup.bus.restart().unwrap();
+    setup.running.take().unwrap().shutdown().await.unwrap();
+}
+
 #[tokio::test]
 async fn a_thousand_publishes_arrive_exactly_once_each() {
     let mut setup = setup().await;
@@ -425,6 +492,79 @@ async fn deleting_a_handler_link_stops_delivery_and_closes_its_connection() {
     bus.flush().await.unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(component.count(), 1);
+    setup.running.take().unwrap().shutdown().await.unwrap();
+}
+
+/// A link deleted with messages queued behind a slow component loses none silently: each is
+/// delivered or counted as dropped.
+#[tokio::test]
+async fn deleting_a_busy_handler_link_delivers_or_counts_every_message() {
+    let mut setup = setup().await;
+    let component = Component::slow(Duration::from_millis(200));
+    let _serving = setup.serve(component.clone()).await;
+    let link = setup
+        .handler(
+            "default",
+            "queued",
+            &[("max_in_flight", "1"), ("admission_wait_ms", "1500")],
+            1,
+        )
+        .await;
+    let bus = setup.bus.connect().await.unwrap();
+    for n in 0..30 {
+        bus.publish("queued", n.to_string().into()).await.unwrap();
+    }
+    bus.flush().await.unwrap();
+    component.until(1).await;
+    setup.host.delete_link(&link).await.unwrap();
+    let accounted = || {
+        let stats = setup.provider.delivery_stats();
+        stats.delivered + stats.failed + stats.dropped
+    };
+    assert!(
+        eventually(|| async { accounted() == 30 }).await,
+        "{:?}",
+        setup.provider.delivery_stats()
+    );
+    let stats = setup.provider.delivery_stats();
+    assert!(stats.delivered >= 1 && stats.dropped >= 1, "{stats:?}");
+    assert_eq!(component.count() as u64, stats.delivered);
+    setup.running.take().unwrap().shutdown().await.unwrap();
+}
+
+/// A link replaced with messages queued behind a slow component: the old subscription drains;
+/// each of its messages is delivered or counted as dropped.
+#[tokio::test]
+async fn replacing_a_busy_handler_link_delivers_or_counts_every_message() {
+    let mut setup = setup().await;
+    let component = Component::slow(Duration::from_millis(200));
+    let _serving = setup.serve(component.clone()).await;
+    let extra = [("max_in_flight", "1"), ("admission_wait_ms", "1500")];
+    setup.handler("default", "before", &extra, 1).await;
+    let bus = setup.bus.connect().await.unwrap();
+    for n in 0..30 {
+        bus.publish("before", n.to_string().into()).await.unwrap();
+    }
+    bus.flush().await.unwrap();
+    component.until(1).await;
+    setup.handler("default", "after", &extra, 1).await;
+    let accounted = || {
+        let stats = setup.provider.delivery_stats();
+        stats.delivered + stats.failed + stats.dropped
+    };
+    assert!(
+        eventually(|| async { accounted() == 30 }).await,
+        "{:?}",
+        setup.provider.delivery_stats()
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let stats = setup.provider.delivery_stats();
+    assert_eq!(
+        stats.delivered + stats.failed + stats.dropped,
+        30,
+        "{stats:?}"
+    );
+    assert_eq!(component.count() as u64, stats.delivered);
     setup.running.take().unwrap().shutdown().await.unwrap();
 }
 
