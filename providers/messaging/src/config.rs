@@ -125,7 +125,7 @@ impl ConnectionSettings {
 
     /// The options to connect with: one attempt (a link put fails at once rather than holding
     /// up the control plane; the client reconnects by itself once connected).
-    pub(crate) fn options(&self) -> NatsOptions {
+    pub(crate) fn options(&self, name: &str) -> NatsOptions {
         let auth = match (&self.creds_file, &self.jwt, &self.seed) {
             (Some(path), _, _) => NatsAuth::CredsFile(path.clone()),
             (None, Some(jwt), Some(seed)) => NatsAuth::Jwt {
@@ -143,7 +143,7 @@ impl ConnectionSettings {
             Some(TlsCa::File(path)) => options.tls_ca_file = Some(path.clone()),
             None => {}
         }
-        options.name = Some("messaging-provider".to_owned());
+        options.name = Some(name.to_owned());
         options
     }
 }
@@ -603,7 +603,7 @@ mod tests {
             "{shown}"
         );
         assert!(matches!(
-            settings.connection.options().auth,
+            settings.connection.options("test").auth,
             NatsAuth::Jwt { .. }
         ));
     }
@@ -620,17 +620,20 @@ mod tests {
             settings(&[("creds_file", "/c.creds")])
                 .unwrap()
                 .connection
-                .options()
+                .options("test")
                 .auth,
             NatsAuth::CredsFile(_)
         ));
         const PEM: &str = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----";
-        let options = settings(&[("tls_ca", PEM)]).unwrap().connection.options();
+        let options = settings(&[("tls_ca", PEM)])
+            .unwrap()
+            .connection
+            .options("test");
         assert_eq!(options.tls_ca_pem.as_deref(), Some(PEM));
         let options = settings(&[("tls_ca_file", "/ca.pem")])
             .unwrap()
             .connection
-            .options();
+            .options("test");
         assert_eq!(options.tls_ca_file, Some(PathBuf::from("/ca.pem")));
         let error = settings(&[("tls_ca", "hello")]).unwrap_err().to_string();
         assert!(error.contains("BEGIN CERTIFICATE"), "{error}");

@@ -50,8 +50,10 @@ impl Drop for Connection {
 
 impl Connection {
     /// Connects once; the client reconnects by itself afterwards.
-    pub(crate) async fn open(settings: &ConnectionSettings) -> Result<Self> {
-        let client = settings.options().connect().await?;
+    /// Connects with `settings`; `name` names the connection to the server and in the SDK's
+    /// warnings about it (lost, slow consumer, server errors).
+    pub(crate) async fn open(settings: &ConnectionSettings, name: &str) -> Result<Self> {
+        let client = settings.options(name).connect().await?;
         let down_since = Arc::new(Mutex::new(None));
         // Often enough to tell `unhealthy_after` apart, at most once a second.
         let tick =

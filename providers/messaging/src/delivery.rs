@@ -490,16 +490,19 @@ mod tests {
     }
 
     async fn connect(nats: &NatsServer) -> Connection {
-        Connection::open(&ConnectionSettings {
-            urls: nats.url(),
-            default_url: false,
-            jwt: None,
-            seed: None,
-            creds_file: None,
-            tls_ca: None,
-            inbox_prefix: None,
-            unhealthy_after: Duration::from_secs(30),
-        })
+        Connection::open(
+            &ConnectionSettings {
+                urls: nats.url(),
+                default_url: false,
+                jwt: None,
+                seed: None,
+                creds_file: None,
+                tls_ca: None,
+                inbox_prefix: None,
+                unhealthy_after: Duration::from_secs(30),
+            },
+            "test",
+        )
         .await
         .unwrap()
     }

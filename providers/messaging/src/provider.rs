@@ -172,7 +172,10 @@ impl Provider for MessagingProvider {
     async fn link_put_as_target(&self, link: &Link) -> HookResult {
         let settings = self.settings(link)?;
         self.consumers
-            .put(link, Connection::open(&settings.connection))
+            .put(
+                link,
+                Connection::open(&settings.connection, &connection_name(link)),
+            )
             .await?;
         tracing::info!(
             link = %link.key(),
@@ -214,7 +217,8 @@ impl Provider for MessagingProvider {
         let subscriptions = settings.subscriptions.clone();
         self.handlers
             .put(link, async {
-                let connection = Connection::open(&settings.connection).await?;
+                let connection =
+                    Connection::open(&settings.connection, &connection_name(link)).await?;
                 Delivery::start(
                     link.key(),
                     connection,
@@ -298,6 +302,12 @@ impl Provider for MessagingProvider {
         self.consumers.clear();
         Ok(())
     }
+}
+
+/// The name a link's connection goes by, at the server and in warnings: the provider, the
+/// component at the other end and the link name.
+fn connection_name(link: &Link) -> String {
+    format!("messaging-provider {} ({})", link.peer(), link.name())
 }
 
 #[cfg(test)]
