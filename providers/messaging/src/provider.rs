@@ -21,6 +21,7 @@ use crate::config::{self, DEFAULT_PROVIDER_MAX_IN_FLIGHT, Defaults, LinkSettings
 use crate::connection::Connection;
 use crate::delivery::{Deliver, Delivery, DeliveryStats, Failure, Limits, ProviderSlots, Stats};
 use crate::error::{Error, Result};
+use crate::jetstream::{self, Consumers, JetStreamStats};
 
 /// How long shutdown waits for deliveries in flight.
 const DRAIN_WAIT: Duration = Duration::from_secs(10);
@@ -34,6 +35,9 @@ pub struct MessagingProvider {
     consumers: LinkResources<Connection>,
     /// Each handler link's subscriptions (the provider is the source).
     handlers: LinkResources<Delivery>,
+    /// Each handler link's JetStream consumers (`consumers`), on a connection of their own.
+    jetstream: LinkResources<Consumers>,
+    jetstream_stats: Arc<jetstream::Stats>,
     /// Delivery slots over all handler links.
     slots: ProviderSlots,
     stats: Arc<Stats>,
@@ -49,6 +53,8 @@ impl Default for MessagingProvider {
             defaults: Mutex::default(),
             consumers: LinkResources::new(),
             handlers: LinkResources::new(),
+            jetstream: LinkResources::new(),
+            jetstream_stats: Arc::default(),
             slots: ProviderSlots::new(DEFAULT_PROVIDER_MAX_IN_FLIGHT),
             stats: Arc::default(),
             said_default_url: AtomicBool::new(false),
@@ -61,6 +67,11 @@ impl MessagingProvider {
     /// Deliveries so far, over all handler links.
     pub fn delivery_stats(&self) -> DeliveryStats {
         self.stats.snapshot()
+    }
+
+    /// JetStream deliveries so far, over all handler links.
+    pub fn jetstream_stats(&self) -> JetStreamStats {
+        self.jetstream_stats.snapshot()
     }
 
     /// How many consumer links and handler links have a connection.
@@ -188,7 +199,7 @@ impl Provider for MessagingProvider {
     async fn link_put_as_source(&self, link: &Link) -> HookResult {
         let handle = self.handle.get().ok_or("the provider has not started")?;
         let settings = self.settings(link)?;
-        if settings.subscriptions.is_empty() {
+        if settings.subscriptions.is_empty() && settings.consumers.is_empty() {
             tracing::warn!(
                 link = %link.key(),
                 "handler link without subscriptions (source config `subscriptions`): nothing \
@@ -203,6 +214,33 @@ impl Provider for MessagingProvider {
             provider: self.slots.semaphore(),
             wait: settings.admission_wait,
         };
+        // JetStream consumers first: a missing stream or consumer fails the put unchanged.
+        let previous_consumers = self.jetstream.get(link.key());
+        if !settings.consumers.is_empty() {
+            let component = Component {
+                client: handle.link_client(link)?,
+            };
+            self.jetstream
+                .put(link, async {
+                    let connection = Connection::open(&settings.connection).await?;
+                    Consumers::start(
+                        link.key(),
+                        connection,
+                        &settings.consumers,
+                        settings.max_in_flight,
+                        limits.clone(),
+                        component,
+                        Arc::clone(&self.jetstream_stats),
+                    )
+                    .await
+                })
+                .await?;
+        } else {
+            self.jetstream.remove(link.key());
+        }
+        if let Some(previous) = previous_consumers {
+            previous.close();
+        }
         let previous = self.handlers.get(link.key());
         let subscriptions = settings.subscriptions.clone();
         self.handlers
@@ -219,7 +257,10 @@ impl Provider for MessagingProvider {
                 )
                 .await
             })
-            .await?;
+            .await
+            .inspect_err(|_| {
+                self.jetstream.remove(link.key()).inspect(|c| c.close());
+            })?;
         if let Some(previous) = previous {
             previous.close().await;
         }
@@ -227,6 +268,7 @@ impl Provider for MessagingProvider {
         tracing::info!(
             link = %link.key(),
             subscriptions = %subscriptions.join(","),
+            consumers = %settings.consumers.iter().map(ToString::to_string).collect::<Vec<_>>().join(","),
             max_in_flight = settings.max_in_flight,
             connection = ?settings.connection,
             "messaging handler link subscribed"
@@ -235,6 +277,9 @@ impl Provider for MessagingProvider {
     }
 
     async fn link_deleted_as_source(&self, link: &Link) -> HookResult {
+        if let Some(consumers) = self.jetstream.remove(link.key()) {
+            consumers.close();
+        }
         if let Some(delivery) = self.handlers.remove(link.key()) {
             delivery.close().await;
         }
@@ -252,7 +297,11 @@ impl Provider for MessagingProvider {
             let problem = self.handlers.get(&key)?.connection().problem()?;
             Some(format!("link {key}: {problem}"))
         });
-        let mut down: Vec<String> = consumers.chain(handlers).collect();
+        let jetstream = self.jetstream.links().into_iter().filter_map(|key| {
+            let problem = self.jetstream.get(&key)?.connection().problem()?;
+            Some(format!("link {key} (JetStream): {problem}"))
+        });
+        let mut down: Vec<String> = consumers.chain(handlers).chain(jetstream).collect();
         if down.is_empty() {
             return Health::healthy();
         }
@@ -268,10 +317,28 @@ impl Provider for MessagingProvider {
             .iter()
             .filter_map(|key| self.handlers.get(key))
             .collect();
+        let pulls: Vec<_> = self
+            .jetstream
+            .links()
+            .iter()
+            .filter_map(|key| self.jetstream.get(key))
+            .collect();
+        for consumers in &pulls {
+            consumers.close();
+        }
         for delivery in &deliveries {
             delivery.close().await;
         }
         let deadline = Instant::now() + DRAIN_WAIT;
+        for consumers in &pulls {
+            if !consumers.drained(deadline).await {
+                tracing::warn!(
+                    "JetStream deliveries still in flight at shutdown; the server redelivers them"
+                );
+                break;
+            }
+        }
+        self.jetstream.clear();
         for delivery in &deliveries {
             if !delivery.drained(deadline).await {
                 tracing::warn!("deliveries still in flight at shutdown; abandoning them");
@@ -387,7 +454,6 @@ mod tests {
             .await
             .ok();
         assert_eq!(logs.with(&["unknown config key", "provider_typo"]).len(), 1);
-        assert_eq!(logs.with(&["not supported yet", "consumers"]).len(), 1);
         let warned = logs.with(&["unknown config key", "(alpha)", "link_typo"]);
         assert_eq!(warned.len(), 1, "{warned:#?}");
         let warned = logs.with(&["applies only to a handler link", "subscriptions"]);
