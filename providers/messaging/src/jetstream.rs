@@ -47,7 +47,7 @@ use async_nats::jetstream::context::{ConsumerInfoErrorKind, GetStreamErrorKind};
 use async_nats::jetstream::message::AckKind;
 use async_nats::jetstream::{self, stream};
 use futures::StreamExt as _;
-use provider_sdk::provider::LinkKey;
+use provider_sdk::provider::{LinkKey, LinkResources};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 pub(crate) use self::spec::{ConsumerSpec, parse_consumers};
@@ -189,6 +189,35 @@ impl Consumers {
         tokio::time::timeout_at(deadline.into(), self.link_slots.acquire_many(all))
             .await
             .is_ok()
+    }
+}
+
+/// Stops a link's consumers again when dropped, unless kept: for a link put that fails after
+/// they started.
+pub(crate) struct Undo<'a> {
+    consumers: &'a LinkResources<Consumers>,
+    key: Option<LinkKey>,
+}
+
+impl<'a> Undo<'a> {
+    pub(crate) fn new(consumers: &'a LinkResources<Consumers>, key: &LinkKey) -> Self {
+        Self {
+            consumers,
+            key: Some(key.clone()),
+        }
+    }
+
+    /// The put succeeded: the consumers stay.
+    pub(crate) fn keep(mut self) {
+        self.key = None;
+    }
+}
+
+impl Drop for Undo<'_> {
+    fn drop(&mut self) {
+        if let Some(consumers) = self.key.take().and_then(|key| self.consumers.remove(&key)) {
+            consumers.close();
+        }
     }
 }
 

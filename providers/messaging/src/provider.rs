@@ -216,6 +216,7 @@ impl Provider for MessagingProvider {
         };
         // JetStream consumers first: a missing stream or consumer fails the put unchanged.
         let previous_consumers = self.jetstream.get(link.key());
+        let mut undo = None;
         if !settings.consumers.is_empty() {
             let component = Component {
                 client: handle.link_client(link)?,
@@ -235,6 +236,8 @@ impl Provider for MessagingProvider {
                     .await
                 })
                 .await?;
+            // Should the rest of the put fail, these consumers stop again.
+            undo = Some(jetstream::Undo::new(&self.jetstream, link.key()));
         } else {
             self.jetstream.remove(link.key());
         }
@@ -257,14 +260,14 @@ impl Provider for MessagingProvider {
                 )
                 .await
             })
-            .await
-            .inspect_err(|_| {
-                self.jetstream.remove(link.key()).inspect(|c| c.close());
-            })?;
+            .await?;
         if let Some(previous) = previous {
             previous.close().await;
         }
         let subscriptions: Vec<String> = subscriptions.iter().map(ToString::to_string).collect();
+        if let Some(undo) = undo {
+            undo.keep();
+        }
         tracing::info!(
             link = %link.key(),
             subscriptions = %subscriptions.join(","),
@@ -311,12 +314,7 @@ impl Provider for MessagingProvider {
 
     /// Stops every subscription, waits (a while) for deliveries in flight, closes everything.
     async fn shutdown(&self) -> HookResult {
-        let deliveries: Vec<_> = self
-            .handlers
-            .links()
-            .iter()
-            .filter_map(|key| self.handlers.get(key))
-            .collect();
+        // JetStream: stop pulling first; deliveries in flight are waited for below.
         let pulls: Vec<_> = self
             .jetstream
             .links()
@@ -326,10 +324,22 @@ impl Provider for MessagingProvider {
         for consumers in &pulls {
             consumers.close();
         }
+        let deliveries: Vec<_> = self
+            .handlers
+            .links()
+            .iter()
+            .filter_map(|key| self.handlers.get(key))
+            .collect();
         for delivery in &deliveries {
             delivery.close().await;
         }
         let deadline = Instant::now() + DRAIN_WAIT;
+        for delivery in &deliveries {
+            if !delivery.drained(deadline).await {
+                tracing::warn!("deliveries still in flight at shutdown; abandoning them");
+                break;
+            }
+        }
         for consumers in &pulls {
             if !consumers.drained(deadline).await {
                 tracing::warn!(
@@ -339,12 +349,6 @@ impl Provider for MessagingProvider {
             }
         }
         self.jetstream.clear();
-        for delivery in &deliveries {
-            if !delivery.drained(deadline).await {
-                tracing::warn!("deliveries still in flight at shutdown; abandoning them");
-                break;
-            }
-        }
         self.handlers.clear();
         self.consumers.clear();
         Ok(())
