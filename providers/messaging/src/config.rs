@@ -13,6 +13,7 @@ use provider_sdk::provider::redact_credentials;
 use provider_sdk::provider::{Config, Link, NatsAuth, NatsOptions, Role, Secrets};
 
 use crate::error::{Error, Result};
+use crate::jetstream::{ConsumerSpec, parse_consumers};
 
 /// Every key the provider reads.
 pub(crate) const KNOWN_KEYS: &[&str] = &[
@@ -29,11 +30,12 @@ pub(crate) const KNOWN_KEYS: &[&str] = &[
     "provider_max_in_flight",
     "admission_wait_ms",
     "unhealthy_after_ms",
+    "consumers",
 ];
 
 /// Keys of the messaging provider's configuration that this build recognises but does not
 /// act on yet: warned about as such, not as unknown.
-pub(crate) const NOT_YET: &[&str] = &["consumers"];
+pub(crate) const NOT_YET: &[&str] = &[];
 
 /// Keys that mean something only on a handler link (the provider calls the component).
 const HANDLER_KEYS: &[&str] = &["subscriptions", "consumers"];
@@ -174,6 +176,8 @@ pub(crate) struct LinkSettings {
     pub(crate) max_in_flight: usize,
     /// Handler links: how long a message may wait for a delivery slot.
     pub(crate) admission_wait: Duration,
+    /// Handler links: the JetStream consumers to deliver from (`consumers`).
+    pub(crate) consumers: Vec<ConsumerSpec>,
 }
 
 /// Lookup through levels, first match wins: each level is (secrets, config), secrets first.
@@ -318,6 +322,10 @@ impl LinkSettings {
             admission_wait: layers
                 .millis("admission_wait_ms")?
                 .unwrap_or(DEFAULT_ADMISSION_WAIT),
+            consumers: match layers.str(&["consumers"]) {
+                Some((_, json)) => parse_consumers(json)?,
+                None => Vec::new(),
+            },
         })
     }
 }
@@ -378,7 +386,7 @@ pub(crate) fn parse_subscriptions(list: &str) -> Result<Vec<Subscription>> {
 
 /// A NATS subject one may subscribe to: non-empty tokens separated by `.`, no whitespace,
 /// `*` only as a whole token, `>` only as the whole last token.
-fn is_subject(subject: &str) -> bool {
+pub(crate) fn is_subject(subject: &str) -> bool {
     if subject.is_empty() || subject.contains(char::is_whitespace) {
         return false;
     }
@@ -662,6 +670,6 @@ mod tests {
             ConfigSource::HostProvider,
         );
         assert_eq!(config.unknown_keys(&recognised()), vec!["typo"]);
-        assert_eq!(warn_provider_keys(&config), 2);
+        assert_eq!(warn_provider_keys(&config), 1);
     }
 }

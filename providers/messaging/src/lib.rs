@@ -14,10 +14,12 @@ mod connection;
 mod delivery;
 mod error;
 mod handlers;
+mod jetstream;
 mod provider;
 
 pub use crate::delivery::DeliveryStats;
 pub use crate::error::{Error, Result};
+pub use crate::jetstream::JetStreamStats;
 pub use crate::provider::MessagingProvider;
 
 /// Client functions for `consumer`, and the `handler` a component exports: for Rust programs

@@ -23,6 +23,7 @@ use crate::delivery::{
     DRAIN_MAX, Deliver, Delivery, DeliveryStats, Failure, Limits, ProviderSlots, Stats,
 };
 use crate::error::{Error, Result};
+use crate::jetstream::{self, Consumers, JetStreamStats};
 
 /// How long shutdown waits for deliveries in flight once the links have drained.
 const DRAIN_WAIT: Duration = Duration::from_secs(10);
@@ -39,6 +40,9 @@ pub struct MessagingProvider {
     consumers: LinkResources<Connection>,
     /// Each handler link's subscriptions (the provider is the source).
     handlers: LinkResources<Delivery>,
+    /// Each handler link's JetStream consumers (`consumers`), on a connection of their own.
+    jetstream: LinkResources<Consumers>,
+    jetstream_stats: Arc<jetstream::Stats>,
     /// Delivery slots over all handler links.
     slots: ProviderSlots,
     stats: Arc<Stats>,
@@ -54,6 +58,8 @@ impl Default for MessagingProvider {
             defaults: Mutex::default(),
             consumers: LinkResources::new(),
             handlers: LinkResources::new(),
+            jetstream: LinkResources::new(),
+            jetstream_stats: Arc::default(),
             slots: ProviderSlots::new(DEFAULT_PROVIDER_MAX_IN_FLIGHT),
             stats: Arc::default(),
             said_default_url: AtomicBool::new(false),
@@ -66,6 +72,11 @@ impl MessagingProvider {
     /// Deliveries so far, over all handler links.
     pub fn delivery_stats(&self) -> DeliveryStats {
         self.stats.snapshot()
+    }
+
+    /// JetStream deliveries so far, over all handler links.
+    pub fn jetstream_stats(&self) -> JetStreamStats {
+        self.jetstream_stats.snapshot()
     }
 
     /// How many consumer links and handler links have a connection.
@@ -197,7 +208,7 @@ impl Provider for MessagingProvider {
     async fn link_put_as_source(&self, link: &Link) -> HookResult {
         let handle = self.handle.get().ok_or("the provider has not started")?;
         let settings = self.settings(link)?;
-        if settings.subscriptions.is_empty() {
+        if settings.subscriptions.is_empty() && settings.consumers.is_empty() {
             tracing::warn!(
                 link = %link.key(),
                 "handler link without subscriptions (source config `subscriptions`): nothing \
@@ -213,6 +224,37 @@ impl Provider for MessagingProvider {
             wait: settings.admission_wait,
             drain: settings.admission_wait.min(DRAIN_MAX),
         };
+        // JetStream consumers first: a missing stream or consumer fails the put unchanged.
+        let previous_consumers = self.jetstream.get(link.key());
+        let mut undo = None;
+        if !settings.consumers.is_empty() {
+            let component = Component {
+                client: handle.link_client(link)?,
+            };
+            self.jetstream
+                .put(link, async {
+                    let connection =
+                        Connection::open(&settings.connection, &connection_name(link)).await?;
+                    Consumers::start(
+                        link.key(),
+                        connection,
+                        &settings.consumers,
+                        settings.max_in_flight,
+                        limits.clone(),
+                        component,
+                        Arc::clone(&self.jetstream_stats),
+                    )
+                    .await
+                })
+                .await?;
+            // Should the rest of the put fail, these consumers stop again.
+            undo = Some(jetstream::Undo::new(&self.jetstream, link.key()));
+        } else {
+            self.jetstream.remove(link.key());
+        }
+        if let Some(previous) = previous_consumers {
+            previous.close();
+        }
         let previous = self.handlers.get(link.key());
         let subscriptions = settings.subscriptions.clone();
         self.handlers
@@ -237,9 +279,13 @@ impl Provider for MessagingProvider {
             previous.close();
         }
         let subscriptions: Vec<String> = subscriptions.iter().map(ToString::to_string).collect();
+        if let Some(undo) = undo {
+            undo.keep();
+        }
         tracing::info!(
             link = %link.key(),
             subscriptions = %subscriptions.join(","),
+            consumers = %settings.consumers.iter().map(ToString::to_string).collect::<Vec<_>>().join(","),
             max_in_flight = settings.max_in_flight,
             connection = ?settings.connection,
             "messaging handler link subscribed"
@@ -248,6 +294,9 @@ impl Provider for MessagingProvider {
     }
 
     async fn link_deleted_as_source(&self, link: &Link) -> HookResult {
+        if let Some(consumers) = self.jetstream.remove(link.key()) {
+            consumers.close();
+        }
         if let Some(delivery) = self.handlers.remove(link.key()) {
             delivery.close();
         }
@@ -265,7 +314,11 @@ impl Provider for MessagingProvider {
             let problem = self.handlers.get(&key)?.connection().problem()?;
             Some(format!("link {key}: {problem}"))
         });
-        let mut down: Vec<String> = consumers.chain(handlers).collect();
+        let jetstream = self.jetstream.links().into_iter().filter_map(|key| {
+            let problem = self.jetstream.get(&key)?.connection().problem()?;
+            Some(format!("link {key} (JetStream): {problem}"))
+        });
+        let mut down: Vec<String> = consumers.chain(handlers).chain(jetstream).collect();
         if down.is_empty() {
             return Health::healthy();
         }
@@ -277,6 +330,16 @@ impl Provider for MessagingProvider {
     /// drain deadline; the rest is counted as dropped), waits (a while) for deliveries in
     /// flight, closes everything.
     async fn shutdown(&self) -> HookResult {
+        // JetStream: stop pulling first; deliveries in flight are waited for below.
+        let pulls: Vec<_> = self
+            .jetstream
+            .links()
+            .iter()
+            .filter_map(|key| self.jetstream.get(key))
+            .collect();
+        for consumers in &pulls {
+            consumers.close();
+        }
         let deliveries: Vec<_> = self
             .handlers
             .links()
@@ -298,6 +361,15 @@ impl Provider for MessagingProvider {
                 break;
             }
         }
+        for consumers in &pulls {
+            if !consumers.drained(deadline).await {
+                tracing::warn!(
+                    "JetStream deliveries still in flight at shutdown; the server redelivers them"
+                );
+                break;
+            }
+        }
+        self.jetstream.clear();
         self.handlers.clear();
         self.consumers.clear();
         Ok(())
@@ -413,7 +485,6 @@ mod tests {
             .await
             .ok();
         assert_eq!(logs.with(&["unknown config key", "provider_typo"]).len(), 1);
-        assert_eq!(logs.with(&["not supported yet", "consumers"]).len(), 1);
         let warned = logs.with(&["unknown config key", "(alpha)", "link_typo"]);
         assert_eq!(warned.len(), 1, "{warned:#?}");
         let warned = logs.with(&["applies only to a handler link", "subscriptions"]);

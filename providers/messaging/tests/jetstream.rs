@@ -1,0 +1,422 @@
+//! JetStream consumers of handler links, on a real nats-server with JetStream (the Debian
+//! 2.9 one by default): at-least-once delivery, acked only after the component's `ok`. The
+//! component is played by the test, serving `handler` on the lattice under `<lattice>.comp`.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_nats::jetstream::{self, stream};
+use bytes::Bytes;
+use futures::StreamExt as _;
+use messaging_provider::MessagingProvider;
+use messaging_provider::client::exports::wasmcloud::messaging::handler;
+use messaging_provider::client::wasmcloud::messaging::types::BrokerMessage;
+use provider_sdk::provider::{Link, Provider as _, RunningProvider, Secrets};
+use provider_sdk::transport::{InvocationContext, ServeOptions, Serving};
+use provider_testing::{NatsServer, NatsServerConfig, TestHost, TestLink, eventually};
+
+const PROVIDER: &str = "messaging-provider";
+
+/// How the component answers.
+#[derive(Clone, Copy, Default)]
+enum Policy {
+    /// Always `ok`.
+    #[default]
+    Ok,
+    /// `err` the first time it sees a body that is a multiple of ten, `ok` otherwise.
+    FailEveryTenthOnce,
+    /// `err` to a body starting with `poison`, `ok` otherwise.
+    Poison,
+}
+
+/// Counts, per body, the `ok` and `err` answers the component gave.
+#[derive(Clone, Default)]
+struct Component {
+    policy: Policy,
+    delay: Duration,
+    oks: Arc<Mutex<HashMap<Bytes, usize>>>,
+    errs: Arc<Mutex<HashMap<Bytes, usize>>>,
+    in_flight: Arc<AtomicUsize>,
+    most_in_flight: Arc<AtomicUsize>,
+}
+
+impl Component {
+    fn new(policy: Policy, delay: Duration) -> Self {
+        Self {
+            policy,
+            delay,
+            ..Self::default()
+        }
+    }
+
+    fn oks(&self) -> HashMap<Bytes, usize> {
+        self.oks.lock().unwrap().clone()
+    }
+
+    fn errs(&self) -> HashMap<Bytes, usize> {
+        self.errs.lock().unwrap().clone()
+    }
+
+    /// Waits up to `secs` until `count` distinct bodies were answered `ok`.
+    async fn until_ok(&self, count: usize, secs: u64) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+        while self.oks.lock().unwrap().len() < count {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{} distinct messages handled ok, expected {count}",
+                self.oks.lock().unwrap().len()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+impl handler::Handler<InvocationContext> for Component {
+    async fn handle_message(
+        &self,
+        _cx: InvocationContext,
+        msg: BrokerMessage,
+    ) -> Result<(), String> {
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most_in_flight.fetch_max(now, Ordering::SeqCst);
+        if !self.delay.is_zero() {
+            tokio::time::sleep(self.delay).await;
+        }
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        let fail = match self.policy {
+            Policy::Ok => false,
+            Policy::FailEveryTenthOnce => {
+                let n: usize = std::str::from_utf8(&msg.body).unwrap().parse().unwrap();
+                n.is_multiple_of(10) && !self.errs.lock().unwrap().contains_key(&msg.body)
+            }
+            Policy::Poison => msg.body.starts_with(b"poison"),
+        };
+        let counts = if fail { &self.errs } else { &self.oks };
+        *counts.lock().unwrap().entry(msg.body).or_default() += 1;
+        if fail {
+            Err("failed by the component".to_owned())
+        } else {
+            Ok(())
+        }
+    }
+}
+
+struct Setup {
+    _nats: NatsServer,
+    bus: NatsServer,
+    host: TestHost,
+    provider: Arc<MessagingProvider>,
+    running: Option<RunningProvider>,
+}
+
+async fn setup() -> Setup {
+    let nats = NatsServer::start().unwrap();
+    let bus = NatsServer::start_with(NatsServerConfig::default().jetstream()).unwrap();
+    let host = TestHost::new(&nats.url(), PROVIDER).await.unwrap();
+    let provider = Arc::new(MessagingProvider::default());
+    let running = host.start(Arc::clone(&provider)).await.unwrap();
+    Setup {
+        _nats: nats,
+        bus,
+        host,
+        provider,
+        running: Some(running),
+    }
+}
+
+/// A handler link from the provider to `comp` with `consumers` and `extra` source config.
+fn handler_link(bus: &NatsServer, consumers: &str, extra: &[(&str, &str)]) -> TestLink {
+    let mut link = TestLink::new(
+        PROVIDER,
+        "comp",
+        "default",
+        ("wasmcloud", "messaging"),
+        &["handler"],
+    )
+    .source_config("cluster_uris", &bus.url())
+    .source_config("consumers", consumers);
+    for (key, value) in extra {
+        link = link.source_config(key, value);
+    }
+    link
+}
+
+impl Setup {
+    async fn serve(&self, component: Component) -> Serving {
+        serve(&self.host, component).await
+    }
+
+    async fn jetstream(&self) -> jetstream::Context {
+        jetstream::new(self.bus.connect().await.unwrap())
+    }
+
+    /// Puts `link` and waits until the provider holds it (JetStream consumers found first).
+    async fn put(&self, link: &TestLink) {
+        self.host.put_link(link).await.unwrap();
+        assert!(
+            eventually(|| async { self.provider.links().1 == 1 }).await,
+            "the handler link never came up"
+        );
+    }
+
+    /// The link put hook's own error for `link`, called directly.
+    async fn put_error(&self, link: &TestLink) -> String {
+        let link =
+            Link::from_definition(PROVIDER, link.definition(), Secrets::new(), Secrets::new())
+                .unwrap();
+        self.provider
+            .link_put_as_source(&link)
+            .await
+            .unwrap_err()
+            .to_string()
+    }
+}
+
+async fn serve(host: &TestHost, component: Component) -> Serving {
+    let server = host
+        .transport()
+        .server(ServeOptions::new(format!("{}.comp", host.lattice())));
+    handler::serve(&server, component).await.unwrap()
+}
+
+/// Publishes bodies `range` to `subject_prefix.<n>`, waiting for every JetStream ack.
+async fn publish(js: &jetstream::Context, subject_prefix: &str, range: std::ops::Range<usize>) {
+    futures::stream::iter(range)
+        .map(|n| async move {
+            js.publish(format!("{subject_prefix}.{n}"), n.to_string().into())
+                .await
+                .unwrap()
+                .await
+                .unwrap();
+        })
+        .buffer_unordered(256)
+        .collect::<Vec<()>>()
+        .await;
+}
+
+/// Waits until the consumer has nothing pending or unacked.
+async fn all_acked(js: &jetstream::Context, stream: &str, consumer: &str) -> bool {
+    eventually(|| async {
+        let mut consumer: jetstream::consumer::PullConsumer = js
+            .get_stream(stream)
+            .await
+            .unwrap()
+            .get_consumer(consumer)
+            .await
+            .unwrap();
+        let info = consumer.info().await.unwrap();
+        info.num_ack_pending == 0 && info.num_pending == 0
+    })
+    .await
+}
+
+/// (a) 10,000 messages, every tenth failed once by the component: every message handled `ok`
+/// exactly once, each failure redelivered once, all acked on the server, and never more than
+/// `max_in_flight` deliveries at once.
+#[tokio::test]
+async fn ten_thousand_messages_with_every_tenth_failing_once_are_all_handled_ok_once() {
+    let mut setup = setup().await;
+    let component = Component::new(Policy::FailEveryTenthOnce, Duration::ZERO);
+    let _serving = setup.serve(component.clone()).await;
+    let js = setup.jetstream().await;
+    js.get_or_create_stream(stream::Config {
+        name: "ORDERS".into(),
+        subjects: vec!["orders.>".into()],
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    publish(&js, "orders", 0..5_000).await;
+    // The stream exists; the consumer is created by the provider.
+    let link = handler_link(
+        &setup.bus,
+        r#"[{"stream":"ORDERS","consumer":"orders-handler","create":true,"subjects":["orders.>"]}]"#,
+        &[("max_in_flight", "32")],
+    );
+    setup.put(&link).await;
+    publish(&js, "orders", 5_000..10_000).await;
+
+    component.until_ok(10_000, 120).await;
+    assert!(all_acked(&js, "ORDERS", "orders-handler").await);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let oks = component.oks();
+    assert_eq!(oks.len(), 10_000);
+    assert!(
+        oks.values().all(|&n| n == 1),
+        "a message was handled ok twice"
+    );
+    let errs = component.errs();
+    assert_eq!(errs.len(), 1_000);
+    assert!(errs.values().all(|&n| n == 1));
+    assert!(errs.keys().all(|body| body.ends_with(b"0")));
+    let stats = setup.provider.jetstream_stats();
+    assert_eq!(
+        (stats.acked, stats.naked, stats.terminated),
+        (10_000, 1_000, 0)
+    );
+    let most = component.most_in_flight.load(Ordering::SeqCst);
+    assert!(most <= 32, "{most} deliveries at once");
+    setup.running.take().unwrap().shutdown().await.unwrap();
+}
+
+/// (b) A missing stream or consumer without `create` fails the link put, naming it, and the
+/// link never comes up; with `create` both are created and deliver.
+#[tokio::test]
+async fn a_missing_stream_fails_the_link_put_unless_create_is_set() {
+    let mut setup = setup().await;
+    let component = Component::default();
+    let _serving = setup.serve(component.clone()).await;
+
+    let missing = handler_link(&setup.bus, r#"[{"stream":"NOSUCH","consumer":"c"}]"#, &[]);
+    let error = setup.put_error(&missing).await;
+    assert!(
+        error.contains("`NOSUCH`") && error.contains("does not exist"),
+        "{error}"
+    );
+    setup.host.put_link(&missing).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    assert_eq!(setup.provider.links().1, 0);
+
+    // A stream that exists with a consumer that does not: the consumer is named.
+    let js = setup.jetstream().await;
+    js.get_or_create_stream(stream::Config {
+        name: "THERE".into(),
+        subjects: vec!["there".into()],
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let no_consumer = handler_link(
+        &setup.bus,
+        r#"[{"stream":"THERE","consumer":"ghost"}]"#,
+        &[],
+    );
+    let error = setup.put_error(&no_consumer).await;
+    assert!(
+        error.contains("`ghost`") && error.contains("`THERE`") && error.contains("does not exist"),
+        "{error}"
+    );
+    assert_eq!(setup.provider.links().1, 0);
+
+    // Bad JSON: an error naming the entry and the field.
+    let bad = handler_link(
+        &setup.bus,
+        r#"[{"stream":"NOSUCH","consumer":"c","max_deliver":0}]"#,
+        &[],
+    );
+    let error = setup.put_error(&bad).await;
+    assert!(error.contains("entry 1: `max_deliver` = 0"), "{error}");
+
+    let created = handler_link(
+        &setup.bus,
+        r#"[{"stream":"NOSUCH","consumer":"c","create":true,"subjects":["made.>"]}]"#,
+        &[],
+    );
+    setup.put(&created).await;
+    let stream = js.get_stream("NOSUCH").await.unwrap();
+    assert_eq!(
+        stream.cached_info().config.subjects,
+        vec!["made.>".to_owned()]
+    );
+    publish(&js, "made", 0..3).await;
+    component.until_ok(3, 20).await;
+    assert!(all_acked(&js, "NOSUCH", "c").await);
+    setup.running.take().unwrap().shutdown().await.unwrap();
+}
+
+/// (c) A message the component always fails is delivered `max_deliver` times, then
+/// terminated and counted; the others are handled and the consumer has nothing left unacked.
+#[tokio::test]
+async fn a_message_failing_every_time_is_terminated_after_max_deliver_attempts() {
+    let mut setup = setup().await;
+    let component = Component::new(Policy::Poison, Duration::ZERO);
+    let _serving = setup.serve(component.clone()).await;
+    let link = handler_link(
+        &setup.bus,
+        r#"[{"stream":"JOBS","consumer":"jobs","create":true,"subjects":["jobs"],"max_deliver":3}]"#,
+        &[],
+    );
+    setup.put(&link).await;
+    let js = setup.jetstream().await;
+    for body in ["fine", "poison", "also fine"] {
+        js.publish("jobs", body.into())
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+    }
+    assert!(
+        eventually(|| async { setup.provider.jetstream_stats().terminated == 1 }).await,
+        "{:?}",
+        setup.provider.jetstream_stats()
+    );
+    assert!(all_acked(&js, "JOBS", "jobs").await);
+    // Nothing comes after the termination.
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    assert_eq!(
+        component.errs(),
+        HashMap::from([(Bytes::from("poison"), 3)])
+    );
+    assert_eq!(
+        component.oks(),
+        HashMap::from([(Bytes::from("fine"), 1), (Bytes::from("also fine"), 1)])
+    );
+    let stats = setup.provider.jetstream_stats();
+    assert_eq!((stats.acked, stats.naked, stats.terminated), (2, 2, 1));
+    setup.running.take().unwrap().shutdown().await.unwrap();
+}
+
+/// (d) The provider as a process, killed with SIGKILL while handling a stream of messages,
+/// then started again: every message is handled at least once (those in flight at the kill
+/// are redelivered after `ack_wait`).
+#[tokio::test]
+async fn every_message_is_handled_at_least_once_across_a_crash() {
+    const COUNT: usize = 2_000;
+    let program = env!("CARGO_BIN_EXE_messaging-provider");
+    let nats = NatsServer::start().unwrap();
+    let bus = NatsServer::start_with(NatsServerConfig::default().jetstream()).unwrap();
+    let host = TestHost::new(&nats.url(), PROVIDER).await.unwrap();
+    host.with_initial_link(handler_link(
+        &bus,
+        r#"[{"stream":"CRASH","consumer":"crash","create":true,"subjects":["crash.>"],"ack_wait_ms":2000}]"#,
+        &[("max_in_flight", "16")],
+    ));
+    let component = Component::new(Policy::Ok, Duration::from_millis(5));
+    let _serving = serve(&host, component.clone()).await;
+    let js = jetstream::new(bus.connect().await.unwrap());
+    js.get_or_create_stream(stream::Config {
+        name: "CRASH".into(),
+        subjects: vec!["crash.>".into()],
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    publish(&js, "crash", 0..COUNT).await;
+
+    let mut first = host.spawn(program.as_ref()).await.unwrap();
+    assert!(
+        eventually(|| async { component.oks.lock().unwrap().len() >= 200 }).await,
+        "nothing handled; log:\n{}",
+        first.logs()
+    );
+    let status = first.kill().await.unwrap();
+    assert!(!status.success(), "{status}");
+    let at_kill = component.oks.lock().unwrap().len();
+    assert!(at_kill < COUNT, "all {COUNT} handled before the kill");
+
+    let mut second = host.spawn(program.as_ref()).await.unwrap();
+    component.until_ok(COUNT, 60).await;
+    assert!(all_acked(&js, "CRASH", "crash").await);
+    let oks = component.oks();
+    for n in 0..COUNT {
+        assert!(
+            oks.contains_key(n.to_string().as_bytes()),
+            "{n} never handled"
+        );
+    }
+    assert_eq!(host.shutdown().await.unwrap(), "shutting down");
+    let status = second.wait(Duration::from_secs(20)).await.unwrap();
+    assert!(status.success(), "{status}; log:\n{}", second.logs());
+}
