@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use async_nats::jetstream::consumer::AckPolicy;
 use async_nats::jetstream::{self, stream};
 use bytes::Bytes;
 use futures::StreamExt as _;
@@ -83,6 +84,12 @@ impl handler::Handler<InvocationContext> for Component {
         self.most_in_flight.fetch_max(now, Ordering::SeqCst);
         if !self.delay.is_zero() {
             tokio::time::sleep(self.delay).await;
+        } else if msg.body.ends_with(b"7") {
+            // An await point, so deliveries in flight overlap (and `most_in_flight` means
+            // something); a tiny sleep on some messages, a yield on the others.
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        } else {
+            tokio::task::yield_now().await;
         }
         self.in_flight.fetch_sub(1, Ordering::SeqCst);
         let fail = match self.policy {
@@ -214,8 +221,9 @@ async fn all_acked(js: &jetstream::Context, stream: &str, consumer: &str) -> boo
 
 /// (a) 10,000 messages, every tenth failed once by the component: every message handled `ok`
 /// exactly once, each failure redelivered once, all acked on the server, and never more than
-/// `max_in_flight` deliveries at once.
-#[tokio::test]
+/// `max_in_flight` deliveries at once (the handler awaits and the runtime has two workers, so
+/// deliveries do overlap).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_thousand_messages_with_every_tenth_failing_once_are_all_handled_ok_once() {
     let mut setup = setup().await;
     let component = Component::new(Policy::FailEveryTenthOnce, Duration::ZERO);
@@ -257,7 +265,7 @@ async fn ten_thousand_messages_with_every_tenth_failing_once_are_all_handled_ok_
         (10_000, 1_000, 0)
     );
     let most = component.most_in_flight.load(Ordering::SeqCst);
-    assert!(most <= 32, "{most} deliveries at once");
+    assert!(most > 1 && most <= 32, "{most} deliveries at once");
     setup.running.take().unwrap().shutdown().await.unwrap();
 }
 
@@ -419,4 +427,244 @@ async fn every_message_is_handled_at_least_once_across_a_crash() {
     assert_eq!(host.shutdown().await.unwrap(), "shutting down");
     let status = second.wait(Duration::from_secs(20)).await.unwrap();
     assert!(status.success(), "{status}; log:\n{}", second.logs());
+}
+
+/// Creates stream `name` capturing `subject` and a durable pull consumer `consumer` of it
+/// with `config` (its durable name set here).
+async fn existing_consumer(
+    js: &jetstream::Context,
+    name: &str,
+    subject: &str,
+    consumer: &str,
+    config: jetstream::consumer::pull::Config,
+) {
+    let stream = js
+        .get_or_create_stream(stream::Config {
+            name: name.into(),
+            subjects: vec![subject.into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    stream
+        .create_consumer(jetstream::consumer::pull::Config {
+            durable_name: Some(consumer.into()),
+            ..config
+        })
+        .await
+        .unwrap();
+}
+
+/// (e) An existing consumer whose ack policy is not explicit (`all`: one ack acks every
+/// earlier message in flight; `none`: naks do nothing) fails the link put, naming the stream,
+/// the consumer and the policy.
+#[tokio::test]
+async fn an_existing_consumer_without_explicit_ack_fails_the_link_put() {
+    let mut setup = setup().await;
+    let _serving = setup.serve(Component::default()).await;
+    let js = setup.jetstream().await;
+    for (consumer, policy, name) in [
+        ("acks-all", AckPolicy::All, "`all`"),
+        ("acks-none", AckPolicy::None, "`none`"),
+    ] {
+        existing_consumer(
+            &js,
+            "POLICY",
+            "policy.>",
+            consumer,
+            jetstream::consumer::pull::Config {
+                ack_policy: policy,
+                ..Default::default()
+            },
+        )
+        .await;
+        let link = handler_link(
+            &setup.bus,
+            &format!(r#"[{{"stream":"POLICY","consumer":"{consumer}"}}]"#),
+            &[],
+        );
+        let error = setup.put_error(&link).await;
+        assert!(
+            error.contains(&format!("`{consumer}`"))
+                && error.contains("`POLICY`")
+                && error.contains(name)
+                && error.contains("explicit"),
+            "{error}"
+        );
+        assert_eq!(setup.provider.links().1, 0);
+    }
+    setup.running.take().unwrap().shutdown().await.unwrap();
+}
+
+/// (f) An existing consumer with `max_ack_pending` and `max_request_batch` (4) below the
+/// link's `max_in_flight` (32): the pull is clamped to them (a larger one is refused by the
+/// server, 409 "Exceeded MaxRequestBatch", which async-nats takes as the end of the request
+/// and pulls again: nothing would ever be delivered), and every message is handled.
+#[tokio::test]
+async fn a_consumer_with_a_small_max_ack_pending_and_max_request_batch_still_delivers() {
+    let mut setup = setup().await;
+    let component = Component::default();
+    let _serving = setup.serve(component.clone()).await;
+    let js = setup.jetstream().await;
+    existing_consumer(
+        &js,
+        "SMALL",
+        "small.>",
+        "small",
+        jetstream::consumer::pull::Config {
+            ack_policy: AckPolicy::Explicit,
+            max_ack_pending: 4,
+            max_batch: 4,
+            ..Default::default()
+        },
+    )
+    .await;
+    publish(&js, "small", 0..50).await;
+    let link = handler_link(
+        &setup.bus,
+        r#"[{"stream":"SMALL","consumer":"small"}]"#,
+        &[("max_in_flight", "32")],
+    );
+    setup.put(&link).await;
+    component.until_ok(50, 30).await;
+    assert!(all_acked(&js, "SMALL", "small").await);
+    assert_eq!(setup.provider.jetstream_stats().acked, 50);
+    setup.running.take().unwrap().shutdown().await.unwrap();
+}
+
+/// (g) A consumer deleted while its link is up is opened again (created again, with
+/// `create`), and delivery resumes.
+#[tokio::test]
+async fn a_deleted_consumer_is_created_again_and_delivery_resumes() {
+    let mut setup = setup().await;
+    let component = Component::default();
+    let _serving = setup.serve(component.clone()).await;
+    let link = handler_link(
+        &setup.bus,
+        r#"[{"stream":"AGAIN","consumer":"again","create":true,"subjects":["again.>"]}]"#,
+        &[],
+    );
+    setup.put(&link).await;
+    let js = setup.jetstream().await;
+    publish(&js, "again", 0..5).await;
+    component.until_ok(5, 20).await;
+    assert!(all_acked(&js, "AGAIN", "again").await);
+
+    js.get_stream("AGAIN")
+        .await
+        .unwrap()
+        .delete_consumer("again")
+        .await
+        .unwrap();
+    publish(&js, "again", 5..10).await;
+    component.until_ok(10, 30).await;
+    assert!(all_acked(&js, "AGAIN", "again").await);
+    setup.running.take().unwrap().shutdown().await.unwrap();
+}
+
+/// (h) An existing consumer's own `max_deliver` (2) below the entry's (5): the message is
+/// terminated after the server's last delivery (the 2nd), not left unanswered waiting for a
+/// 5th delivery that never comes.
+#[tokio::test]
+async fn the_consumer_s_smaller_max_deliver_decides_the_termination() {
+    let mut setup = setup().await;
+    let component = Component::new(Policy::Poison, Duration::ZERO);
+    let _serving = setup.serve(component.clone()).await;
+    let js = setup.jetstream().await;
+    existing_consumer(
+        &js,
+        "TWICE",
+        "twice",
+        "twice",
+        jetstream::consumer::pull::Config {
+            ack_policy: AckPolicy::Explicit,
+            max_deliver: 2,
+            ..Default::default()
+        },
+    )
+    .await;
+    let link = handler_link(
+        &setup.bus,
+        r#"[{"stream":"TWICE","consumer":"twice","max_deliver":5}]"#,
+        &[],
+    );
+    setup.put(&link).await;
+    js.publish("twice", "poison".into())
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    assert!(
+        eventually(|| async { setup.provider.jetstream_stats().terminated == 1 }).await,
+        "{:?}",
+        setup.provider.jetstream_stats()
+    );
+    assert!(all_acked(&js, "TWICE", "twice").await);
+    assert_eq!(
+        component.errs(),
+        HashMap::from([(Bytes::from("poison"), 2)])
+    );
+    let stats = setup.provider.jetstream_stats();
+    assert_eq!((stats.acked, stats.naked, stats.terminated), (0, 1, 1));
+    setup.running.take().unwrap().shutdown().await.unwrap();
+}
+
+/// (i) A failed call (no component serving) is redelivered after 1 s doubling, not the 100 ms
+/// of a component's `err`: a component that comes up 2.5 s late still gets a message whose
+/// `max_deliver` is 5 (100 ms doubling would have terminated it after about 1.5 s).
+#[tokio::test]
+async fn a_component_restart_does_not_use_up_max_deliver() {
+    let mut setup = setup().await;
+    let link = handler_link(
+        &setup.bus,
+        r#"[{"stream":"LATE","consumer":"late","create":true,"subjects":["late"],"max_deliver":5}]"#,
+        &[],
+    );
+    setup.put(&link).await;
+    let js = setup.jetstream().await;
+    js.publish("late", "hello".into())
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    let component = Component::default();
+    let _serving = setup.serve(component.clone()).await;
+    component.until_ok(1, 20).await;
+    assert!(all_acked(&js, "LATE", "late").await);
+    let stats = setup.provider.jetstream_stats();
+    assert_eq!((stats.acked, stats.terminated), (1, 0), "{stats:?}");
+    assert!(stats.naked >= 1, "{stats:?}");
+    setup.running.take().unwrap().shutdown().await.unwrap();
+}
+
+/// (j) A consumer the provider creates for a link whose `max_in_flight` (2000) is above the
+/// server's default `max_ack_pending` (1000), with no `max_ack_pending` on the entry, gets
+/// `max_ack_pending` = 2000, so a full pull is not refused; with one on the entry, the entry's.
+#[tokio::test]
+async fn a_created_consumer_s_max_ack_pending_covers_a_large_max_in_flight() {
+    let mut setup = setup().await;
+    let _serving = setup.serve(Component::default()).await;
+    let link = handler_link(
+        &setup.bus,
+        r#"[{"stream":"WIDE","consumer":"wide","create":true,"subjects":["wide"]},
+            {"stream":"WIDE","consumer":"narrow","create":true,"subjects":["wide"],"max_ack_pending":64}]"#,
+        &[("max_in_flight", "2000")],
+    );
+    setup.put(&link).await;
+    let js = setup.jetstream().await;
+    let stream = js.get_stream("WIDE").await.unwrap();
+    for (name, expected) in [("wide", 2000), ("narrow", 64)] {
+        let consumer: jetstream::consumer::PullConsumer = stream.get_consumer(name).await.unwrap();
+        assert_eq!(
+            consumer.cached_info().config.max_ack_pending,
+            expected,
+            "{name}"
+        );
+        assert_eq!(
+            consumer.cached_info().config.ack_policy,
+            AckPolicy::Explicit
+        );
+    }
+    setup.running.take().unwrap().shutdown().await.unwrap();
 }
