@@ -9,10 +9,12 @@
 mod certificates;
 pub mod criterion;
 mod host;
+mod logs;
 mod nats_server;
 mod redis_server;
 
 pub use self::certificates::TestCertificates;
 pub use self::host::{ChildProvider, TestHost, TestLink, eventually};
+pub use self::logs::Logs;
 pub use self::nats_server::{NatsServer, NatsServerConfig};
 pub use self::redis_server::RedisServer;

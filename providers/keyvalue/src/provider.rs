@@ -172,52 +172,12 @@ impl Provider for KeyValueProvider {
 
 #[cfg(test)]
 mod tests {
-    use std::fmt::{self, Write as _};
-
     use provider_sdk::provider::{ConfigSource, Secrets};
     use provider_sdk::wasmcloud::LinkDefinition;
 
+    use provider_testing::Logs;
+
     use super::*;
-
-    /// Records every event's fields, one line per event, on the thread it is set for.
-    #[derive(Clone, Debug, Default)]
-    struct Logs(Arc<Mutex<Vec<String>>>);
-
-    impl Logs {
-        /// The lines with all of `parts`.
-        fn with(&self, parts: &[&str]) -> Vec<String> {
-            let lines = self.0.lock().unwrap();
-            lines
-                .iter()
-                .filter(|line| parts.iter().all(|part| line.contains(part)))
-                .cloned()
-                .collect()
-        }
-    }
-
-    impl tracing::Subscriber for Logs {
-        fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
-            true
-        }
-        fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-            tracing::span::Id::from_u64(1)
-        }
-        fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
-        fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
-        fn event(&self, event: &tracing::Event<'_>) {
-            struct Line(String);
-            impl tracing::field::Visit for Line {
-                fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn fmt::Debug) {
-                    let _ = write!(self.0, "{}={value:?} ", field.name());
-                }
-            }
-            let mut line = Line(String::new());
-            event.record(&mut line);
-            self.0.lock().unwrap().push(line.0);
-        }
-        fn enter(&self, _: &tracing::span::Id) {}
-        fn exit(&self, _: &tracing::span::Id) {}
-    }
 
     fn link(name: &str, config: &[(&str, &str)]) -> Link {
         let mut definition = LinkDefinition::default();
