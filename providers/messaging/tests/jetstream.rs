@@ -11,14 +11,15 @@ use async_nats::jetstream::consumer::AckPolicy;
 use async_nats::jetstream::{self, stream};
 use bytes::Bytes;
 use futures::StreamExt as _;
-use messaging_provider::MessagingProvider;
 use messaging_provider::client::exports::wasmcloud::messaging::handler;
 use messaging_provider::client::wasmcloud::messaging::types::BrokerMessage;
-use provider_sdk::provider::{Link, Provider as _, RunningProvider, Secrets};
+use provider_sdk::provider::{Link, Provider as _, Secrets};
 use provider_sdk::transport::{InvocationContext, ServeOptions, Serving};
 use provider_testing::{NatsServer, NatsServerConfig, TestHost, TestLink, eventually};
 
-const PROVIDER: &str = "messaging-provider";
+mod common;
+
+use common::{PROVIDER, Setup};
 
 /// How the component answers.
 #[derive(Clone, Copy, Default)]
@@ -110,27 +111,8 @@ impl handler::Handler<InvocationContext> for Component {
     }
 }
 
-struct Setup {
-    _nats: NatsServer,
-    bus: NatsServer,
-    host: TestHost,
-    provider: Arc<MessagingProvider>,
-    running: Option<RunningProvider>,
-}
-
 async fn setup() -> Setup {
-    let nats = NatsServer::start().unwrap();
-    let bus = NatsServer::start_with(NatsServerConfig::default().jetstream()).unwrap();
-    let host = TestHost::new(&nats.url(), PROVIDER).await.unwrap();
-    let provider = Arc::new(MessagingProvider::default());
-    let running = host.start(Arc::clone(&provider)).await.unwrap();
-    Setup {
-        _nats: nats,
-        bus,
-        host,
-        provider,
-        running: Some(running),
-    }
+    common::setup(NatsServerConfig::default().jetstream()).await
 }
 
 /// A handler link from the provider to `comp` with `consumers` and `extra` source config.

@@ -14,35 +14,18 @@ use messaging_provider::MessagingProvider;
 use messaging_provider::client::exports::wasmcloud::messaging::handler;
 use messaging_provider::client::wasmcloud::messaging::consumer;
 use messaging_provider::client::wasmcloud::messaging::types::BrokerMessage;
-use provider_sdk::provider::{Health, RunningProvider};
+use provider_sdk::provider::Health;
 use provider_sdk::transport::{Client, InvocationContext, ServeOptions, Serving};
 use provider_testing::{
     NatsServer, NatsServerConfig, TestCertificates, TestHost, TestLink, eventually,
 };
 
-const PROVIDER: &str = "messaging-provider";
+mod common;
 
-struct Setup {
-    _nats: NatsServer,
-    bus: NatsServer,
-    host: TestHost,
-    provider: Arc<MessagingProvider>,
-    running: Option<RunningProvider>,
-}
+use common::{PROVIDER, Setup};
 
 async fn setup() -> Setup {
-    let nats = NatsServer::start().unwrap();
-    let bus = NatsServer::start_with(NatsServerConfig::default().monitoring()).unwrap();
-    let host = TestHost::new(&nats.url(), PROVIDER).await.unwrap();
-    let provider = Arc::new(MessagingProvider::default());
-    let running = host.start(Arc::clone(&provider)).await.unwrap();
-    Setup {
-        _nats: nats,
-        bus,
-        host,
-        provider,
-        running: Some(running),
-    }
+    common::setup(NatsServerConfig::default().monitoring()).await
 }
 
 impl Setup {
