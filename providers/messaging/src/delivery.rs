@@ -211,12 +211,13 @@ impl Delivery {
         connection.confirm().await?;
         let target = Arc::new(target);
         let (closing, closed) = watch::channel(None);
+        let shared_link = Arc::new(link.clone());
         let readers = subscribers
             .into_iter()
             .map(|(subscription, subscriber)| {
                 tokio::spawn(read(
                     Reader {
-                        link: link.clone(),
+                        link: Arc::clone(&shared_link),
                         subscription,
                         limits: limits.clone(),
                         stats: Arc::clone(&stats),
@@ -289,7 +290,8 @@ impl Delivery {
 
 /// What a subscription's reader needs besides the subscription and the component.
 struct Reader {
-    link: LinkKey,
+    /// Shared with every delivery task, which names it in its log lines.
+    link: Arc<LinkKey>,
     subscription: Subscription,
     limits: Limits,
     stats: Arc<Stats>,
@@ -441,7 +443,7 @@ async fn read<D: Deliver>(reader: Reader, mut subscriber: Subscriber, target: Ar
 /// Delivers `message` on a task of its own, holding `slots` until the component has answered.
 /// Bounded: at most `max_in_flight` of these run per link, `provider_max_in_flight` in all.
 fn deliver<D: Deliver>(
-    link: &LinkKey,
+    link: &Arc<LinkKey>,
     message: Message,
     slots: [OwnedSemaphorePermit; 2],
     target: &Arc<D>,
@@ -449,7 +451,7 @@ fn deliver<D: Deliver>(
 ) {
     let target = Arc::clone(target);
     let stats = Arc::clone(stats);
-    let link = link.clone();
+    let link = Arc::clone(link);
     tokio::spawn(async move {
         let _slots = slots;
         let subject = message.subject.clone();

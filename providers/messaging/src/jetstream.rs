@@ -205,14 +205,15 @@ impl Consumers {
             consumers.push((index + 1, spec.clone(), consumer));
         }
         let target = Arc::new(target);
+        let shared_link = Arc::new(link.clone());
         let readers = consumers
             .into_iter()
             .map(|(index, spec, consumer)| {
                 let mut reader = Reader {
-                    link: link.clone(),
+                    link: Arc::clone(&shared_link),
                     js: js.clone(),
                     index,
-                    spec,
+                    spec: Arc::new(spec),
                     max_in_flight,
                     batch: 1,
                     max_deliver: None,
@@ -415,12 +416,13 @@ fn ack_policy_name(policy: AckPolicy) -> &'static str {
 
 /// Pulls one consumer's messages and delivers each.
 struct Reader<D> {
-    link: LinkKey,
+    /// Shared with every delivery task, as `spec` is.
+    link: Arc<LinkKey>,
     /// To open the consumer again when it is gone.
     js: jetstream::Context,
     /// The entry's number in `consumers`, from 1.
     index: usize,
-    spec: ConsumerSpec,
+    spec: Arc<ConsumerSpec>,
     max_in_flight: usize,
     /// Messages asked for per pull.
     batch: usize,
@@ -549,8 +551,8 @@ impl<D: Deliver> Reader<D> {
         let last = self.max_deliver.is_some_and(|max| delivered >= max);
         let target = Arc::clone(&self.target);
         let stats = Arc::clone(&self.stats);
-        let link = self.link.clone();
-        let spec = self.spec.clone();
+        let link = Arc::clone(&self.link);
+        let spec = Arc::clone(&self.spec);
         tokio::spawn(async move {
             let _slots = slots;
             let (error, delay) = match target.deliver(message).await {
