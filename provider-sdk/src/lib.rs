@@ -18,6 +18,7 @@ mod error;
 pub mod provider;
 mod random;
 mod redact;
+pub mod throttle;
 pub mod trace;
 pub mod transport;
 pub mod wasmcloud;

@@ -1,14 +1,16 @@
 //! Connecting to the lattice's NATS: credentials, TLS, a retry on the first connect, and
 //! reconnects afterwards (async-nats resubscribes every subscription, so serving resumes).
 
+use std::collections::HashMap;
 use std::fmt;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_nats::{ConnectErrorKind, ConnectOptions};
 
 use crate::error::{Error, Result};
 use crate::redact::redact_credentials;
+use crate::throttle::Throttle;
 
 /// How the provider authenticates to NATS.
 #[derive(Clone, Default)]
@@ -215,12 +217,12 @@ impl NatsOptions {
     async fn connect_options(&self) -> Result<ConnectOptions> {
         let shown = || redact_credentials(&self.url);
         // Which connection an event is about: a provider may hold several (one per link).
-        let connection: std::sync::Arc<str> = self.name.as_deref().unwrap_or("nats").into();
+        let events = std::sync::Arc::new(EventLog::new(self.name.as_deref().unwrap_or("nats")));
         let options = ConnectOptions::new()
             .max_reconnects(None)
             .event_callback(move |event| {
-                let connection = std::sync::Arc::clone(&connection);
-                async move { log_event(&connection, event) }
+                let events = std::sync::Arc::clone(&events);
+                async move { events.log(event) }
             });
         let options = match &self.name {
             Some(name) => options.name(name),
@@ -360,25 +362,63 @@ fn decode_userinfo(part: &str) -> String {
         .into_owned()
 }
 
-/// Logs a connection event: losing the connection and dropping messages are warnings, naming
-/// the connection.
-fn log_event(connection: &str, event: async_nats::Event) {
-    match event {
-        async_nats::Event::Connected => {
-            tracing::info!(connection, "NATS connection (re)established");
+/// How often, at most, a subscription's slow-consumer drops are logged.
+const SLOW_CONSUMER_LOG_EVERY: Duration = Duration::from_secs(1);
+
+/// Logs one connection's events: losing the connection and dropping messages are warnings,
+/// naming the connection.
+struct EventLog {
+    connection: String,
+    /// Per subscription id: messages dropped in all, and the pacing of the warnings about them.
+    slow_consumers: std::sync::Mutex<HashMap<u64, (u64, Throttle)>>,
+}
+
+impl EventLog {
+    fn new(connection: &str) -> Self {
+        Self {
+            connection: connection.to_owned(),
+            slow_consumers: std::sync::Mutex::default(),
         }
-        async_nats::Event::Disconnected => {
-            tracing::warn!(connection, "NATS connection lost; reconnecting");
+    }
+
+    fn log(&self, event: async_nats::Event) {
+        let connection = self.connection.as_str();
+        match event {
+            async_nats::Event::Connected => {
+                tracing::info!(connection, "NATS connection (re)established");
+            }
+            async_nats::Event::Disconnected => {
+                tracing::warn!(connection, "NATS connection lost; reconnecting");
+            }
+            async_nats::Event::SlowConsumer(subscription) => self.slow_consumer(subscription),
+            async_nats::Event::ServerError(error) => {
+                tracing::warn!(connection, %error, "the NATS server reported an error");
+            }
+            other => tracing::debug!(connection, event = %other, "NATS connection event"),
         }
-        async_nats::Event::SlowConsumer(subscription) => tracing::warn!(
-            connection,
-            subscription,
-            "NATS dropped messages for a subscription whose buffer was full (slow consumer)"
-        ),
-        async_nats::Event::ServerError(error) => {
-            tracing::warn!(connection, %error, "the NATS server reported an error");
+    }
+
+    /// async-nats drops a message when a subscription's buffer is full and reports each drop as
+    /// an event (as long as its event queue of 128 has room: the count is a lower bound). One
+    /// warning per subscription and second at most, with the count since the last one.
+    fn slow_consumer(&self, subscription: u64) {
+        let mut slow = self
+            .slow_consumers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (total, throttle) = slow
+            .entry(subscription)
+            .or_insert_with(|| (0, Throttle::new(SLOW_CONSUMER_LOG_EVERY)));
+        *total += 1;
+        if let Some(dropped) = throttle.note(Instant::now()) {
+            tracing::warn!(
+                connection = self.connection.as_str(),
+                subscription,
+                dropped,
+                total_dropped = *total,
+                "NATS dropped messages for a subscription whose buffer was full (slow consumer)"
+            );
         }
-        other => tracing::debug!(connection, event = %other, "NATS connection event"),
     }
 }
 

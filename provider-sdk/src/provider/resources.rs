@@ -133,22 +133,30 @@ impl<T> LinkResources<T> {
             Some(value) => value,
             None => Arc::new(build.await?),
         };
-        let previous = {
-            let mut inner = lock(&self.inner);
-            if let Some(settings) = &settings {
-                inner
-                    .shared
-                    .insert(settings.clone(), Arc::downgrade(&value));
-            }
-            let previous = inner
-                .by_link
-                .insert(link.key().clone(), (settings, Arc::clone(&value)));
-            inner.shared.retain(|_, weak| weak.strong_count() > 0);
-            previous
-        };
         // Dropped outside the lock: closing a pool may take a while.
-        drop(previous);
+        drop(self.register(link.key(), settings, Arc::clone(&value)));
         Ok(value)
+    }
+
+    /// Registers `value` for `link` and returns the value it replaces, if any, for the caller
+    /// to close when it sees fit ([`put`](Self::put) drops it at once). For a value built
+    /// before anything is registered, so that a put that fails half-way leaves the link as it
+    /// was. With sharing, `value` becomes the one links with the same configuration share.
+    pub fn insert(&self, link: &Link, value: T) -> Option<Arc<T>> {
+        let settings = self.sharing.then(|| Settings::of(link));
+        self.register(link.key(), settings, Arc::new(value))
+    }
+
+    fn register(&self, key: &LinkKey, settings: Option<Settings>, value: Arc<T>) -> Option<Arc<T>> {
+        let mut inner = lock(&self.inner);
+        if let Some(settings) = &settings {
+            inner
+                .shared
+                .insert(settings.clone(), Arc::downgrade(&value));
+        }
+        let previous = inner.by_link.insert(key.clone(), (settings, value));
+        inner.shared.retain(|_, weak| weak.strong_count() > 0);
+        previous.map(|(_, value)| value)
     }
 
     /// The value registered for the link under `key`.

@@ -224,64 +224,66 @@ impl Provider for MessagingProvider {
             wait: settings.admission_wait,
             drain: settings.admission_wait.min(DRAIN_MAX),
         };
-        // JetStream consumers first: a missing stream or consumer fails the put unchanged.
-        let previous_consumers = self.jetstream.get(link.key());
-        let mut undo = None;
-        if !settings.consumers.is_empty() {
+        // Everything new is started before anything is registered: a missing stream or
+        // consumer, or a subscription the server refuses, fails the put with the link's
+        // previous consumers and subscriptions still delivering.
+        let consumers = if settings.consumers.is_empty() {
+            None
+        } else {
+            let connection = Connection::open(&settings.connection, &connection_name(link)).await?;
             let component = Component {
                 client: handle.link_client(link)?,
             };
-            self.jetstream
-                .put(link, async {
-                    let connection =
-                        Connection::open(&settings.connection, &connection_name(link)).await?;
-                    Consumers::start(
-                        link.key(),
-                        connection,
-                        &settings.consumers,
-                        settings.max_in_flight,
-                        limits.clone(),
-                        component,
-                        Arc::clone(&self.jetstream_stats),
-                    )
-                    .await
-                })
-                .await?;
-            // Should the rest of the put fail, these consumers stop again.
-            undo = Some(jetstream::Undo::new(&self.jetstream, link.key()));
-        } else {
-            self.jetstream.remove(link.key());
+            Some(
+                Consumers::start(
+                    link.key(),
+                    connection,
+                    &settings.consumers,
+                    settings.max_in_flight,
+                    limits.clone(),
+                    component,
+                    Arc::clone(&self.jetstream_stats),
+                )
+                .await?,
+            )
+        };
+        let subscriptions = settings.subscriptions.clone();
+        let delivery = async {
+            let connection = Connection::open(&settings.connection, &connection_name(link)).await?;
+            Delivery::start(
+                link.key(),
+                connection,
+                &subscriptions,
+                settings.max_in_flight,
+                limits,
+                component,
+                Arc::clone(&self.stats),
+            )
+            .await
         }
+        .await;
+        let delivery = match delivery {
+            Ok(delivery) => delivery,
+            Err(error) => {
+                if let Some(consumers) = consumers {
+                    consumers.close();
+                }
+                return Err(error.into());
+            }
+        };
+        // Only now do the old consumers stop and the old subscriptions unsubscribe and drain
+        // (a message may arrive over both meanwhile; none is lost silently).
+        let previous_consumers = match consumers {
+            Some(consumers) => self.jetstream.insert(link, consumers),
+            None => self.jetstream.remove(link.key()),
+        };
         if let Some(previous) = previous_consumers {
             previous.close();
         }
-        let previous = self.handlers.get(link.key());
-        let subscriptions = settings.subscriptions.clone();
-        self.handlers
-            .put(link, async {
-                let connection =
-                    Connection::open(&settings.connection, &connection_name(link)).await?;
-                Delivery::start(
-                    link.key(),
-                    connection,
-                    &subscriptions,
-                    settings.max_in_flight,
-                    limits,
-                    component,
-                    Arc::clone(&self.stats),
-                )
-                .await
-            })
-            .await?;
-        // Only once the new subscriptions are confirmed: the old ones unsubscribe and drain
-        // (a message may arrive over both meanwhile; none is lost silently).
-        if let Some(previous) = previous {
+        if let Some(previous) = self.handlers.insert(link, delivery) {
             previous.close();
         }
         let subscriptions: Vec<String> = subscriptions.iter().map(ToString::to_string).collect();
-        if let Some(undo) = undo {
-            undo.keep();
-        }
         tracing::info!(
             link = %link.key(),
             subscriptions = %subscriptions.join(","),

@@ -650,3 +650,41 @@ async fn a_created_consumer_s_max_ack_pending_covers_a_large_max_in_flight() {
     }
     setup.running.take().unwrap().shutdown().await.unwrap();
 }
+
+/// A changed link whose put fails (a consumer added that does not exist) leaves the link as it
+/// was: its consumers still pull and its subscriptions still deliver.
+#[tokio::test]
+async fn a_failed_change_leaves_the_link_s_consumers_and_subscriptions_delivering() {
+    let mut setup = setup().await;
+    let component = Component::default();
+    let _serving = setup.serve(component.clone()).await;
+    let consumers = r#"[{"stream":"KEPT","consumer":"kept","create":true,"subjects":["kept.>"]}]"#;
+    let link = handler_link(&setup.bus, consumers, &[("subscriptions", "core.kept")]);
+    setup.put(&link).await;
+
+    let changed = handler_link(
+        &setup.bus,
+        r#"[{"stream":"KEPT","consumer":"kept"},{"stream":"KEPT","consumer":"ghost"}]"#,
+        &[("subscriptions", "core.kept,core.new")],
+    );
+    let error = setup.put_error(&changed).await;
+    assert!(error.contains("`ghost`"), "{error}");
+
+    let js = setup.jetstream().await;
+    publish(&js, "kept", 0..3).await;
+    let bus = setup.bus.connect().await.unwrap();
+    bus.publish("core.kept", "100".into()).await.unwrap();
+    bus.publish("core.new", "200".into()).await.unwrap();
+    bus.flush().await.unwrap();
+    component.until_ok(4, 20).await;
+    assert!(all_acked(&js, "KEPT", "kept").await);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let oks = component.oks();
+    assert!(oks.contains_key(&Bytes::from_static(b"100")), "{oks:?}");
+    assert!(
+        !oks.contains_key(&Bytes::from_static(b"200")),
+        "the failed change subscribed: {oks:?}"
+    );
+    assert_eq!(setup.provider.links().1, 1);
+    setup.running.take().unwrap().shutdown().await.unwrap();
+}

@@ -5,40 +5,21 @@
 //! once: [`warn_provider_keys`] when the provider's configuration is set, [`warn_link_keys`]
 //! when a link is put. Keys are case-insensitive; the README lists them.
 
-use std::fmt;
+mod connection;
+mod keys;
+mod subscriptions;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
 use provider_sdk::provider::redact_credentials;
-use provider_sdk::provider::{Config, Link, NatsAuth, NatsOptions, Role, Secrets};
+use provider_sdk::provider::{Config, Link, NatsOptions, Secrets};
 
+pub(crate) use self::connection::{ConnectionSettings, TlsCa};
+pub(crate) use self::keys::{warn_link_keys, warn_provider_keys};
+pub(crate) use self::subscriptions::{Subscription, is_subject, parse_subscriptions};
 use crate::error::{Error, Result};
 use crate::jetstream::{ConsumerSpec, parse_consumers};
-
-/// Every key the provider reads.
-pub(crate) const KNOWN_KEYS: &[&str] = &[
-    "cluster_uris",
-    "client_jwt",
-    "client_seed",
-    "creds_file",
-    "tls_ca",
-    "tls_ca_file",
-    "custom_inbox_prefix",
-    "subscriptions",
-    "max_in_flight",
-    "max_concurrency",
-    "provider_max_in_flight",
-    "admission_wait_ms",
-    "unhealthy_after_ms",
-    "consumers",
-];
-
-/// Keys of the messaging provider's configuration that this build recognises but does not
-/// act on yet: warned about as such, not as unknown.
-pub(crate) const NOT_YET: &[&str] = &[];
-
-/// Keys that mean something only on a handler link (the provider calls the component).
-const HANDLER_KEYS: &[&str] = &["subscriptions", "consumers"];
 
 pub(crate) const DEFAULT_URL: &str = NatsOptions::DEFAULT_URL;
 pub(crate) const DEFAULT_MAX_IN_FLIGHT: usize = 32;
@@ -66,103 +47,6 @@ impl Defaults {
         Ok(layers
             .count("provider_max_in_flight", &[])?
             .unwrap_or(DEFAULT_PROVIDER_MAX_IN_FLIGHT))
-    }
-}
-
-/// Where the trusted CA certificates come from.
-#[derive(Clone, PartialEq, Eq)]
-pub(crate) enum TlsCa {
-    /// PEM text (`tls_ca`).
-    Pem(String),
-    /// A PEM file (`tls_ca_file`).
-    File(PathBuf),
-}
-
-/// How one link connects to NATS. Holds credentials: its `Debug` shows none.
-#[derive(Clone, PartialEq, Eq)]
-pub(crate) struct ConnectionSettings {
-    /// Server URLs, comma-separated, every one of them used.
-    pub(crate) urls: String,
-    /// Whether `urls` is the default because nothing set `cluster_uris`.
-    pub(crate) default_url: bool,
-    pub(crate) jwt: Option<String>,
-    pub(crate) seed: Option<String>,
-    pub(crate) creds_file: Option<PathBuf>,
-    pub(crate) tls_ca: Option<TlsCa>,
-    /// Inbox prefix for requests' replies, instead of `_INBOX`.
-    pub(crate) inbox_prefix: Option<String>,
-    /// How long the connection may be down before health reports it.
-    pub(crate) unhealthy_after: Duration,
-}
-
-impl fmt::Debug for ConnectionSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let auth = match (&self.jwt, &self.seed, &self.creds_file) {
-            (_, _, Some(path)) => format!("creds file {}", path.display()),
-            (Some(_), Some(_), None) => "jwt".to_owned(),
-            (None, Some(_), None) => "nkey".to_owned(),
-            _ => "none".to_owned(),
-        };
-        f.debug_struct("ConnectionSettings")
-            .field("urls", &self.shown_urls())
-            .field("auth", &auth)
-            .field(
-                "tls_ca",
-                &self.tls_ca.as_ref().map(|ca| match ca {
-                    TlsCa::Pem(_) => "<PEM>".to_owned(),
-                    TlsCa::File(path) => path.display().to_string(),
-                }),
-            )
-            .field("inbox_prefix", &self.inbox_prefix)
-            .field("unhealthy_after", &self.unhealthy_after)
-            .finish()
-    }
-}
-
-impl ConnectionSettings {
-    /// The URLs with any password replaced.
-    pub(crate) fn shown_urls(&self) -> String {
-        redact_credentials(&self.urls)
-    }
-
-    /// The options to connect with: one attempt (a link put fails at once rather than holding
-    /// up the control plane; the client reconnects by itself once connected).
-    pub(crate) fn options(&self, name: &str) -> NatsOptions {
-        let auth = match (&self.creds_file, &self.jwt, &self.seed) {
-            (Some(path), _, _) => NatsAuth::CredsFile(path.clone()),
-            (None, Some(jwt), Some(seed)) => NatsAuth::Jwt {
-                jwt: jwt.clone(),
-                seed: seed.clone(),
-            },
-            (None, None, Some(seed)) => NatsAuth::Nkey(seed.clone()),
-            _ => NatsAuth::None,
-        };
-        let mut options = NatsOptions::new(self.urls.clone())
-            .auth(auth)
-            .connect_attempts(1);
-        match &self.tls_ca {
-            Some(TlsCa::Pem(pem)) => options.tls_ca_pem = Some(pem.clone()),
-            Some(TlsCa::File(path)) => options.tls_ca_file = Some(path.clone()),
-            None => {}
-        }
-        options.name = Some(name.to_owned());
-        options
-    }
-}
-
-/// One subscription of a handler link: `subject` or `subject|queue`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub(crate) struct Subscription {
-    pub(crate) subject: String,
-    pub(crate) queue: Option<String>,
-}
-
-impl fmt::Display for Subscription {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.queue {
-            Some(queue) => write!(f, "{}|{queue}", self.subject),
-            None => f.write_str(&self.subject),
-        }
     }
 }
 
@@ -349,106 +233,9 @@ fn parse_urls(list: &str) -> Result<String> {
     Ok(urls.join(","))
 }
 
-/// `subscriptions`: comma-separated `subject` or `subject|queue`, no duplicates.
-pub(crate) fn parse_subscriptions(list: &str) -> Result<Vec<Subscription>> {
-    let mut subscriptions: Vec<Subscription> = Vec::new();
-    for entry in list.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-        let (subject, queue) = match entry.split_once('|') {
-            Some((subject, queue)) => (subject.trim(), Some(queue.trim())),
-            None => (entry, None),
-        };
-        let bad = |expected| Error::InvalidConfig {
-            key: "subscriptions",
-            value: entry.to_owned(),
-            expected,
-        };
-        if !is_subject(subject) {
-            return Err(bad(
-                "comma-separated NATS subjects (tokens separated by `.`, no spaces; `*` for a \
-                 token, `>` as the last one), each optionally `|queue`",
-            ));
-        }
-        if let Some(queue) = queue
-            && (queue.is_empty() || queue.contains(|c: char| c.is_whitespace() || c == '|'))
-        {
-            return Err(bad("a queue group name after `|`: no spaces, not empty"));
-        }
-        let subscription = Subscription {
-            subject: subject.to_owned(),
-            queue: queue.map(str::to_owned),
-        };
-        if !subscriptions.contains(&subscription) {
-            subscriptions.push(subscription);
-        }
-    }
-    Ok(subscriptions)
-}
-
-/// A NATS subject one may subscribe to: non-empty tokens separated by `.`, no whitespace,
-/// `*` only as a whole token, `>` only as the whole last token.
-pub(crate) fn is_subject(subject: &str) -> bool {
-    if subject.is_empty() || subject.contains(char::is_whitespace) {
-        return false;
-    }
-    let tokens: Vec<&str> = subject.split('.').collect();
-    tokens.iter().enumerate().all(|(i, token)| {
-        !token.is_empty()
-            && (!token.contains('*') || *token == "*")
-            && (!token.contains('>') || (*token == ">" && i == tokens.len() - 1))
-    })
-}
-
-/// Every key the warnings compare against: read now, or recognised for later.
-fn recognised() -> Vec<&'static str> {
-    KNOWN_KEYS.iter().chain(NOT_YET).copied().collect()
-}
-
-/// Warns about the keys of the provider's configuration that are unknown or not supported yet,
-/// once, where it is set (at init and on a change), not for every link that inherits it.
-/// Returns how many warnings were logged.
-pub(crate) fn warn_provider_keys(config: &Config) -> usize {
-    let what = "the messaging provider config";
-    config.warn_unknown_keys(&recognised(), what) + warn_not_yet(config, what)
-}
-
-/// Warns about the link's own keys that are unknown, not supported yet, or meaningless on its
-/// side (handler keys on a consumer link, provider-wide keys on a link), naming the link.
-pub(crate) fn warn_link_keys(link: &Link) -> usize {
-    let what = format!("messaging link {}", link.key());
-    let config = link.config();
-    let mut warned = config.warn_unknown_keys(&recognised(), &what) + warn_not_yet(config, &what);
-    if link.role() == Role::Target {
-        for key in HANDLER_KEYS.iter().filter(|key| config.contains_key(key)) {
-            tracing::warn!(
-                key,
-                "config key in {what} applies only to a handler link (the provider's source \
-                 config on a link to a component exporting wasmcloud:messaging/handler); ignored"
-            );
-            warned += 1;
-        }
-    }
-    if config.contains_key("provider_max_in_flight") {
-        tracing::warn!(
-            key = "provider_max_in_flight",
-            "config key in {what} applies only to the provider config; ignored"
-        );
-        warned += 1;
-    }
-    warned
-}
-
-fn warn_not_yet(config: &Config, what: &str) -> usize {
-    let mut warned = 0;
-    for key in NOT_YET.iter().filter(|key| config.contains_key(key)) {
-        tracing::warn!(key, "config key in {what} is not supported yet; ignored");
-        warned += 1;
-    }
-    warned
-}
-
 #[cfg(test)]
 mod tests {
-    use provider_sdk::provider::{ConfigSource, SecretValue};
+    use provider_sdk::provider::{ConfigSource, NatsAuth, SecretValue};
     use provider_sdk::wasmcloud::LinkDefinition;
 
     use super::*;
@@ -512,31 +299,6 @@ mod tests {
             .to_string();
         assert!(error.contains("`cluster_uris`"), "{error}");
         assert!(!error.contains("hunter2"), "{error}");
-    }
-
-    #[test]
-    fn subscriptions_are_subjects_with_optional_queue_groups() {
-        assert_eq!(
-            parse_subscriptions(" a.b , c.*|workers,d.>, a.b ,").unwrap(),
-            vec![
-                Subscription {
-                    subject: "a.b".into(),
-                    queue: None
-                },
-                Subscription {
-                    subject: "c.*".into(),
-                    queue: Some("workers".into())
-                },
-                Subscription {
-                    subject: "d.>".into(),
-                    queue: None
-                },
-            ]
-        );
-        for bad in ["a..b", "a b", "a.>.c", "a.b*", "a|", "a|b c", ".a"] {
-            let error = parse_subscriptions(bad).unwrap_err().to_string();
-            assert!(error.contains("`subscriptions`"), "{bad}: {error}");
-        }
     }
 
     #[test]
@@ -661,15 +423,5 @@ mod tests {
                 .as_deref(),
             Some("_INBOX_mine")
         );
-    }
-
-    #[test]
-    fn later_keys_are_recognised_not_unknown() {
-        let config = Config::from_map(
-            [("consumers", "[]"), ("typo", "x"), ("max_in_flight", "3")],
-            ConfigSource::HostProvider,
-        );
-        assert_eq!(config.unknown_keys(&recognised()), vec!["typo"]);
-        assert_eq!(warn_provider_keys(&config), 1);
     }
 }
