@@ -258,8 +258,9 @@ async fn a_request_gets_the_responders_reply_and_no_responders_is_an_error() {
     setup.running.take().unwrap().shutdown().await.unwrap();
 }
 
+/// The "`timeout-ms` 100 against a silent subject fails in about 100 ms".
 #[tokio::test]
-async fn a_request_waits_exactly_its_timeout() {
+async fn a_request_with_timeout_ms_100_to_a_silent_subject_fails_in_about_100_ms() {
     let mut setup = setup().await;
     let client = setup
         .consumer("default")
@@ -279,26 +280,48 @@ async fn a_request_waits_exactly_its_timeout() {
         took >= Duration::from_millis(90) && took < Duration::from_secs(1),
         "{took:?}"
     );
-    assert!(error.contains("within 100 ms"), "{error}");
+    assert!(
+        error.contains("silent") && error.contains("within 100 ms"),
+        "{error}"
+    );
+    setup.running.take().unwrap().shutdown().await.unwrap();
+}
 
-    // Longer than async-nats' own 10 s request timeout: still waited for.
+/// The "`timeout-ms` 20000 against a responder that answers after 12 s succeeds":
+/// longer than async-nats' own 10 s request timeout, and still waited for.
+#[tokio::test]
+async fn a_request_with_timeout_ms_20000_gets_a_reply_sent_after_12_s() {
+    let mut setup = setup().await;
+    // The caller's own deadline is beyond the request's 20 s, so only the provider's counts.
+    let client = setup
+        .consumer("default")
+        .await
+        .with_timeout(Duration::from_secs(30));
+    let bus = setup.bus.connect().await.unwrap();
     let mut slow = bus.subscribe("slow").await.unwrap();
     bus.flush().await.unwrap();
     let responder = tokio::spawn({
         let bus = bus.clone();
         async move {
             let request = slow.next().await.unwrap();
-            tokio::time::sleep(Duration::from_millis(10_500)).await;
+            tokio::time::sleep(Duration::from_secs(12)).await;
             bus.publish(request.reply.unwrap(), Bytes::from_static(b"late"))
                 .await
                 .unwrap();
+            bus.flush().await.unwrap();
         }
     });
-    let reply = consumer::request(&client, "slow", b"?", 12_000)
+    let started = Instant::now();
+    let reply = consumer::request(&client, "slow", b"?", 20_000)
         .await
         .unwrap()
         .unwrap();
+    let took = started.elapsed();
     assert_eq!(reply.body, Bytes::from_static(b"late"));
+    assert!(
+        took >= Duration::from_secs(12) && took < Duration::from_secs(20),
+        "{took:?}"
+    );
     responder.await.unwrap();
     setup.running.take().unwrap().shutdown().await.unwrap();
 }
