@@ -797,6 +797,112 @@ async fn a_queue_subscription_shares_messages_between_links() {
     setup.running.take().unwrap().shutdown().await.unwrap();
 }
 
+/// The issue's "a queue group over two provider instances: each message delivered once in
+/// all". Two replicas as a wasmCloud lattice runs them: the same provider id in the same
+/// lattice, started by (here, one) host with the same `HostData` and links, each a run of its
+/// own with its own connections. One runs in this process, so its `delivery_stats` tell how
+/// many it delivered; the other is the provider's executable in a child process.
+#[tokio::test]
+async fn a_queue_group_over_two_provider_instances_delivers_each_message_once_in_all() {
+    const COUNT: usize = 1_000;
+    let nats = NatsServer::start().unwrap();
+    let bus = NatsServer::start_with(NatsServerConfig::default().monitoring()).unwrap();
+    let host = TestHost::new(&nats.url(), PROVIDER).await.unwrap();
+    host.with_initial_link(
+        TestLink::new(
+            PROVIDER,
+            "comp",
+            "default",
+            ("wasmcloud", "messaging"),
+            &["handler"],
+        )
+        .source_config("cluster_uris", &bus.url())
+        .source_config("subscriptions", "jobs|workers"),
+    );
+    let component = Component::default();
+    let server = host
+        .transport()
+        .server(ServeOptions::new(format!("{}.comp", host.lattice())));
+    let _serving = handler::serve(&server, component.clone()).await.unwrap();
+    let here = Arc::new(MessagingProvider::default());
+    let running = host.start(Arc::clone(&here)).await.unwrap();
+    let mut child = host
+        .spawn(env!("CARGO_BIN_EXE_messaging-provider").as_ref())
+        .await
+        .unwrap();
+
+    // Both members are in the group once each has delivered a probe (NATS hands each message
+    // of a queue group to one member, at random).
+    let publisher = bus.connect().await.unwrap();
+    let probes = || {
+        component
+            .heard()
+            .iter()
+            .filter(|(_, m)| m.body.starts_with(b"probe"))
+            .count() as u64
+    };
+    assert!(
+        eventually(|| async {
+            publisher.publish("jobs", "probe".into()).await.unwrap();
+            let here = here.delivery_stats().delivered;
+            here > 0 && probes() > here
+        })
+        .await,
+        "the two instances never both delivered a probe: {} here, {} in all; child's log:\n{}",
+        here.delivery_stats().delivered,
+        probes(),
+        child.logs()
+    );
+    // Each replica has a connection of its own for the link.
+    let connections = bus.connections().unwrap();
+    let links = connections
+        .iter()
+        .filter(|name| *name == "messaging-provider comp (default)")
+        .count();
+    assert_eq!(links, 2, "{connections:?}");
+    // Let the last probes land, then count from here.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let probes_heard = probes();
+    let before = here.delivery_stats();
+
+    for n in 0..COUNT {
+        publisher
+            .publish("jobs", n.to_string().into())
+            .await
+            .unwrap();
+    }
+    publisher.flush().await.unwrap();
+    assert!(
+        eventually(|| async { component.count() as u64 >= probes_heard + COUNT as u64 }).await,
+        "heard {} of {COUNT}; child's log:\n{}",
+        component.count() as u64 - probes_heard,
+        child.logs()
+    );
+    // Time for a duplicate, if there were one, to arrive too.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let heard: Vec<Bytes> = component
+        .heard()
+        .into_iter()
+        .map(|(_, m)| m.body)
+        .filter(|body| !body.starts_with(b"probe"))
+        .collect();
+    assert_eq!(heard.len(), COUNT);
+    assert_each_heard_once(&times_heard(heard, COUNT), 0..COUNT);
+    let after = here.delivery_stats();
+    let by_here = after.delivered - before.delivered;
+    assert!(
+        by_here > 0 && by_here < COUNT as u64,
+        "this instance delivered {by_here} of {COUNT}, the other {}",
+        (COUNT as u64).saturating_sub(by_here)
+    );
+    assert_eq!((after.failed, after.dropped), (0, 0), "{after:?}");
+
+    running.shutdown().await.unwrap();
+    assert_eq!(host.shutdown().await.unwrap(), "shutting down");
+    let status = child.wait(Duration::from_secs(20)).await.unwrap();
+    assert!(status.success(), "{status}; log:\n{}", child.logs());
+}
+
 #[tokio::test]
 async fn the_provider_limit_bounds_deliveries_over_all_links() {
     let nats = NatsServer::start().unwrap();
