@@ -17,7 +17,7 @@ use messaging_provider::client::wasmcloud::messaging::types::BrokerMessage;
 use provider_sdk::provider::Health;
 use provider_sdk::transport::{Client, InvocationContext, ServeOptions, Serving};
 use provider_testing::{
-    NatsServer, NatsServerConfig, TestCertificates, TestHost, TestLink, eventually,
+    Logs, NatsServer, NatsServerConfig, TestCertificates, TestHost, TestLink, eventually,
 };
 
 mod common;
@@ -933,8 +933,14 @@ async fn the_provider_limit_bounds_deliveries_over_all_links() {
     setup.running.take().unwrap().shutdown().await.unwrap();
 }
 
-#[tokio::test]
-async fn rejected_and_undeliverable_messages_are_counted() {
+/// The "a handler err is counted and logged": the component's `err` and a call that
+/// cannot reach a component are each counted as failed and logged once (warn) with the link,
+/// the subject and the reason. (A current-thread runtime, so that the delivery tasks log on
+/// this thread, where the capture is the default subscriber.)
+#[tokio::test(flavor = "current_thread")]
+async fn rejected_and_undeliverable_messages_are_counted_and_logged() {
+    let logs = Logs::default();
+    let _logging = tracing::subscriber::set_default(logs.clone());
     let mut setup = setup().await;
     let component = Component::default();
     let _serving = setup.serve(component.clone()).await;
@@ -953,6 +959,15 @@ async fn rejected_and_undeliverable_messages_are_counted() {
         "{:?}",
         setup.provider.delivery_stats()
     );
+    let rejected = logs.with(&["the component failed to handle a message"]);
+    assert_eq!(rejected.len(), 1, "{rejected:#?}");
+    for part in [
+        "messaging-provider -> comp (default)",
+        "subject=mixed",
+        "rejected by the component",
+    ] {
+        assert!(rejected[0].contains(part), "no {part:?} in {}", rejected[0]);
+    }
     // A handler link to a component that serves nothing: the call fails, counted.
     let ghost = TestLink::new(
         PROVIDER,
@@ -970,6 +985,21 @@ async fn rejected_and_undeliverable_messages_are_counted() {
         eventually(|| async { setup.provider.delivery_stats().failed == 2 }).await,
         "{:?}",
         setup.provider.delivery_stats()
+    );
+    let undelivered = logs.with(&["could not deliver a message to the component"]);
+    assert_eq!(undelivered.len(), 1, "{undelivered:#?}");
+    for part in ["messaging-provider -> ghost (default)", "subject=haunted"] {
+        assert!(
+            undelivered[0].contains(part),
+            "no {part:?} in {}",
+            undelivered[0]
+        );
+    }
+    // The failed call is logged as such, not as the component's err.
+    assert_eq!(
+        logs.with(&["the component failed to handle a message"])
+            .len(),
+        1
     );
     setup.running.take().unwrap().shutdown().await.unwrap();
 }
