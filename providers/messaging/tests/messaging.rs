@@ -1197,6 +1197,146 @@ async fn credentials_and_a_private_ca_are_what_connects() {
     setup.running.take().unwrap().shutdown().await.unwrap();
 }
 
+/// The "NATS restarted mid-stream: delivery resumes", with the bus restarted.
+#[tokio::test]
+async fn delivery_resumes_when_the_bus_restarts_mid_stream() {
+    a_stream_resumes_after_a_restart(Restart::Bus).await;
+}
+
+/// The same with the lattice's NATS restarted too, as when one NATS carries both (common in a
+/// wasmCloud deployment): calls to and from the component wait for it as well.
+#[tokio::test]
+async fn delivery_resumes_when_the_lattice_and_the_bus_restart_mid_stream() {
+    a_stream_resumes_after_a_restart(Restart::LatticeAndBus).await;
+}
+
+/// Which NATS servers [`a_stream_resumes_after_a_restart`] restarts.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Restart {
+    Bus,
+    LatticeAndBus,
+}
+
+/// The component publishes a numbered stream through its consumer link, one message every few
+/// milliseconds, and hears it through its handler link; `restart`'s servers are killed and
+/// started again in the middle. Core NATS is at most once, so messages around the outage may be
+/// lost; but the stream resumes, nothing is heard twice, and from the first message heard
+/// that was published after the restart on, every publish that returned `ok` is delivered.
+async fn a_stream_resumes_after_a_restart(restart: Restart) {
+    let mut setup = setup().await;
+    let component = Component::default();
+    let _serving = setup.serve(component.clone()).await;
+    setup.handler("default", "stream", &[], 1).await;
+    // A call in flight when the lattice goes down is lost with it and waits out its whole
+    // timeout: a short one keeps the stream going.
+    let client = setup
+        .consumer("default")
+        .await
+        .with_timeout(Duration::from_secs(2));
+
+    // Publishes 0, 1, 2, ... until told to stop; returns which of them returned `ok`.
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let published = Arc::new(AtomicUsize::new(0));
+    let publisher = tokio::spawn({
+        let (stop, published) = (Arc::clone(&stop), Arc::clone(&published));
+        async move {
+            let mut ok = Vec::new();
+            for n in 0.. {
+                if stop.load(Ordering::SeqCst) {
+                    break;
+                }
+                let body = n.to_string();
+                let result =
+                    consumer::publish(&client, &message("stream", body.as_bytes(), None)).await;
+                ok.push(matches!(result, Ok(Ok(()))));
+                published.store(n + 1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            ok
+        }
+    });
+    let indices = || -> Vec<usize> {
+        component
+            .heard()
+            .iter()
+            .map(|(_, m)| std::str::from_utf8(&m.body).unwrap().parse().unwrap())
+            .collect()
+    };
+
+    component.until(20).await;
+    setup.bus.stop();
+    if restart == Restart::LatticeAndBus {
+        setup._nats.stop();
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    if restart == Restart::LatticeAndBus {
+        setup._nats.restart().unwrap();
+    }
+    setup.bus.restart().unwrap();
+    let after_restart = published.load(Ordering::SeqCst);
+    // Resumed: messages published after the restart arrive, a good many of them.
+    assert!(
+        eventually(|| async { indices().iter().filter(|&&n| n >= after_restart).count() >= 50 })
+            .await,
+        "delivery did not resume after the restart: heard {} messages, the last {:?}; {:?}",
+        component.count(),
+        indices().last(),
+        setup.provider.delivery_stats()
+    );
+    stop.store(true, Ordering::SeqCst);
+    let ok = publisher.await.unwrap();
+    let last = ok
+        .iter()
+        .rposition(|ok| *ok)
+        .expect("no publish returned ok");
+    assert!(
+        eventually(|| async { indices().contains(&last) }).await,
+        "the last message published ok ({last}) never arrived"
+    );
+    // Time for a duplicate, if there were one, to arrive too.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let heard = indices();
+    let times = times_heard(heard.iter().map(|n| Bytes::from(n.to_string())), ok.len());
+    let twice: Vec<usize> = (0..times.len()).filter(|&n| times[n] > 1).collect();
+    assert!(twice.is_empty(), "heard more than once: {twice:?}");
+    let resumed = heard
+        .iter()
+        .copied()
+        .filter(|&n| n >= after_restart)
+        .min()
+        .unwrap();
+    let missing: Vec<usize> = (resumed..ok.len())
+        .filter(|&n| ok[n] && times[n] == 0)
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "published ok after delivery resumed (at {resumed}) but never heard: {missing:?}"
+    );
+    let heard = heard.len() as u64;
+    if restart == Restart::LatticeAndBus {
+        // A call in flight when the lattice went down is lost with it: the provider counts it
+        // as failed once its timeout (10 s) has passed, whether or not the component heard it.
+        assert!(
+            eventually(|| async {
+                let stats = setup.provider.delivery_stats();
+                stats.delivered + stats.failed >= heard
+            })
+            .await,
+            "heard {heard}, {:?}",
+            setup.provider.delivery_stats()
+        );
+    }
+    let stats = setup.provider.delivery_stats();
+    match restart {
+        // The component's calls never went down: every delivery was answered.
+        Restart::Bus => assert_eq!((stats.delivered, stats.failed), (heard, 0), "{stats:?}"),
+        Restart::LatticeAndBus => assert!(stats.delivered <= heard, "heard {heard}, {stats:?}"),
+    }
+    assert_eq!(stats.dropped, 0, "{stats:?}");
+    setup.running.take().unwrap().shutdown().await.unwrap();
+}
+
 #[tokio::test]
 async fn health_names_a_link_whose_connection_stays_down_and_recovers_with_it() {
     let mut setup = setup().await;
