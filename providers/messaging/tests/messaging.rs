@@ -17,7 +17,7 @@ use messaging_provider::client::wasmcloud::messaging::types::BrokerMessage;
 use provider_sdk::provider::Health;
 use provider_sdk::transport::{Client, InvocationContext, ServeOptions, Serving};
 use provider_testing::{
-    NatsServer, NatsServerConfig, TestCertificates, TestHost, TestLink, eventually,
+    Logs, NatsServer, NatsServerConfig, TestCertificates, TestHost, TestLink, eventually,
 };
 
 mod common;
@@ -258,8 +258,9 @@ async fn a_request_gets_the_responders_reply_and_no_responders_is_an_error() {
     setup.running.take().unwrap().shutdown().await.unwrap();
 }
 
+/// The issue's "`timeout-ms` 100 against a silent subject fails in about 100 ms".
 #[tokio::test]
-async fn a_request_waits_exactly_its_timeout() {
+async fn a_request_with_timeout_ms_100_to_a_silent_subject_fails_in_about_100_ms() {
     let mut setup = setup().await;
     let client = setup
         .consumer("default")
@@ -279,26 +280,48 @@ async fn a_request_waits_exactly_its_timeout() {
         took >= Duration::from_millis(90) && took < Duration::from_secs(1),
         "{took:?}"
     );
-    assert!(error.contains("within 100 ms"), "{error}");
+    assert!(
+        error.contains("silent") && error.contains("within 100 ms"),
+        "{error}"
+    );
+    setup.running.take().unwrap().shutdown().await.unwrap();
+}
 
-    // Longer than async-nats' own 10 s request timeout: still waited for.
+/// The issue's "`timeout-ms` 20000 against a responder that answers after 12 s succeeds":
+/// longer than async-nats' own 10 s request timeout, and still waited for.
+#[tokio::test]
+async fn a_request_with_timeout_ms_20000_gets_a_reply_sent_after_12_s() {
+    let mut setup = setup().await;
+    // The caller's own deadline is beyond the request's 20 s, so only the provider's counts.
+    let client = setup
+        .consumer("default")
+        .await
+        .with_timeout(Duration::from_secs(30));
+    let bus = setup.bus.connect().await.unwrap();
     let mut slow = bus.subscribe("slow").await.unwrap();
     bus.flush().await.unwrap();
     let responder = tokio::spawn({
         let bus = bus.clone();
         async move {
             let request = slow.next().await.unwrap();
-            tokio::time::sleep(Duration::from_millis(10_500)).await;
+            tokio::time::sleep(Duration::from_secs(12)).await;
             bus.publish(request.reply.unwrap(), Bytes::from_static(b"late"))
                 .await
                 .unwrap();
+            bus.flush().await.unwrap();
         }
     });
-    let reply = consumer::request(&client, "slow", b"?", 12_000)
+    let started = Instant::now();
+    let reply = consumer::request(&client, "slow", b"?", 20_000)
         .await
         .unwrap()
         .unwrap();
+    let took = started.elapsed();
     assert_eq!(reply.body, Bytes::from_static(b"late"));
+    assert!(
+        took >= Duration::from_secs(12) && took < Duration::from_secs(20),
+        "{took:?}"
+    );
     responder.await.unwrap();
     setup.running.take().unwrap().shutdown().await.unwrap();
 }
@@ -370,15 +393,47 @@ async fn request_and_publish_are_bounded_while_the_connection_is_down() {
     setup.running.take().unwrap().shutdown().await.unwrap();
 }
 
+/// How many times each of the bodies `0..count` was heard; panics naming a body outside them.
+fn times_heard(bodies: impl IntoIterator<Item = Bytes>, count: usize) -> Vec<usize> {
+    let mut times = vec![0; count];
+    for body in bodies {
+        let index: usize = std::str::from_utf8(&body)
+            .ok()
+            .and_then(|text| text.parse().ok())
+            .filter(|index| *index < count)
+            .unwrap_or_else(|| panic!("heard a body that was never published: {body:?}"));
+        times[index] += 1;
+    }
+    times
+}
+
+/// Asserts that each body in `range` was heard exactly once (`times` from [`times_heard`]),
+/// naming (the first few of) those that were not.
+fn assert_each_heard_once(times: &[usize], range: std::ops::Range<usize>) {
+    let missing: Vec<usize> = range.clone().filter(|&i| times[i] == 0).collect();
+    let twice: Vec<usize> = range.filter(|&i| times[i] > 1).collect();
+    assert!(
+        missing.is_empty() && twice.is_empty(),
+        "{} never heard (first: {:?}), {} heard more than once (first: {:?})",
+        missing.len(),
+        &missing[..missing.len().min(10)],
+        twice.len(),
+        &twice[..twice.len().min(10)],
+    );
+}
+
+/// The issue's "10,000 publishes → exactly 10,000 deliveries, none twice": published by the
+/// component through its consumer link, delivered back to it through its handler link.
 #[tokio::test]
-async fn a_thousand_publishes_arrive_exactly_once_each() {
+async fn ten_thousand_publishes_arrive_exactly_once_each() {
+    const COUNT: usize = 10_000;
     let mut setup = setup().await;
     let component = Component::default();
     let _serving = setup.serve(component.clone()).await;
     setup.handler("default", "many", &[], 1).await;
     let client = setup.consumer("default").await;
 
-    let publishes = futures::stream::iter(0..1000)
+    let publishes = futures::stream::iter(0..COUNT)
         .map(|n| {
             let client = &client;
             async move {
@@ -388,15 +443,24 @@ async fn a_thousand_publishes_arrive_exactly_once_each() {
                     .unwrap();
             }
         })
-        .buffer_unordered(32);
+        .buffer_unordered(64);
     publishes.collect::<Vec<()>>().await;
-    component.until(1000).await;
+    component.until(COUNT).await;
+    // Time for a duplicate, if there were one, to arrive too.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let heard = component.heard();
-    assert_eq!(heard.len(), 1000);
-    let distinct: HashSet<Bytes> = heard.into_iter().map(|(_, m)| m.body).collect();
-    assert_eq!(distinct.len(), 1000);
-    assert_eq!(setup.provider.delivery_stats().delivered, 1000);
+    assert_eq!(heard.len(), COUNT);
+    assert_each_heard_once(
+        &times_heard(heard.into_iter().map(|(_, m)| m.body), COUNT),
+        0..COUNT,
+    );
+    assert!(
+        eventually(|| async { setup.provider.delivery_stats().delivered == COUNT as u64 }).await,
+        "{:?}",
+        setup.provider.delivery_stats()
+    );
+    let stats = setup.provider.delivery_stats();
+    assert_eq!((stats.failed, stats.dropped), (0, 0), "{stats:?}");
     setup.running.take().unwrap().shutdown().await.unwrap();
 }
 
@@ -733,6 +797,112 @@ async fn a_queue_subscription_shares_messages_between_links() {
     setup.running.take().unwrap().shutdown().await.unwrap();
 }
 
+/// The issue's "a queue group over two provider instances: each message delivered once in
+/// all". Two replicas as a wasmCloud lattice runs them: the same provider id in the same
+/// lattice, started by (here, one) host with the same `HostData` and links, each a run of its
+/// own with its own connections. One runs in this process, so its `delivery_stats` tell how
+/// many it delivered; the other is the provider's executable in a child process.
+#[tokio::test]
+async fn a_queue_group_over_two_provider_instances_delivers_each_message_once_in_all() {
+    const COUNT: usize = 1_000;
+    let nats = NatsServer::start().unwrap();
+    let bus = NatsServer::start_with(NatsServerConfig::default().monitoring()).unwrap();
+    let host = TestHost::new(&nats.url(), PROVIDER).await.unwrap();
+    host.with_initial_link(
+        TestLink::new(
+            PROVIDER,
+            "comp",
+            "default",
+            ("wasmcloud", "messaging"),
+            &["handler"],
+        )
+        .source_config("cluster_uris", &bus.url())
+        .source_config("subscriptions", "jobs|workers"),
+    );
+    let component = Component::default();
+    let server = host
+        .transport()
+        .server(ServeOptions::new(format!("{}.comp", host.lattice())));
+    let _serving = handler::serve(&server, component.clone()).await.unwrap();
+    let here = Arc::new(MessagingProvider::default());
+    let running = host.start(Arc::clone(&here)).await.unwrap();
+    let mut child = host
+        .spawn(env!("CARGO_BIN_EXE_messaging-provider").as_ref())
+        .await
+        .unwrap();
+
+    // Both members are in the group once each has delivered a probe (NATS hands each message
+    // of a queue group to one member, at random).
+    let publisher = bus.connect().await.unwrap();
+    let probes = || {
+        component
+            .heard()
+            .iter()
+            .filter(|(_, m)| m.body.starts_with(b"probe"))
+            .count() as u64
+    };
+    assert!(
+        eventually(|| async {
+            publisher.publish("jobs", "probe".into()).await.unwrap();
+            let here = here.delivery_stats().delivered;
+            here > 0 && probes() > here
+        })
+        .await,
+        "the two instances never both delivered a probe: {} here, {} in all; child's log:\n{}",
+        here.delivery_stats().delivered,
+        probes(),
+        child.logs()
+    );
+    // Each replica has a connection of its own for the link.
+    let connections = bus.connections().unwrap();
+    let links = connections
+        .iter()
+        .filter(|name| *name == "messaging-provider comp (default)")
+        .count();
+    assert_eq!(links, 2, "{connections:?}");
+    // Let the last probes land, then count from here.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let probes_heard = probes();
+    let before = here.delivery_stats();
+
+    for n in 0..COUNT {
+        publisher
+            .publish("jobs", n.to_string().into())
+            .await
+            .unwrap();
+    }
+    publisher.flush().await.unwrap();
+    assert!(
+        eventually(|| async { component.count() as u64 >= probes_heard + COUNT as u64 }).await,
+        "heard {} of {COUNT}; child's log:\n{}",
+        component.count() as u64 - probes_heard,
+        child.logs()
+    );
+    // Time for a duplicate, if there were one, to arrive too.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let heard: Vec<Bytes> = component
+        .heard()
+        .into_iter()
+        .map(|(_, m)| m.body)
+        .filter(|body| !body.starts_with(b"probe"))
+        .collect();
+    assert_eq!(heard.len(), COUNT);
+    assert_each_heard_once(&times_heard(heard, COUNT), 0..COUNT);
+    let after = here.delivery_stats();
+    let by_here = after.delivered - before.delivered;
+    assert!(
+        by_here > 0 && by_here < COUNT as u64,
+        "this instance delivered {by_here} of {COUNT}, the other {}",
+        (COUNT as u64).saturating_sub(by_here)
+    );
+    assert_eq!((after.failed, after.dropped), (0, 0), "{after:?}");
+
+    running.shutdown().await.unwrap();
+    assert_eq!(host.shutdown().await.unwrap(), "shutting down");
+    let status = child.wait(Duration::from_secs(20)).await.unwrap();
+    assert!(status.success(), "{status}; log:\n{}", child.logs());
+}
+
 #[tokio::test]
 async fn the_provider_limit_bounds_deliveries_over_all_links() {
     let nats = NatsServer::start().unwrap();
@@ -763,8 +933,14 @@ async fn the_provider_limit_bounds_deliveries_over_all_links() {
     setup.running.take().unwrap().shutdown().await.unwrap();
 }
 
-#[tokio::test]
-async fn rejected_and_undeliverable_messages_are_counted() {
+/// The issue's "a handler err is counted and logged": the component's `err` and a call that
+/// cannot reach a component are each counted as failed and logged once (warn) with the link,
+/// the subject and the reason. (A current-thread runtime, so that the delivery tasks log on
+/// this thread, where the capture is the default subscriber.)
+#[tokio::test(flavor = "current_thread")]
+async fn rejected_and_undeliverable_messages_are_counted_and_logged() {
+    let logs = Logs::default();
+    let _logging = tracing::subscriber::set_default(logs.clone());
     let mut setup = setup().await;
     let component = Component::default();
     let _serving = setup.serve(component.clone()).await;
@@ -783,6 +959,15 @@ async fn rejected_and_undeliverable_messages_are_counted() {
         "{:?}",
         setup.provider.delivery_stats()
     );
+    let rejected = logs.with(&["the component failed to handle a message"]);
+    assert_eq!(rejected.len(), 1, "{rejected:#?}");
+    for part in [
+        "messaging-provider -> comp (default)",
+        "subject=mixed",
+        "rejected by the component",
+    ] {
+        assert!(rejected[0].contains(part), "no {part:?} in {}", rejected[0]);
+    }
     // A handler link to a component that serves nothing: the call fails, counted.
     let ghost = TestLink::new(
         PROVIDER,
@@ -800,6 +985,21 @@ async fn rejected_and_undeliverable_messages_are_counted() {
         eventually(|| async { setup.provider.delivery_stats().failed == 2 }).await,
         "{:?}",
         setup.provider.delivery_stats()
+    );
+    let undelivered = logs.with(&["could not deliver a message to the component"]);
+    assert_eq!(undelivered.len(), 1, "{undelivered:#?}");
+    for part in ["messaging-provider -> ghost (default)", "subject=haunted"] {
+        assert!(
+            undelivered[0].contains(part),
+            "no {part:?} in {}",
+            undelivered[0]
+        );
+    }
+    // The failed call is logged as such, not as the component's err.
+    assert_eq!(
+        logs.with(&["the component failed to handle a message"])
+            .len(),
+        1
     );
     setup.running.take().unwrap().shutdown().await.unwrap();
 }
@@ -994,6 +1194,146 @@ async fn credentials_and_a_private_ca_are_what_connects() {
             .await
             .is_err()
     );
+    setup.running.take().unwrap().shutdown().await.unwrap();
+}
+
+/// The issue's "NATS restarted mid-stream: delivery resumes", with the bus restarted.
+#[tokio::test]
+async fn delivery_resumes_when_the_bus_restarts_mid_stream() {
+    a_stream_resumes_after_a_restart(Restart::Bus).await;
+}
+
+/// The same with the lattice's NATS restarted too, as when one NATS carries both (common in a
+/// wasmCloud deployment): calls to and from the component wait for it as well.
+#[tokio::test]
+async fn delivery_resumes_when_the_lattice_and_the_bus_restart_mid_stream() {
+    a_stream_resumes_after_a_restart(Restart::LatticeAndBus).await;
+}
+
+/// Which NATS servers [`a_stream_resumes_after_a_restart`] restarts.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Restart {
+    Bus,
+    LatticeAndBus,
+}
+
+/// The component publishes a numbered stream through its consumer link, one message every few
+/// milliseconds, and hears it through its handler link; `restart`'s servers are killed and
+/// started again in the middle. Core NATS is at most once, so messages around the outage may be
+/// lost; but the stream resumes, nothing is heard twice, and from the first message heard
+/// that was published after the restart on, every publish that returned `ok` is delivered.
+async fn a_stream_resumes_after_a_restart(restart: Restart) {
+    let mut setup = setup().await;
+    let component = Component::default();
+    let _serving = setup.serve(component.clone()).await;
+    setup.handler("default", "stream", &[], 1).await;
+    // A call in flight when the lattice goes down is lost with it and waits out its whole
+    // timeout: a short one keeps the stream going.
+    let client = setup
+        .consumer("default")
+        .await
+        .with_timeout(Duration::from_secs(2));
+
+    // Publishes 0, 1, 2, ... until told to stop; returns which of them returned `ok`.
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let published = Arc::new(AtomicUsize::new(0));
+    let publisher = tokio::spawn({
+        let (stop, published) = (Arc::clone(&stop), Arc::clone(&published));
+        async move {
+            let mut ok = Vec::new();
+            for n in 0.. {
+                if stop.load(Ordering::SeqCst) {
+                    break;
+                }
+                let body = n.to_string();
+                let result =
+                    consumer::publish(&client, &message("stream", body.as_bytes(), None)).await;
+                ok.push(matches!(result, Ok(Ok(()))));
+                published.store(n + 1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            ok
+        }
+    });
+    let indices = || -> Vec<usize> {
+        component
+            .heard()
+            .iter()
+            .map(|(_, m)| std::str::from_utf8(&m.body).unwrap().parse().unwrap())
+            .collect()
+    };
+
+    component.until(20).await;
+    setup.bus.stop();
+    if restart == Restart::LatticeAndBus {
+        setup._nats.stop();
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    if restart == Restart::LatticeAndBus {
+        setup._nats.restart().unwrap();
+    }
+    setup.bus.restart().unwrap();
+    let after_restart = published.load(Ordering::SeqCst);
+    // Resumed: messages published after the restart arrive, a good many of them.
+    assert!(
+        eventually(|| async { indices().iter().filter(|&&n| n >= after_restart).count() >= 50 })
+            .await,
+        "delivery did not resume after the restart: heard {} messages, the last {:?}; {:?}",
+        component.count(),
+        indices().last(),
+        setup.provider.delivery_stats()
+    );
+    stop.store(true, Ordering::SeqCst);
+    let ok = publisher.await.unwrap();
+    let last = ok
+        .iter()
+        .rposition(|ok| *ok)
+        .expect("no publish returned ok");
+    assert!(
+        eventually(|| async { indices().contains(&last) }).await,
+        "the last message published ok ({last}) never arrived"
+    );
+    // Time for a duplicate, if there were one, to arrive too.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let heard = indices();
+    let times = times_heard(heard.iter().map(|n| Bytes::from(n.to_string())), ok.len());
+    let twice: Vec<usize> = (0..times.len()).filter(|&n| times[n] > 1).collect();
+    assert!(twice.is_empty(), "heard more than once: {twice:?}");
+    let resumed = heard
+        .iter()
+        .copied()
+        .filter(|&n| n >= after_restart)
+        .min()
+        .unwrap();
+    let missing: Vec<usize> = (resumed..ok.len())
+        .filter(|&n| ok[n] && times[n] == 0)
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "published ok after delivery resumed (at {resumed}) but never heard: {missing:?}"
+    );
+    let heard = heard.len() as u64;
+    if restart == Restart::LatticeAndBus {
+        // A call in flight when the lattice went down is lost with it: the provider counts it
+        // as failed once its timeout (10 s) has passed, whether or not the component heard it.
+        assert!(
+            eventually(|| async {
+                let stats = setup.provider.delivery_stats();
+                stats.delivered + stats.failed >= heard
+            })
+            .await,
+            "heard {heard}, {:?}",
+            setup.provider.delivery_stats()
+        );
+    }
+    let stats = setup.provider.delivery_stats();
+    match restart {
+        // The component's calls never went down: every delivery was answered.
+        Restart::Bus => assert_eq!((stats.delivered, stats.failed), (heard, 0), "{stats:?}"),
+        Restart::LatticeAndBus => assert!(stats.delivered <= heard, "heard {heard}, {stats:?}"),
+    }
+    assert_eq!(stats.dropped, 0, "{stats:?}");
     setup.running.take().unwrap().shutdown().await.unwrap();
 }
 
