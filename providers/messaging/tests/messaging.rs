@@ -913,7 +913,7 @@ async fn the_provider_limit_bounds_deliveries_over_all_links() {
     let provider = Arc::new(MessagingProvider::default());
     let running = host.start(Arc::clone(&provider)).await.unwrap();
     let mut setup = Setup {
-        _nats: nats,
+        lattice: nats,
         bus,
         host,
         provider,
@@ -1152,7 +1152,7 @@ async fn credentials_and_a_private_ca_are_what_connects() {
     let running = host.start(Arc::clone(&provider)).await.unwrap();
     let url = format!("tls://{}", bus.addr());
     let mut setup = Setup {
-        _nats: nats,
+        lattice: nats,
         bus,
         host,
         provider,
@@ -1266,11 +1266,11 @@ async fn a_stream_resumes_after_a_restart(restart: Restart) {
     component.until(20).await;
     setup.bus.stop();
     if restart == Restart::LatticeAndBus {
-        setup._nats.stop();
+        setup.lattice.stop();
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     if restart == Restart::LatticeAndBus {
-        setup._nats.restart().unwrap();
+        setup.lattice.restart().unwrap();
     }
     setup.bus.restart().unwrap();
     let after_restart = published.load(Ordering::SeqCst);

@@ -10,7 +10,9 @@ use provider_testing::{NatsServer, NatsServerConfig, TestHost};
 pub const PROVIDER: &str = "messaging-provider";
 
 pub struct Setup {
-    pub _nats: NatsServer,
+    /// The lattice's NATS (the host and the provider's control plane).
+    #[allow(dead_code, reason = "jetstream.rs only keeps it running")]
+    pub lattice: NatsServer,
     pub bus: NatsServer,
     pub host: TestHost,
     pub provider: Arc<MessagingProvider>,
@@ -25,7 +27,7 @@ pub async fn setup(bus: NatsServerConfig) -> Setup {
     let provider = Arc::new(MessagingProvider::default());
     let running = host.start(Arc::clone(&provider)).await.unwrap();
     Setup {
-        _nats: nats,
+        lattice: nats,
         bus,
         host,
         provider,
