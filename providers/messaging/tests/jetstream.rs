@@ -688,3 +688,26 @@ async fn a_failed_change_leaves_the_link_s_consumers_and_subscriptions_deliverin
     assert_eq!(setup.provider.links().1, 1);
     setup.running.take().unwrap().shutdown().await.unwrap();
 }
+
+/// A handler slower than the consumer's `ack_wait` (3 s against 1 s): the provider reports the
+/// message in progress meanwhile, so the server does not redeliver it while it is handled.
+#[tokio::test]
+async fn a_handler_slower_than_ack_wait_is_not_given_the_message_twice() {
+    let mut setup = setup().await;
+    let component = Component::new(Policy::Ok, Duration::from_secs(3));
+    let _serving = setup.serve(component.clone()).await;
+    let link = handler_link(
+        &setup.bus,
+        r#"[{"stream":"SLOW","consumer":"slow","create":true,"subjects":["slow.>"],"ack_wait_ms":1000}]"#,
+        &[],
+    );
+    setup.put(&link).await;
+    let js = setup.jetstream().await;
+    publish(&js, "slow", 0..1).await;
+    component.until_ok(1, 20).await;
+    assert!(all_acked(&js, "SLOW", "slow").await);
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    assert_eq!(component.oks()[&Bytes::from_static(b"0")], 1);
+    assert_eq!(component.most_in_flight.load(Ordering::SeqCst), 1);
+    setup.running.take().unwrap().shutdown().await.unwrap();
+}

@@ -32,6 +32,9 @@
 //!              dropped: waiting is the back pressure, the pull stops as the batch fills);
 //!              then, on a task holding both slots:
 //!              provider → component: wasmcloud:messaging/handler.handle-message (reply-to none)
+//! progress     while it waits for the slots and while the component handles it, every half
+//!              of the consumer's ack_wait: provider → $JS.ACK...  "+WPI" (the server
+//!              restarts its ack_wait; the message is not redelivered meanwhile)
 //! ack          `ok`: provider → $JS.ACK...  "+ACK"             done; never redelivered.
 //! nak          `err`, or the call failed (no component, timeout), delivered < max_deliver:
 //!              provider → $JS.ACK...  "-NAK {"delay": backoff}"  redelivered after the
@@ -149,6 +152,7 @@ impl Consumers {
                     max_in_flight,
                     batch: 1,
                     max_deliver: None,
+                    progress_every: None,
                     limits: limits.clone(),
                     target: Arc::clone(&target),
                     stats: Arc::clone(&stats),

@@ -61,6 +61,13 @@ pub(crate) fn pull_batch(
     .max(1)
 }
 
+/// How often a message in flight is reported in progress: twice per `ack_wait` (the consumer's
+/// own), so that one report may be lost or late without the server redelivering it; at most
+/// every 100 ms. `None` without an `ack_wait`.
+pub(crate) fn progress_every(ack_wait: Duration) -> Option<Duration> {
+    (!ack_wait.is_zero()).then(|| (ack_wait / 2).max(Duration::from_millis(100)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,5 +115,18 @@ mod tests {
         assert_eq!(pull_batch(32, Some(16), 20, 10), 10);
         assert_eq!(pull_batch(2000, None, 1000, 0), 1000);
         assert_eq!(pull_batch(0, None, 0, 0), 1);
+    }
+
+    #[test]
+    fn progress_is_reported_twice_per_ack_wait() {
+        assert_eq!(
+            progress_every(Duration::from_secs(30)),
+            Some(Duration::from_secs(15))
+        );
+        assert_eq!(
+            progress_every(Duration::from_millis(100)),
+            Some(Duration::from_millis(100))
+        );
+        assert_eq!(progress_every(Duration::ZERO), None);
     }
 }

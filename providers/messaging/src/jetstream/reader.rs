@@ -9,14 +9,16 @@ use std::time::{Duration, Instant};
 use async_nats::jetstream;
 use async_nats::jetstream::consumer::PullConsumer;
 use async_nats::jetstream::consumer::pull::MessagesErrorKind;
-use async_nats::jetstream::message::AckKind;
+use async_nats::jetstream::message::{AckKind, Acker};
 use futures::StreamExt as _;
 use provider_sdk::provider::LinkKey;
 use provider_sdk::throttle::Throttle;
 use tokio::sync::OwnedSemaphorePermit;
 
 use super::open::open;
-use super::policy::{backoff, effective_max_deliver, pull_batch, transport_backoff};
+use super::policy::{
+    backoff, effective_max_deliver, progress_every, pull_batch, transport_backoff,
+};
 use super::{ConsumerSpec, Stats};
 use crate::delivery::{Deliver, Failure, Limits};
 
@@ -42,6 +44,9 @@ pub(super) struct Reader<D> {
     pub(super) batch: usize,
     /// Deliveries of one message, at most (`None`: unlimited).
     pub(super) max_deliver: Option<i64>,
+    /// How often a message waiting for a slot or with the component is reported in progress
+    /// (`+WPI`), so that the server does not redeliver it meanwhile.
+    pub(super) progress_every: Option<Duration>,
     pub(super) limits: Limits,
     pub(super) target: Arc<D>,
     pub(super) stats: Arc<Stats>,
@@ -60,7 +65,8 @@ impl<D: Deliver> Reader<D> {
             config.max_batch,
         );
         self.max_deliver = effective_max_deliver(self.spec.max_deliver, config.max_deliver);
-        tracing::debug!(link = %self.link, consumer = %self.spec, batch = self.batch, max_deliver = ?self.max_deliver, "JetStream consumer opened");
+        self.progress_every = progress_every(config.ack_wait);
+        tracing::debug!(link = %self.link, consumer = %self.spec, batch = self.batch, max_deliver = ?self.max_deliver, progress_every = ?self.progress_every, "JetStream consumer opened");
     }
 
     /// Warns about a pull stream error, at most once a minute per kind.
@@ -117,10 +123,15 @@ impl<D: Deliver> Reader<D> {
                     Ok(message) => {
                         // Waiting for a slot is the back pressure: the pull asks for no more
                         // than its batch while these wait.
-                        let Ok(slots) = self.admit().await else {
+                        let (delivered, stream_sequence) = message
+                            .info()
+                            .map_or((1, 0), |info| (info.delivered, info.stream_sequence));
+                        let (message, acker) = message.split();
+                        let admit = in_progress(self.admit(), &acker, self.progress_every);
+                        let Ok(slots) = admit.await else {
                             return;
                         };
-                        self.deliver(message, slots);
+                        self.deliver(message, acker, (delivered, stream_sequence), slots);
                     }
                     Err(error) => {
                         let kind = error.kind();
@@ -154,19 +165,26 @@ impl<D: Deliver> Reader<D> {
     /// Delivers `message` on a task of its own holding `slots`, then acks, naks or terminates
     /// it. Bounded: at most `max_in_flight` of these run per link, `provider_max_in_flight` in
     /// all.
-    fn deliver(&self, message: jetstream::Message, slots: [OwnedSemaphorePermit; 2]) {
-        let delivered = message.info().map_or(1, |info| info.delivered);
-        let stream_sequence = message.info().map_or(0, |info| info.stream_sequence);
-        let (message, acker) = message.split();
+    /// `(delivered, stream_sequence)`: which delivery of the message this is, and where it is
+    /// in the stream.
+    fn deliver(
+        &self,
+        message: async_nats::Message,
+        acker: Acker,
+        (delivered, stream_sequence): (i64, u64),
+        slots: [OwnedSemaphorePermit; 2],
+    ) {
         let subject = message.subject.clone();
         let last = self.max_deliver.is_some_and(|max| delivered >= max);
         let target = Arc::clone(&self.target);
         let stats = Arc::clone(&self.stats);
         let link = Arc::clone(&self.link);
         let spec = Arc::clone(&self.spec);
+        let progress_every = self.progress_every;
         tokio::spawn(async move {
             let _slots = slots;
-            let (error, delay) = match target.deliver(message).await {
+            let call = in_progress(target.deliver(message), &acker, progress_every);
+            let (error, delay) = match call.await {
                 Ok(()) => {
                     stats.acked.fetch_add(1, Ordering::Relaxed);
                     if let Err(error) = acker.ack().await {
@@ -204,5 +222,23 @@ impl<D: Deliver> Reader<D> {
                 tracing::warn!(%link, stream = %spec.stream, consumer = %spec.consumer, %subject, %error, "cannot {what} a message; the server redelivers it after ack_wait");
             }
         });
+    }
+}
+
+/// Runs `work`, reporting the message in progress to the server every `every` meanwhile.
+async fn in_progress<F: Future>(work: F, acker: &Acker, every: Option<Duration>) -> F::Output {
+    let Some(every) = every else {
+        return work.await;
+    };
+    tokio::pin!(work);
+    loop {
+        tokio::select! {
+            output = &mut work => return output,
+            () = tokio::time::sleep(every) => {
+                if let Err(error) = acker.ack_with(AckKind::Progress).await {
+                    tracing::debug!(%error, "cannot report a message in progress");
+                }
+            }
+        }
     }
 }
