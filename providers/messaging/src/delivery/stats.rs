@@ -10,7 +10,7 @@ pub(crate) struct Stats {
     pub(super) dropped: AtomicU64,
 }
 
-/// A snapshot of [`Stats`].
+/// The provider's delivery counts over all handler links, as of one moment.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct DeliveryStats {
     /// Messages the component answered with `ok`.
