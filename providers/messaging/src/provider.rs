@@ -204,7 +204,7 @@ impl Provider for MessagingProvider {
     /// A component that handles messages: its own connection, subscribed to its
     /// `subscriptions` (confirmed by the server before this returns). A changed link is
     /// subscribed anew, then the old subscriptions are unsubscribed and drain in the background
-    /// (see [`Delivery::close`]).
+    /// (see `Delivery::close`).
     async fn link_put_as_source(&self, link: &Link) -> HookResult {
         let handle = self.handle.get().ok_or("the provider has not started")?;
         let settings = self.settings(link)?;
