@@ -338,6 +338,20 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// Runs `read` for the value at index `index` of a record, tuple or list, as
+    /// [`Reader::read_field`] does for a type known at compile time (the dynamic codec's way in).
+    #[inline]
+    pub(crate) fn at<V>(
+        &mut self,
+        index: usize,
+        read: impl FnOnce(&mut Self) -> Result<V>,
+    ) -> Result<V> {
+        self.path.push(index);
+        let value = read(self);
+        self.path.pop();
+        value
+    }
+
     /// Reads `len` elements of a list, each at its own index.
     pub(crate) fn read_elements<T: Decode>(
         &mut self,
@@ -466,6 +480,20 @@ impl Writer {
         } else {
             value.encode(self)
         }
+    }
+
+    /// Runs `write` for the value at index `index` of a record, tuple or list, as
+    /// [`Writer::write_field`] does for a type known at compile time (the dynamic codec's way in).
+    #[inline]
+    pub(crate) fn at(
+        &mut self,
+        index: usize,
+        write: impl FnOnce(&mut Self) -> Result<()>,
+    ) -> Result<()> {
+        self.path.push(index);
+        let result = write(self);
+        self.path.pop();
+        result
     }
 
     /// Writes the elements of a list, each at its own index.
