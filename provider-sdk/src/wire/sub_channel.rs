@@ -51,6 +51,7 @@ pub(crate) trait IncomingChannel: Send + 'static {
 
     /// Waits for the end of the channel, which must carry no more bytes: how a value of no
     /// bytes (a `future` without a type) is known to have arrived.
+    #[cfg_attr(not(feature = "dynamic"), allow(dead_code))]
     fn expect_end(&mut self) -> BoxFuture<'_, Result<()>>;
 }
 
