@@ -100,6 +100,25 @@ pub enum Error {
         len: usize,
     },
 
+    /// A value given to the dynamic codec does not fit its WIT type, or WAVE text does not
+    /// parse as one.
+    #[error("invalid value at `{path}`: {reason}")]
+    InvalidValue {
+        /// Where in the value: `arg 2 .field[3]` (arguments and list indices count from 0).
+        path: String,
+        /// What is wrong, and what the type expects.
+        reason: String,
+    },
+
+    /// A WIT type the dynamic codec cannot carry.
+    #[error("unsupported WIT type `{ty}`: {reason}")]
+    UnsupportedType {
+        /// The type's name, or its kind (`stream`) if it has none.
+        ty: String,
+        /// Why, and what to use instead.
+        reason: String,
+    },
+
     /// A pending `stream` or `future` was decoded outside a transport channel, so there is
     /// nowhere for its values to come from.
     #[error(

@@ -9,11 +9,15 @@
 //! - [`trace`]: W3C trace context carried from invocations to the calls they make.
 //! - [`wasmcloud`]: the wasmCloud host ↔ provider protocol's shapes and subjects, for tools that
 //!   play a host.
+//! - [`dynamic`] (feature `dynamic`): the same encoding for values of WIT types known only at
+//!   run time, as WAVE values, for tools such as a grpcurl for wRPC.
 //! - [`Error`]: everything that can go wrong, wire and transport failures apart.
 
 #![warn(missing_docs, clippy::unwrap_used)]
 
 mod channel;
+#[cfg(feature = "dynamic")]
+pub mod dynamic;
 mod error;
 pub mod provider;
 mod random;

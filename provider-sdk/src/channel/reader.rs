@@ -38,6 +38,10 @@ impl wire::IncomingChannel for ChannelReader {
     ) -> BoxFuture<'a, Result<()>> {
         Box::pin(self.read_with(what, min_size, decode))
     }
+
+    fn expect_end(&mut self) -> BoxFuture<'_, Result<()>> {
+        Box::pin(ChannelReader::expect_end(self))
+    }
 }
 
 impl ChannelReader {

@@ -9,7 +9,7 @@ use async_nats::HeaderMap;
 use super::{Transport, invocation_subject};
 use crate::error::{Error, Result};
 use crate::trace::TraceContext;
-use crate::wire::{Decode, Encode, Writer};
+use crate::wire::{Decode, Encode, Reader, Writer};
 
 /// Per-call settings.
 #[derive(Clone, Debug, Default)]
@@ -142,9 +142,32 @@ impl Client {
         func: &str,
         params: P,
     ) -> Result<R> {
+        self.invoke_raw(
+            options,
+            instance,
+            func,
+            |w| params.encode(w),
+            R::MIN_SIZE,
+            R::decode,
+        )
+        .await
+    }
+
+    /// Invokes `func` of `instance` with the params `encode` writes, and reads its results with
+    /// `decode`, which needs at least `min_size` bytes: a call whose types are known only at run
+    /// time (the dynamic codec) or at compile time ([`Client::invoke_with`]) alike.
+    pub(crate) async fn invoke_raw<V>(
+        &self,
+        options: &CallOptions,
+        instance: &str,
+        func: &str,
+        encode: impl FnOnce(&mut Writer) -> Result<()>,
+        min_size: usize,
+        decode: impl FnMut(&mut Reader<'_>) -> Result<V>,
+    ) -> Result<V> {
         let subject = invocation_subject(&self.prefix, instance, func);
         let mut w = Writer::new();
-        params.encode(&mut w)?;
+        encode(&mut w)?;
         let (params, deferred) = w.finish();
         let merged;
         let options = if options.headers.is_none() && options.timeout.is_none() {
@@ -162,8 +185,8 @@ impl Client {
                 .backend
                 .invoke(&subject, headers, params, deferred)
                 .await?;
-            let results = call.read::<R>("result").await?;
-            if R::MIN_SIZE == 0 {
+            let results = call.read_with("result", min_size, decode).await?;
+            if min_size == 0 {
                 // Nothing to decode means nothing to wait for: the end of the results channel
                 // is what says the function has run.
                 call.expect_end().await?;

@@ -329,13 +329,25 @@ impl<'a> Reader<'a> {
     #[inline]
     pub fn read_field<T: Decode>(&mut self, index: usize) -> Result<T> {
         if T::ASYNC {
-            self.path.push(index);
-            let value = T::decode(self);
-            self.path.pop();
-            value
+            self.at(index, T::decode)
         } else {
             T::decode(self)
         }
+    }
+
+    /// Runs `read` for the value at index `index` of a record, tuple or list, so that any
+    /// pending stream or future inside it finds its sub-channel: [`Reader::read_field`] for a
+    /// type known at compile time, the dynamic codec for one known at run time.
+    #[inline]
+    pub(crate) fn at<V>(
+        &mut self,
+        index: usize,
+        read: impl FnOnce(&mut Self) -> Result<V>,
+    ) -> Result<V> {
+        self.path.push(index);
+        let value = read(self);
+        self.path.pop();
+        value
     }
 
     /// Reads `len` elements of a list, each at its own index.
@@ -459,13 +471,25 @@ impl Writer {
     #[inline]
     pub fn write_field<T: Encode>(&mut self, index: usize, value: T) -> Result<()> {
         if T::ASYNC {
-            self.path.push(index);
-            let result = value.encode(self);
-            self.path.pop();
-            result
+            self.at(index, |w| value.encode(w))
         } else {
             value.encode(self)
         }
+    }
+
+    /// Runs `write` for the value at index `index` of a record, tuple or list, so that any
+    /// pending stream or future inside it gets its sub-channel: [`Writer::write_field`] for a
+    /// type known at compile time, the dynamic codec for one known at run time.
+    #[inline]
+    pub(crate) fn at(
+        &mut self,
+        index: usize,
+        write: impl FnOnce(&mut Self) -> Result<()>,
+    ) -> Result<()> {
+        self.path.push(index);
+        let result = write(self);
+        self.path.pop();
+        result
     }
 
     /// Writes the elements of a list, each at its own index.

@@ -48,6 +48,11 @@ pub(crate) trait IncomingChannel: Send + 'static {
         min_size: usize,
         decode: &'a mut ErasedDecode<'a>,
     ) -> BoxFuture<'a, Result<()>>;
+
+    /// Waits for the end of the channel, which must carry no more bytes: how a value of no
+    /// bytes (a `future` without a type) is known to have arrived.
+    #[cfg_attr(not(feature = "dynamic"), allow(dead_code))]
+    fn expect_end(&mut self) -> BoxFuture<'_, Result<()>>;
 }
 
 impl dyn IncomingChannel {

@@ -1,0 +1,811 @@
+//! The dynamic codec against the static one, on every type of the round-trip fixture
+//! (`tests/roundtrip/wit`):
+//!
+//! - property tests: for every function, WAVE values of its params and results encode to the
+//!   bytes `generate!`'s types encode the same values to, and decode back from them; arbitrary
+//!   bytes decode (or fail) alike in both;
+//! - byte-exact vectors and WAVE text for a few types; hostile input gives errors, not panics;
+//! - calls of the fixture's functions with `Client::invoke_dynamic` against the generated server
+//!   in process, streams and futures both ways.
+
+#[macro_use]
+#[path = "roundtrip/logic.rs"]
+#[allow(dead_code)]
+mod logic;
+#[path = "roundtrip/ours.rs"]
+#[allow(dead_code)]
+mod ours;
+
+/// Our bindings of the fixture: the static codec to compare with.
+#[allow(dead_code)]
+mod bindings_ours {
+    provider_sdk::generate!({ path: "tests/roundtrip/wit" });
+}
+
+use bytes::Bytes;
+use proptest::prelude::*;
+use proptest::strategy::Union;
+use provider_sdk::Error;
+use provider_sdk::dynamic::wasm_wave::value::{Type as WaveType, Value};
+use provider_sdk::dynamic::wasm_wave::wasm::{WasmType, WasmTypeKind, WasmValue};
+use provider_sdk::dynamic::wit_parser::{Resolve, Type};
+use provider_sdk::dynamic::{self, DynamicType, FunctionType, Typed, wasm_wave};
+use provider_sdk::transport::{CallOptions, Client, ServeOptions, Transport};
+use provider_sdk::wire::{self, Decode, Encode, Reader, ResourceBorrow, ResourceOwn};
+
+use bindings_ours::roundtrip::test::compound::{Bag, Color, Perms, Person, Point, Shape, Wide};
+use bindings_ours::roundtrip::test::resources::Counter;
+
+const PACKAGE: &str = "roundtrip:test@0.1.0";
+
+fn resolve() -> Resolve {
+    let mut resolve = Resolve::new();
+    resolve
+        .push_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/roundtrip/wit"))
+        .expect("the fixture parses");
+    resolve
+}
+
+/// The type of function `func` of interface `iface` (or of the world, for `None`).
+fn function(resolve: &Resolve, iface: &str, func: &str) -> FunctionType {
+    let interface = resolve
+        .interfaces
+        .iter()
+        .find(|(_, i)| i.name.as_deref() == Some(iface))
+        .map(|(_, i)| i)
+        .unwrap_or_else(|| panic!("no interface {iface}"));
+    let function = interface
+        .functions
+        .get(func)
+        .unwrap_or_else(|| panic!("no function {iface}.{func}"));
+    FunctionType::from_wit(resolve, function).expect("the fixture's types map")
+}
+
+/// The named type `name` of interface `iface`.
+fn named(resolve: &Resolve, iface: &str, name: &str) -> DynamicType {
+    let interface = resolve
+        .interfaces
+        .iter()
+        .find(|(_, i)| i.name.as_deref() == Some(iface))
+        .map(|(_, i)| i)
+        .expect("the interface exists");
+    let id = interface.types[name];
+    DynamicType::from_wit(resolve, &Type::Id(id)).expect("the type maps")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Arbitrary WAVE values of a type, to compare both codecs on.
+
+fn arb(ty: &WaveType) -> BoxedStrategy<Value> {
+    let ty = ty.clone();
+    match ty.kind() {
+        WasmTypeKind::Bool => any::<bool>().prop_map(Value::make_bool).boxed(),
+        WasmTypeKind::U8 => any::<u8>().prop_map(Value::make_u8).boxed(),
+        WasmTypeKind::U16 => any::<u16>().prop_map(Value::make_u16).boxed(),
+        WasmTypeKind::U32 => any::<u32>().prop_map(Value::make_u32).boxed(),
+        WasmTypeKind::U64 => any::<u64>().prop_map(Value::make_u64).boxed(),
+        WasmTypeKind::S8 => any::<i8>().prop_map(Value::make_s8).boxed(),
+        WasmTypeKind::S16 => any::<i16>().prop_map(Value::make_s16).boxed(),
+        WasmTypeKind::S32 => any::<i32>().prop_map(Value::make_s32).boxed(),
+        WasmTypeKind::S64 => any::<i64>().prop_map(Value::make_s64).boxed(),
+        // NaN is never equal to itself: its canonical bytes have a vector of their own.
+        WasmTypeKind::Float32 => any::<f32>()
+            .prop_filter("not NaN", |f| !f.is_nan())
+            .prop_map(Value::make_float32)
+            .boxed(),
+        WasmTypeKind::Float64 => any::<f64>()
+            .prop_filter("not NaN", |f| !f.is_nan())
+            .prop_map(Value::make_float64)
+            .boxed(),
+        WasmTypeKind::Char => any::<char>().prop_map(Value::make_char).boxed(),
+        WasmTypeKind::String => ".{0,6}"
+            .prop_map(|s: String| Value::make_string(s.into()))
+            .boxed(),
+        WasmTypeKind::List => {
+            let element = ty.list_element_type().expect("a list");
+            prop::collection::vec(arb(&element), 0..4)
+                .prop_map(move |items| Value::make_list(&ty, items).expect("typed"))
+                .boxed()
+        }
+        WasmTypeKind::Record => {
+            let fields: Vec<(String, WaveType)> = ty
+                .record_fields()
+                .map(|(name, ty)| (name.into_owned(), ty))
+                .collect();
+            let strategies: Vec<_> = fields.iter().map(|(_, ty)| arb(ty)).collect();
+            strategies
+                .prop_map(move |values| {
+                    let named = fields.iter().map(|(name, _)| name.as_str()).zip(values);
+                    Value::make_record(&ty, named).expect("typed")
+                })
+                .boxed()
+        }
+        WasmTypeKind::Tuple => {
+            let strategies: Vec<_> = ty.tuple_element_types().map(|ty| arb(&ty)).collect();
+            strategies
+                .prop_map(move |values| Value::make_tuple(&ty, values).expect("typed"))
+                .boxed()
+        }
+        WasmTypeKind::Variant => {
+            let cases: Vec<_> = ty
+                .variant_cases()
+                .map(|(name, payload)| {
+                    let ty = ty.clone();
+                    let name = name.into_owned();
+                    match payload {
+                        Some(payload) => arb(&payload)
+                            .prop_map(move |value| {
+                                Value::make_variant(&ty, &name, Some(value)).expect("typed")
+                            })
+                            .boxed(),
+                        None => Just(Value::make_variant(&ty, &name, None).expect("typed")).boxed(),
+                    }
+                })
+                .collect();
+            Union::new(cases).boxed()
+        }
+        WasmTypeKind::Enum => {
+            let cases: Vec<String> = ty.enum_cases().map(|c| c.into_owned()).collect();
+            (0..cases.len())
+                .prop_map(move |i| Value::make_enum(&ty, &cases[i]).expect("typed"))
+                .boxed()
+        }
+        WasmTypeKind::Option => {
+            let some = ty.option_some_type().expect("an option");
+            prop::option::of(arb(&some))
+                .prop_map(move |value| Value::make_option(&ty, value).expect("typed"))
+                .boxed()
+        }
+        WasmTypeKind::Result => {
+            let (ok, err) = ty.result_types().expect("a result");
+            let side = |payload: Option<WaveType>| match payload {
+                Some(payload) => arb(&payload).prop_map(Some).boxed(),
+                None => Just(None).boxed(),
+            };
+            let (ty_ok, ty_err) = (ty.clone(), ty);
+            prop_oneof![
+                side(ok).prop_map(move |v| Value::make_result(&ty_ok, Ok(v)).expect("typed")),
+                side(err).prop_map(move |v| Value::make_result(&ty_err, Err(v)).expect("typed")),
+            ]
+            .boxed()
+        }
+        WasmTypeKind::Flags => {
+            let names: Vec<String> = ty.flags_names().map(|c| c.into_owned()).collect();
+            prop::collection::vec(any::<bool>(), names.len())
+                .prop_map(move |set| {
+                    let set = names
+                        .iter()
+                        .zip(set)
+                        .filter(|(_, on)| *on)
+                        .map(|(name, _)| name.as_str());
+                    Value::make_flags(&ty, set).expect("typed")
+                })
+                .boxed()
+        }
+        kind => panic!("no strategy for {kind}"),
+    }
+}
+
+fn arb_tuple(types: &[(String, DynamicType)]) -> BoxedStrategy<Vec<Value>> {
+    types
+        .iter()
+        .map(|(_, ty)| arb(ty.wave_type()))
+        .collect::<Vec<_>>()
+        .boxed()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Static and dynamic side by side.
+
+/// One side of a function (its params or results) with the static tuple type they have.
+trait Side {
+    fn to_bytes(f: &FunctionType, values: &[Value]) -> Bytes;
+    fn decode(f: &FunctionType, r: &mut Reader<'_>) -> provider_sdk::Result<Vec<Value>>;
+}
+
+struct Params;
+struct Results;
+
+impl Side for Params {
+    fn to_bytes(f: &FunctionType, values: &[Value]) -> Bytes {
+        f.params_to_bytes(values).expect("typed values encode")
+    }
+    fn decode(f: &FunctionType, r: &mut Reader<'_>) -> provider_sdk::Result<Vec<Value>> {
+        f.decode_params(r)
+    }
+}
+
+impl Side for Results {
+    fn to_bytes(f: &FunctionType, values: &[Value]) -> Bytes {
+        f.results_to_bytes(values).expect("typed values encode")
+    }
+    fn decode(f: &FunctionType, r: &mut Reader<'_>) -> provider_sdk::Result<Vec<Value>> {
+        f.decode_results(r)
+    }
+}
+
+/// Decodes a complete buffer with the dynamic codec, which must use all of it.
+fn dyn_decode<S: Side>(f: &FunctionType, bytes: &Bytes) -> provider_sdk::Result<Vec<Value>> {
+    let mut r = Reader::new(bytes);
+    let values = S::decode(f, &mut r)?;
+    match r.remaining() {
+        0 => Ok(values),
+        extra => Err(Error::TrailingBytes { extra }),
+    }
+}
+
+/// Property: `values` encode to what the static type `T` encodes them to, and decode back.
+fn same_bytes<S: Side, T: Decode + Encode>(f: &FunctionType, values: &[Value]) {
+    let dynamic = S::to_bytes(f, values);
+    let value: T = wire::decode(&dynamic).expect("the static codec reads the dynamic bytes");
+    let fixed = wire::encode(value).expect("encodes");
+    assert_eq!(dynamic, fixed, "dynamic and static bytes of {values:?}");
+    let back = dyn_decode::<S>(f, &fixed).expect("the dynamic codec reads the static bytes");
+    assert_eq!(back, values, "decoded from {fixed:02x?}");
+}
+
+/// Property: arbitrary bytes decode alike in both codecs, or fail in both; what decodes
+/// encodes again to the same bytes in both.
+fn same_verdict<S: Side, T: Decode + Encode>(f: &FunctionType, bytes: &Bytes) {
+    let statically = wire::decode::<T>(bytes);
+    let dynamically = dyn_decode::<S>(f, bytes);
+    match (statically, dynamically) {
+        (Ok(value), Ok(values)) => {
+            let fixed = wire::encode(value).expect("encodes");
+            assert_eq!(S::to_bytes(f, &values), fixed, "{bytes:02x?}");
+        }
+        (Err(_), Err(_)) => {}
+        (a, b) => panic!(
+            "the codecs disagree on {bytes:02x?}: static {:?}, dynamic {:?}",
+            a.map(|_| ()),
+            b.map(|_| ())
+        ),
+    }
+}
+
+/// Runs both properties on the params (as `P`) and results (as `R`) of `iface.func`.
+fn check<P, R>(iface: &str, func: &str)
+where
+    P: Decode + Encode,
+    R: Decode + Encode,
+{
+    let resolve = resolve();
+    let f = function(&resolve, iface, func);
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+        cases: 64,
+        ..ProptestConfig::default()
+    });
+    let name = format!("{iface}.{func}");
+    runner
+        .run(&arb_tuple(f.params()), |values| {
+            same_bytes::<Params, P>(&f, &values);
+            Ok(())
+        })
+        .unwrap_or_else(|error| panic!("{name} params: {error}"));
+    runner
+        .run(&arb_tuple(f.results()), |values| {
+            same_bytes::<Results, R>(&f, &values);
+            Ok(())
+        })
+        .unwrap_or_else(|error| panic!("{name} results: {error}"));
+    runner
+        .run(&prop::collection::vec(any::<u8>(), 0..24), |bytes| {
+            let bytes = Bytes::from(bytes);
+            same_verdict::<Params, P>(&f, &bytes);
+            same_verdict::<Results, R>(&f, &bytes);
+            Ok(())
+        })
+        .unwrap_or_else(|error| panic!("{name} arbitrary bytes: {error}"));
+}
+
+/// Every function of the fixture without streams or futures, with its static params and
+/// results types.
+macro_rules! functions {
+    ($($test:ident: $iface:literal $func:literal ($($p:ty),*) -> ($($r:ty),*);)*) => {$(
+        #[test]
+        fn $test() {
+            check::<($($p,)*), ($($r,)*)>($iface, $func);
+        }
+    )*};
+}
+
+functions! {
+    scalars_bool: "scalars" "echo-bool" (bool) -> (bool);
+    scalars_u8: "scalars" "echo-u8" (u8) -> (u8);
+    scalars_u16: "scalars" "echo-u16" (u16) -> (u16);
+    scalars_u32: "scalars" "echo-u32" (u32) -> (u32);
+    scalars_u64: "scalars" "echo-u64" (u64) -> (u64);
+    scalars_s8: "scalars" "echo-s8" (i8) -> (i8);
+    scalars_s16: "scalars" "echo-s16" (i16) -> (i16);
+    scalars_s32: "scalars" "echo-s32" (i32) -> (i32);
+    scalars_s64: "scalars" "echo-s64" (i64) -> (i64);
+    scalars_f32: "scalars" "echo-f32" (f32) -> (f32);
+    scalars_f64: "scalars" "echo-f64" (f64) -> (f64);
+    scalars_char: "scalars" "echo-char" (char) -> (char);
+    scalars_string: "scalars" "echo-string" (String) -> (String);
+    scalars_add_s64: "scalars" "add-s64" (i64, i64) -> (i64);
+    scalars_concat: "scalars" "concat" (String, String) -> (String);
+    scalars_string_len: "scalars" "string-len" (String) -> (u32);
+    lists_bool: "lists" "echo-list-bool" (Vec<bool>) -> (Vec<bool>);
+    lists_u8: "lists" "echo-list-u8" (Bytes) -> (Bytes);
+    lists_u16: "lists" "echo-list-u16" (Vec<u16>) -> (Vec<u16>);
+    lists_u32: "lists" "echo-list-u32" (Vec<u32>) -> (Vec<u32>);
+    lists_u64: "lists" "echo-list-u64" (Vec<u64>) -> (Vec<u64>);
+    lists_s8: "lists" "echo-list-s8" (Vec<i8>) -> (Vec<i8>);
+    lists_s16: "lists" "echo-list-s16" (Vec<i16>) -> (Vec<i16>);
+    lists_s32: "lists" "echo-list-s32" (Vec<i32>) -> (Vec<i32>);
+    lists_s64: "lists" "echo-list-s64" (Vec<i64>) -> (Vec<i64>);
+    lists_f32: "lists" "echo-list-f32" (Vec<f32>) -> (Vec<f32>);
+    lists_f64: "lists" "echo-list-f64" (Vec<f64>) -> (Vec<f64>);
+    lists_char: "lists" "echo-list-char" (Vec<char>) -> (Vec<char>);
+    lists_string: "lists" "echo-list-string" (Vec<String>) -> (Vec<String>);
+    lists_bytes: "lists" "echo-list-bytes" (Vec<Bytes>) -> (Vec<Bytes>);
+    lists_nested: "lists" "echo-list-nested" (Vec<Vec<u32>>) -> (Vec<Vec<u32>>);
+    lists_sum: "lists" "sum-u32" (Vec<u32>) -> (u64);
+    lists_empty: "lists" "empty-list" () -> (Vec<u64>);
+    compound_point: "compound" "echo-point" (Point) -> (Point);
+    compound_person: "compound" "echo-person" (Person) -> (Person);
+    compound_shape: "compound" "echo-shape" (Shape) -> (Shape);
+    compound_color: "compound" "echo-color" (Color) -> (Color);
+    compound_perms: "compound" "echo-perms" (Perms) -> (Perms);
+    compound_wide: "compound" "echo-wide" (Wide) -> (Wide);
+    compound_bag: "compound" "echo-bag" (Bag) -> (Bag);
+    compound_option_u32: "compound" "echo-option-u32" (Option<u32>) -> (Option<u32>);
+    compound_option_string: "compound" "echo-option-string" (Option<String>) -> (Option<String>);
+    compound_option_point: "compound" "echo-option-point" (Option<Point>) -> (Option<Point>);
+    compound_nested_option: "compound" "echo-nested-option" (Option<Option<u8>>) -> (Option<Option<u8>>);
+    compound_result: "compound" "echo-result" (Result<(), ()>) -> (Result<(), ()>);
+    compound_result_ok: "compound" "echo-result-ok" (Result<u32, ()>) -> (Result<u32, ()>);
+    compound_result_err: "compound" "echo-result-err" (Result<(), String>) -> (Result<(), String>);
+    compound_result_both: "compound" "echo-result-both" (Result<String, Color>) -> (Result<String, Color>);
+    compound_tuple2: "compound" "echo-tuple2" ((u8, String)) -> ((u8, String));
+    compound_tuple5: "compound" "echo-tuple5" ((bool, u16, char, f64, Point)) -> ((bool, u16, char, f64, Point));
+    compound_move_point: "compound" "move-point" (Point, i32, i32) -> (Point);
+    compound_grant: "compound" "grant" (Perms, Perms) -> (Perms);
+    compound_oldest: "compound" "oldest" (Vec<Person>) -> (Option<Person>);
+    compound_divide: "compound" "divide" (u32, u32) -> (Result<u32, String>);
+    compound_named: "compound" "named" (u32, String) -> (u32, String);
+    compound_nothing: "compound" "nothing" () -> ();
+    resources_counter_value: "resources" "counter-value" (ResourceBorrow<Counter>) -> (u64);
+    resources_merge: "resources" "merge" (ResourceOwn<Counter>, ResourceOwn<Counter>) -> (ResourceOwn<Counter>);
+    resources_register: "resources" "[method]registry.register" (ResourceBorrow<Counter>, String, ResourceBorrow<Counter>) -> (u32);
+    resources_from_string: "resources" "[static]counter.from-string" (String) -> (Result<ResourceOwn<Counter>, String>);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Byte-exact vectors and WAVE text.
+
+/// `text` (WAVE, of type `ty`) encodes to exactly `bytes`, which decode and print as `text`.
+#[track_caller]
+fn vector(ty: &DynamicType, text: &str, bytes: &[u8]) {
+    let value = ty.parse(text).expect("the WAVE text parses");
+    let encoded = wire::encode(Typed::new(&value, ty)).expect("encodes");
+    assert_eq!(&encoded[..], bytes, "encoding of {text}");
+    let bytes = Bytes::copy_from_slice(bytes);
+    let mut r = Reader::new(&bytes);
+    let decoded = dynamic::decode(ty, &mut r).expect("decodes");
+    assert_eq!(r.remaining(), 0);
+    assert_eq!(wasm_wave::to_string(&decoded).expect("prints"), text);
+}
+
+#[test]
+fn vectors() {
+    let resolve = resolve();
+    let point = named(&resolve, "compound", "point");
+    vector(&point, "{x: 300, y: -2}", &[0xac, 0x02, 0x7e]);
+    let shape = named(&resolve, "compound", "shape");
+    vector(
+        &shape,
+        "rect(({x: 1, y: 2}, {x: 3, y: 4}))",
+        &[0x01, 1, 2, 3, 4],
+    );
+    // A case named like a WAVE keyword is written with `%`.
+    vector(&shape, "%none", &[0x02]);
+    vector(&shape, "circle(1.5)", &[0x00, 0, 0, 0, 0, 0, 0, 0xf8, 0x3f]);
+    let color = named(&resolve, "compound", "color");
+    vector(&color, "blue", &[0x02]);
+    let perms = named(&resolve, "compound", "perms");
+    vector(&perms, "{read, exec}", &[0b101]);
+    let wide = named(&resolve, "compound", "wide");
+    vector(&wide, "{f0, f31}", &[0x01, 0, 0, 0x80]);
+    let person = named(&resolve, "compound", "person");
+    vector(
+        &person,
+        r#"{name: "ab", age: 7, tags: ["x"], home: some({x: 0, y: -1})}"#,
+        &[2, b'a', b'b', 7, 1, 1, b'x', 1, 0, 0x7f],
+    );
+
+    // Through a function's types: handles are their bytes, futures their value.
+    let f = function(&resolve, "resources", "merge");
+    let args = f.parse_params(&["[1, 2]", "[]"]).expect("parses");
+    assert_eq!(&f.params_to_bytes(&args).unwrap()[..], &[2, 1, 2, 0]);
+    let f = function(&resolve, "streams", "later");
+    let result = f.results()[0].1.parse("7").expect("a future<u64> is a u64");
+    assert_eq!(&f.results_to_bytes(&[result]).unwrap()[..], &[1, 7]);
+    let f = function(&resolve, "streams", "signal");
+    let result = f.results()[0].1.parse("ok").expect("a future is ok");
+    assert_eq!(&f.results_to_bytes(&[result]).unwrap()[..], &[1]);
+
+    // NaN is written canonical, as the static codec writes it.
+    let f = function(&resolve, "scalars", "echo-f32");
+    let nan = Value::make_float32(f32::from_bits(0x7fc0_1234));
+    assert_eq!(
+        f.params_to_bytes(&[nan]).unwrap(),
+        wire::encode((f32::from_bits(0x7fc0_1234),)).unwrap()
+    );
+}
+
+#[test]
+fn a_static_bag_reads_as_wave() {
+    let resolve = resolve();
+    let bag = Bag {
+        flag: true,
+        small: 255,
+        big: -3,
+        ratio: 0.5,
+        letter: 'λ',
+        text: "hi".into(),
+        data: Bytes::from_static(&[1, 2]),
+        people: vec![Person {
+            name: "p".into(),
+            age: 3,
+            tags: vec![],
+            home: None,
+        }],
+        shape: Shape::Circle(2.0),
+        color: Color::Green,
+        perms: Perms::READ | Perms::WRITE,
+        wide: Wide::F9,
+        maybe: Some("m".into()),
+        outcome: Err("no".into()),
+        pair: (1, "one".into()),
+    };
+    let bytes = wire::encode(&bag).expect("encodes");
+    let ty = named(&resolve, "compound", "bag");
+    let value = dynamic::decode(&ty, &mut Reader::new(&bytes)).expect("decodes");
+    assert_eq!(
+        wasm_wave::to_string(&value).unwrap(),
+        r#"{flag: true, small: 255, big: -3, ratio: 0.5, letter: 'λ', text: "hi", data: [1, 2], people: [{name: "p", age: 3, tags: []}], shape: circle(2), color: green, perms: {read, write}, wide: {f9}, maybe: some("m"), outcome: err("no"), pair: (1, "one")}"#
+    );
+    assert_eq!(wire::encode(Typed::new(&value, &ty)).unwrap(), bytes);
+    // WAVE leaves out record fields that are `none`; they read back.
+    let text = wasm_wave::to_string(&value).unwrap();
+    assert_eq!(ty.parse(&text).unwrap(), value);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Values that do not fit their type, and hostile bytes.
+
+#[test]
+fn a_value_of_the_wrong_type_names_where_it_is() {
+    let resolve = resolve();
+    let f = function(&resolve, "compound", "oldest");
+    // A list of people whose second has a tag that is not a string: built for another type.
+    let odd_ty = wasm_wave::value::Type::record([
+        ("name", WaveType::STRING),
+        ("age", WaveType::U8),
+        ("tags", WaveType::list(WaveType::U32)),
+        ("home", WaveType::option(WaveType::U8)),
+    ])
+    .unwrap();
+    let odd =
+        wasm_wave::from_str::<Value>(&odd_ty, "{name: \"b\", age: 2, tags: [1, 2], home: none}")
+            .unwrap();
+    let values = [Value::make_list(&WaveType::list(odd_ty.clone()), [odd.clone(), odd]).unwrap()];
+    match f.params_to_bytes(&values) {
+        Err(Error::InvalidValue { path, reason }) => {
+            assert_eq!(path, "arg 0 [0].tags[0]");
+            assert!(
+                reason.contains("expected a value of type string"),
+                "{reason}"
+            );
+        }
+        other => panic!("expected InvalidValue, got {other:?}"),
+    }
+    // Wrong count of arguments, and unparsable text.
+    assert!(matches!(
+        f.params_to_bytes(&[]),
+        Err(Error::InvalidValue { .. })
+    ));
+    match f.parse_params(&["[{name: 1}]"]) {
+        Err(Error::InvalidValue { path, .. }) => assert_eq!(path, "arg 0 (people)"),
+        other => panic!("expected InvalidValue, got {other:?}"),
+    }
+    let color = named(&resolve, "compound", "color");
+    let enum_ty = WaveType::enum_ty(["red", "purple"]).unwrap();
+    let purple = Value::make_enum(&enum_ty, "purple").unwrap();
+    match wire::encode(Typed::new(&purple, &color)) {
+        Err(Error::InvalidValue { path, reason }) => {
+            assert_eq!(path, "value");
+            assert!(
+                reason.contains("`purple`") && reason.contains("`blue`"),
+                "{reason}"
+            );
+        }
+        other => panic!("expected InvalidValue, got {other:?}"),
+    }
+}
+
+fn decode_err(ty: &DynamicType, bytes: &[u8]) -> Error {
+    let bytes = Bytes::copy_from_slice(bytes);
+    let mut r = Reader::new(&bytes);
+    match dynamic::decode(ty, &mut r) {
+        Ok(value) if r.remaining() == 0 => panic!("{bytes:02x?} decoded as {value:?}"),
+        Ok(_) => Error::TrailingBytes {
+            extra: r.remaining(),
+        },
+        Err(error) => error,
+    }
+}
+
+#[test]
+fn hostile_input_is_an_error() {
+    let resolve = resolve();
+    let list = function(&resolve, "lists", "echo-list-string").params()[0]
+        .1
+        .clone();
+    // A count of 2^32 - 1 strings in five bytes: over the limit, refused before anything is
+    // allocated; a count of 100 in three bytes: more bytes are needed.
+    assert!(matches!(
+        decode_err(&list, &[0xff, 0xff, 0xff, 0xff, 0x0f]),
+        Error::TooLarge { what: "list", .. }
+    ));
+    assert!(matches!(
+        decode_err(&list, &[100, 1, b'a']),
+        Error::UnexpectedEnd { .. }
+    ));
+    let bool_ty = function(&resolve, "scalars", "not").params()[0].1.clone();
+    assert!(matches!(decode_err(&bool_ty, &[2]), Error::InvalidBool(2)));
+    let char_ty = function(&resolve, "scalars", "next-char").params()[0]
+        .1
+        .clone();
+    assert!(matches!(decode_err(&char_ty, &[0xff]), Error::InvalidChar));
+    assert!(matches!(
+        decode_err(&char_ty, &[0xed, 0xa0, 0x80]),
+        Error::InvalidChar
+    ));
+    let string = function(&resolve, "scalars", "upper").params()[0].1.clone();
+    assert!(matches!(
+        decode_err(&string, &[2, 0xc3, 0x28]),
+        Error::InvalidUtf8 { .. }
+    ));
+    let color = named(&resolve, "compound", "color");
+    assert!(matches!(
+        decode_err(&color, &[3]),
+        Error::UnknownCase {
+            index: 3,
+            cases: 3,
+            ..
+        }
+    ));
+    let perms = named(&resolve, "compound", "perms");
+    assert!(matches!(
+        decode_err(&perms, &[0b1000]),
+        Error::InvalidFlags { .. }
+    ));
+    let option = function(&resolve, "compound", "echo-option-u32").params()[0]
+        .1
+        .clone();
+    assert!(matches!(
+        decode_err(&option, &[2]),
+        Error::InvalidTag {
+            ty: "option",
+            tag: 2
+        }
+    ));
+    let u16_ty = function(&resolve, "scalars", "echo-u16").params()[0]
+        .1
+        .clone();
+    assert!(matches!(
+        decode_err(&u16_ty, &[0xff, 0xff, 0x04]),
+        Error::InvalidLeb128 { .. }
+    ));
+    assert!(matches!(
+        decode_err(&u16_ty, &[1, 2]),
+        Error::TrailingBytes { extra: 1 }
+    ));
+
+    // Every truncation of a bag is UnexpectedEnd.
+    let bag = named(&resolve, "compound", "bag");
+    let value = bag
+        .parse(r#"{flag: true, small: 1, big: -300, ratio: 1.0, letter: 'x', text: "hello", data: [1, 2, 3], people: [{name: "p", age: 3, tags: ["t"], home: some({x: 1, y: 2})}], shape: rect(({x: 1, y: 2}, {x: 3, y: 4})), color: red, perms: {exec}, wide: {f20}, maybe: none, outcome: ok(5), pair: (1, "a")}"#)
+        .expect("parses");
+    let full = wire::encode(Typed::new(&value, &bag)).unwrap();
+    for len in 0..full.len() {
+        match decode_err(&bag, &full[..len]) {
+            Error::UnexpectedEnd { .. } => {}
+            error => panic!("{len} bytes: {error}"),
+        }
+    }
+
+    // A pending stream or future in a plain buffer has nowhere to come from.
+    let stream = function(&resolve, "streams", "sum").params()[0].1.clone();
+    assert!(matches!(decode_err(&stream, &[0]), Error::NoAsyncChannel));
+    let future = function(&resolve, "streams", "later").results()[0]
+        .1
+        .clone();
+    assert!(matches!(decode_err(&future, &[0]), Error::NoAsyncChannel));
+    assert!(matches!(
+        decode_err(&future, &[2]),
+        Error::InvalidTag {
+            ty: "future",
+            tag: 2
+        }
+    ));
+    // Inline, both decode.
+    let bytes = Bytes::from_static(&[2, 5, 6]);
+    let value = dynamic::decode(&stream, &mut Reader::new(&bytes)).unwrap();
+    assert_eq!(wasm_wave::to_string(&value).unwrap(), "[5, 6]");
+    let bytes = Bytes::from_static(&[1, 9]);
+    let value = dynamic::decode(&future, &mut Reader::new(&bytes)).unwrap();
+    assert_eq!(wasm_wave::to_string(&value).unwrap(), "9");
+}
+
+#[test]
+fn unsupported_types_are_refused() {
+    let mut resolve = Resolve::new();
+    resolve
+        .push_str(
+            "t.wit",
+            "package t:t; interface i { type s = stream<u8, string>; type b = stream; f: func(a: s); g: func(a: b); }",
+        )
+        .unwrap();
+    let (_, i) = resolve.interfaces.iter().next().unwrap();
+    for name in ["f", "g"] {
+        match FunctionType::from_wit(&resolve, &i.functions[name]) {
+            Err(Error::UnsupportedType { reason, .. }) => assert!(reason.contains("stream<T>")),
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+}
+
+proptest! {
+    /// Arbitrary bytes never panic the decoder, for every type of the fixture's functions.
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..64)) {
+        let resolve = resolve();
+        let bytes = Bytes::from(bytes);
+        for (_, interface) in resolve.interfaces.iter() {
+            for function in interface.functions.values() {
+                let f = FunctionType::from_wit(&resolve, function).unwrap();
+                let _ = f.decode_params(&mut Reader::new(&bytes));
+                let _ = f.decode_results(&mut Reader::new(&bytes));
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Calls against the generated server, streams and futures both ways.
+
+/// `iface.func(args)` through `client`, the results printed as WAVE.
+async fn call(
+    client: &Client,
+    resolve: &Resolve,
+    iface: &str,
+    func: &str,
+    args: &[&str],
+) -> Vec<String> {
+    let f = function(resolve, iface, func);
+    let params = f.parse_params(args).expect("the arguments parse");
+    let name = func.rsplit(']').next().unwrap_or(func);
+    let instance = format!("{}/{iface}@0.1.0", PACKAGE.split('@').next().unwrap());
+    let results = client
+        .invoke_dynamic(&CallOptions::default(), &instance, name, &f, &params)
+        .await
+        .unwrap_or_else(|error| panic!("{iface}.{func}: {error}"));
+    results
+        .iter()
+        .map(|value| wasm_wave::to_string(value).unwrap())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_with_dynamic_values() -> anyhow::Result<()> {
+    let resolve = resolve();
+    // Small pieces: values cross piece boundaries.
+    let transport = Transport::in_process_with(64, provider_sdk::Limits::default());
+    let server = transport.server(ServeOptions::new("roundtrip"));
+    let _serving = bindings_ours::serve::<provider_sdk::transport::InvocationContext, _>(
+        &server,
+        ours::Server::default(),
+    )
+    .await?;
+    let client = transport.client("roundtrip");
+    let c = &client;
+    let r = &resolve;
+
+    assert_eq!(
+        call(c, r, "scalars", "add-s8", &["100", "100"]).await,
+        ["-56"]
+    );
+    assert_eq!(
+        call(c, r, "scalars", "concat", &[r#""a""#, r#""b""#]).await,
+        [r#""ab""#]
+    );
+    assert_eq!(
+        call(c, r, "compound", "classify", &["3"]).await,
+        ["rect(({x: 0, y: 0}, {x: 3, y: 3}))"]
+    );
+    assert_eq!(
+        call(c, r, "compound", "named", &["2", r#""x""#]).await,
+        ["4", r#""xx""#]
+    );
+    assert!(call(c, r, "compound", "nothing", &[]).await.is_empty());
+
+    // Resources: a handle prints as its bytes and is accepted back so.
+    let counter = call(c, r, "resources", "make-counter", &["41"])
+        .await
+        .remove(0);
+    assert!(counter.starts_with('['), "{counter}");
+    assert_eq!(
+        call(c, r, "resources", "[method]counter.add", &[&counter, "1"]).await,
+        ["42"]
+    );
+    assert_eq!(
+        call(c, r, "resources", "counter-value", &[&counter]).await,
+        ["42"]
+    );
+
+    // Streams and futures in the results, read from their sub-channels.
+    let count: Vec<String> = (0..25).map(|i| i.to_string()).collect();
+    assert_eq!(
+        call(c, r, "streams", "count", &["25"]).await,
+        [format!("[{}]", count.join(", "))]
+    );
+    assert_eq!(
+        call(c, r, "streams", "strings", &["3"]).await,
+        [r#"["s0", "s1", "s2"]"#]
+    );
+    assert_eq!(
+        call(c, r, "streams", "points", &["2"]).await,
+        ["[{x: 0, y: 0}, {x: 1, y: -1}]"]
+    );
+    assert_eq!(
+        call(c, r, "streams", "repeat-bytes", &["[1, 2]", "3"]).await,
+        ["[1, 2, 1, 2, 1, 2]"]
+    );
+    assert_eq!(call(c, r, "streams", "later", &["7"]).await, ["7"]);
+    let pattern: Vec<String> = logic::pattern(300).iter().map(u8::to_string).collect();
+    assert_eq!(
+        call(c, r, "streams", "later-bytes", &["300"]).await,
+        [format!("[{}]", pattern.join(", "))]
+    );
+    assert_eq!(
+        call(c, r, "streams", "maybe-later", &["some(1)"]).await,
+        ["some(2)"]
+    );
+    assert_eq!(call(c, r, "streams", "signal", &[]).await, ["ok"]);
+
+    // Streams and futures in the params, sent from WAVE lists and values.
+    assert_eq!(call(c, r, "streams", "sum", &["[1, 2, 3]"]).await, ["6"]);
+    assert_eq!(call(c, r, "streams", "sum", &["[]"]).await, ["0"]);
+    assert_eq!(
+        call(c, r, "streams", "echo-bytes-stream", &["[104, 105]"]).await,
+        ["[104, 105]"]
+    );
+    assert_eq!(
+        call(c, r, "streams", "collect-bytes", &["[1, 2, 3]"]).await,
+        ["[1, 2, 3]"]
+    );
+    assert_eq!(
+        call(c, r, "streams", "await-string", &[r#""hi""#]).await,
+        [r#""got hi""#]
+    );
+    assert_eq!(
+        call(
+            c,
+            r,
+            "streams",
+            "send-upload",
+            &[r#"{name: "ab", data: [1, 2, 3]}"#]
+        )
+        .await,
+        ["5"]
+    );
+    assert_eq!(
+        call(c, r, "streams", "fan", &["[1, 2]", "[10, 20]"]).await,
+        ["(3, 30)"]
+    );
+    Ok(())
+}
