@@ -12,7 +12,8 @@ use crate::nats::NatsArgs;
 /// The host id `wrpcurl host` plays, and the one its shutdown requests carry by default.
 pub const HOST_ID: &str = "wrpcurl";
 
-const ABOUT: &str = "Describe, call, serve and host wRPC capability providers from the command line";
+const ABOUT: &str =
+    "Describe, call, serve and host wRPC capability providers from the command line";
 
 const EXIT_STATUS: &str = "\
 Exit status: 0 success; 1 the provider answered, but not as hoped (unhealthy), or its process \
@@ -86,6 +87,10 @@ pub struct Cli {
 
 /// The commands.
 #[derive(Debug, Subcommand)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "parsed once per process; boxing would only make matching on it clumsier"
+)]
 pub enum Command {
     /// Print a world's imports and exports: each function's WIT signature and doc comment.
     #[command(after_help = DESCRIBE_EXAMPLES)]

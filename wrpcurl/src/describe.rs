@@ -50,11 +50,7 @@ pub fn describe(resolve: &Resolve, world: WorldId) -> String {
             }
             WorldItem::Function(func) => {
                 doc_lines(&mut section, INDENT, &func.docs);
-                let _ = writeln!(
-                    section,
-                    "{INDENT}{direction} {};",
-                    signature(resolve, func)
-                );
+                let _ = writeln!(section, "{INDENT}{direction} {};", signature(resolve, func));
             }
             // Types are described where functions use them, by name.
             WorldItem::Type(_) => continue,

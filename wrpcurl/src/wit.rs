@@ -140,7 +140,11 @@ mod tests {
     #[test]
     fn a_syntax_error_names_the_file() {
         let dir = tempfile::tempdir().unwrap();
-        let file = write(dir.path(), "a.wit", "package a:b;\nworld w { export nope }\n");
+        let file = write(
+            dir.path(),
+            "a.wit",
+            "package a:b;\nworld w { export nope }\n",
+        );
         let error = load(Some(&file), None).unwrap_err();
         assert!(matches!(error, Error::Wit { .. }), "{error}");
         assert!(error.to_string().contains("a.wit"), "{error}");

@@ -11,18 +11,22 @@ fn the_keyvalue_providers_world() {
     assert!(output.status.success(), "{}", stderr(&output));
     let text = stdout(&output);
     // A few facts the golden file must show, so a wrong bless cannot hide them.
-    assert!(text.contains("world provider-sdk:providers/keyvalue {"), "{text}");
     assert!(
-        text.contains(
-            "get: func(bucket: string, key: string) -> result<option<list<u8>>, error>;"
-        ),
+        text.contains("world provider-sdk:providers/keyvalue {"),
+        "{text}"
+    );
+    assert!(
+        text.contains("get: func(bucket: string, key: string) -> result<option<list<u8>>, error>;"),
         "{text}"
     );
     assert!(
         text.contains("bucket.get: func(self: borrow<bucket>, key: string)"),
         "{text}"
     );
-    assert!(text.contains("import wrpc:keyvalue/watcher@0.2.0-draft {"), "{text}");
+    assert!(
+        text.contains("import wrpc:keyvalue/watcher@0.2.0-draft {"),
+        "{text}"
+    );
     golden("describe-keyvalue.txt", &text);
 }
 
@@ -86,7 +90,11 @@ fn errors_say_what_to_do_and_exit_2() {
         let output = wrpcurl(args);
         assert_eq!(output.status.code(), Some(2), "{name}: {}", stderr(&output));
         assert!(stdout(&output).is_empty(), "{name}");
-        text.push_str(&format!("# {name}: wrpcurl {}\n{}\n", args.join(" "), stderr(&output)));
+        text.push_str(&format!(
+            "# {name}: wrpcurl {}\n{}\n",
+            args.join(" "),
+            stderr(&output)
+        ));
     }
     golden("describe-errors.txt", &text);
 }

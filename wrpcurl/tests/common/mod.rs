@@ -56,7 +56,7 @@ pub fn golden(name: &str, actual: &str) {
         "the output differs from {}; if the change is intended, run `BLESS=1 cargo test -p \
          wrpcurl` and review the diff\n{}",
         path.display(),
-        diff(&expected, &actual)
+        diff(&expected, actual)
     );
 }
 
