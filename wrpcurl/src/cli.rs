@@ -15,7 +15,11 @@ pub const HOST_ID: &str = "wrpcurl";
 const ABOUT: &str =
     "Describe, call, serve and host wRPC capability providers from the command line";
 
-const EXIT_STATUS: &str = "\
+const TOP_LEVEL_HELP: &str = "\
+Examples (from the repository root, with a nats-server on the default port):
+  wrpcurl describe --wit wit --world keyvalue
+  cargo build -p keyvalue-provider && wrpcurl host run target/debug/keyvalue-provider --provider-id kv
+
 Exit status: 0 success; 1 the provider answered, but not as hoped (unhealthy), or its process \
 failed; 2 bad input (flags, WIT, files); 3 NATS or the provider could not be reached or did not \
 answer in time.";
@@ -78,7 +82,7 @@ Example, with `wrpcurl host run target/debug/keyvalue-provider --provider-id kv`
 
 /// `wrpcurl`.
 #[derive(Debug, Parser)]
-#[command(name = "wrpcurl", version, about = ABOUT, after_help = EXIT_STATUS)]
+#[command(name = "wrpcurl", version, about = ABOUT, after_help = TOP_LEVEL_HELP)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -129,10 +133,10 @@ pub enum HostCommand {
     #[command(after_help = RUN_EXAMPLES)]
     Run(RunArgs),
     /// Put or delete a link of a running provider.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = LINK_DEL_EXAMPLES)]
     Link(LinkCommand),
     /// Put named configuration, or send a running provider its configuration.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = CONFIG_UPDATE_EXAMPLES)]
     Config(ConfigCommand),
     /// Ask a running provider whether it is healthy (exit status 1 when it is not).
     #[command(after_help = HEALTH_EXAMPLES)]
@@ -313,13 +317,11 @@ mod tests {
         fn visit(command: &mut clap::Command, path: String) {
             let name = format!("{path} {}", command.get_name());
             let subcommands: Vec<_> = command.get_subcommands_mut().map(|c| c.clone()).collect();
-            if subcommands.is_empty() {
-                let help = command.render_long_help().to_string();
-                assert!(
-                    help.contains("Example"),
-                    "`{name} --help` has no example:\n{help}"
-                );
-            }
+            let help = command.render_long_help().to_string();
+            assert!(
+                help.contains("Example"),
+                "`{name} --help` has no example:\n{help}"
+            );
             for mut subcommand in subcommands {
                 visit(&mut subcommand, name.clone());
             }
