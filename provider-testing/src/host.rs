@@ -90,6 +90,11 @@ impl TestLink {
     pub fn definition(&self) -> &LinkDefinition {
         &self.definition
     }
+
+    /// Whether the link has secrets (a host sends those sealed for the provider's xkey only).
+    pub fn has_secrets(&self) -> bool {
+        !self.source_secrets.is_empty() || !self.target_secrets.is_empty()
+    }
 }
 
 /// Plays a wasmCloud host for one provider: starts it (in-process or as a child process fed
@@ -107,6 +112,8 @@ pub struct TestHost {
     provider_xkey: XKey,
     initial_links: Mutex<Vec<TestLink>>,
     config: Mutex<HashMap<String, String>>,
+    /// The user JWT and seed the provider is told to connect with.
+    credentials: Option<(String, String)>,
 }
 
 impl std::fmt::Debug for TestHost {
@@ -166,7 +173,29 @@ impl TestHost {
             provider_xkey: XKey::new(),
             initial_links: Mutex::new(Vec::new()),
             config: Mutex::new(HashMap::new()),
+            credentials: None,
         })
+    }
+
+    /// Uses `lattice` instead of a lattice of its own (to drive a provider another host
+    /// started, or to start one where others can find it).
+    pub fn in_lattice(mut self, lattice: &str) -> Self {
+        lattice.clone_into(&mut self.lattice);
+        self
+    }
+
+    /// Plays the host `host_id` (`NTESTHOST` by default): the id the provider is started with
+    /// and shutdown requests carry.
+    pub fn with_host_id(mut self, host_id: &str) -> Self {
+        host_id.clone_into(&mut self.host_id);
+        self
+    }
+
+    /// Tells the provider (in its `HostData`) to connect with the user JWT `jwt` and its nkey
+    /// `seed`, as a host does on a NATS server that asks for them.
+    pub fn with_provider_credentials(mut self, jwt: &str, seed: &str) -> Self {
+        self.credentials = Some((jwt.to_owned(), seed.to_owned()));
+        self
     }
 
     /// The lattice.
@@ -215,6 +244,10 @@ impl TestHost {
         data.host_id = self.host_id.clone();
         data.lattice_rpc_prefix = self.lattice.clone();
         data.lattice_rpc_url = self.url.clone();
+        if let Some((jwt, seed)) = &self.credentials {
+            data.lattice_rpc_user_jwt = jwt.clone();
+            data.lattice_rpc_user_seed = seed.clone();
+        }
         data.provider_key = self.provider_id.clone();
         data.instance_id = "test-instance".to_owned();
         data.link_name = "default".to_owned();
@@ -247,8 +280,23 @@ impl TestHost {
     /// Starts the provider executable at `program` as a host does: a cleared environment
     /// (`RUST_LOG` kept), `HostData` on stdin, then stdin closed. Its stderr is collected.
     pub async fn spawn(&self, program: &Path) -> Result<ChildProvider> {
-        let line = self.host_data()?.to_stdin_line();
+        self.spawn_command(program, child_command(program)).await
+    }
+
+    /// Like [`TestHost::spawn`], but the provider writes to this process's stdout and stderr
+    /// as it goes (a tool that shows a provider's log), so [`ChildProvider::logs`] stays empty.
+    pub async fn spawn_attached(&self, program: &Path) -> Result<ChildProvider> {
         let mut command = child_command(program);
+        command.stdout(Stdio::inherit()).stderr(Stdio::inherit());
+        self.spawn_command(program, command).await
+    }
+
+    async fn spawn_command(
+        &self,
+        program: &Path,
+        mut command: tokio::process::Command,
+    ) -> Result<ChildProvider> {
+        let line = self.host_data()?.to_stdin_line();
         command.stdin(Stdio::piped());
         let mut child = command
             .spawn()
@@ -288,7 +336,7 @@ impl TestHost {
     /// provider-id subject (only for a link without secrets), then the put with its secrets
     /// sealed on the subject named after the provider's xkey.
     pub async fn put_link(&self, link: &TestLink) -> Result<()> {
-        if link.source_secrets.is_empty() && link.target_secrets.is_empty() {
+        if !link.has_secrets() {
             self.put_link_copy(link).await?;
         }
         self.put_link_sealed(link).await

@@ -1,0 +1,404 @@
+//! `wrpcurl host` against the keyvalue provider's executable and a private nats-server: `run`
+//! starts it with a link, `health` answers, `link del` and `link put` take effect on calls
+//! made through the link, `config` reaches the bucket and the provider, `shutdown` and Ctrl-C
+//! end it with exit status 0. Error messages are compared with a golden file.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Output, Stdio};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use futures::StreamExt as _;
+use provider_testing::{NatsServer, TestHost, eventually};
+
+use common::{golden, stderr, stdout};
+
+provider_sdk::generate!({ path: "../wit", world: "keyvalue-client" });
+
+use wrpc::keyvalue::store;
+
+const PROVIDER: &str = "kv";
+const LINK: &str = r#"{"source_id": "comp", "wit_namespace": "wrpc", "wit_package": "keyvalue",
+                      "interfaces": ["store", "atomics", "batch"]}"#;
+
+/// The keyvalue provider's executable, built once per test run into this build's target folder.
+fn keyvalue_provider() -> &'static Path {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let bin_dir = Path::new(env!("CARGO_BIN_EXE_wrpcurl"))
+            .parent()
+            .expect("the binary is in a folder");
+        let target_dir = bin_dir
+            .parent()
+            .expect("the profile folder is in a target folder");
+        let mut command = std::process::Command::new(env!("CARGO"));
+        command
+            .args([
+                "build",
+                "--quiet",
+                "-p",
+                "keyvalue-provider",
+                "--bin",
+                "keyvalue-provider",
+            ])
+            .arg("--target-dir")
+            .arg(target_dir)
+            .current_dir(common::workspace());
+        // What cargo set for this test: left in, build scripts that watch them (ring's watches
+        // CARGO_MANIFEST_DIR) would run again, and the next `cargo test` would rebuild it all.
+        for (name, _) in std::env::vars_os() {
+            let name = name.to_string_lossy();
+            let set_by_cargo = [
+                "CARGO_MANIFEST_",
+                "CARGO_PKG_",
+                "CARGO_BIN_",
+                "CARGO_CRATE_",
+            ]
+            .iter()
+            .any(|prefix| name.starts_with(prefix))
+                || [
+                    "CARGO_PRIMARY_PACKAGE",
+                    "CARGO_TARGET_TMPDIR",
+                    "CARGO_RUSTC_CURRENT_DIR",
+                    "OUT_DIR",
+                ]
+                .contains(&name.as_ref());
+            if set_by_cargo {
+                command.env_remove(name.as_ref());
+            }
+        }
+        match bin_dir.file_name().and_then(|name| name.to_str()) {
+            Some("debug") | None => {}
+            Some("release") => {
+                command.arg("--release");
+            }
+            Some(profile) => {
+                command.args(["--profile", profile]);
+            }
+        }
+        let status = command.status().expect("cargo runs");
+        assert!(status.success(), "cargo build -p keyvalue-provider failed");
+        bin_dir.join(format!("keyvalue-provider{}", std::env::consts::EXE_SUFFIX))
+    })
+}
+
+/// `wrpcurl args`, run to its end.
+async fn wrpcurl(args: &[&str]) -> Output {
+    tokio::process::Command::from(common::command(args))
+        .output()
+        .await
+        .expect("wrpcurl runs")
+}
+
+/// The flags that name the test's lattice and provider.
+fn target<'a>(nats: &'a str, lattice: &'a str) -> [&'a str; 6] {
+    [
+        "--nats",
+        nats,
+        "--lattice",
+        lattice,
+        "--provider-id",
+        PROVIDER,
+    ]
+}
+
+/// A `wrpcurl host run` in the background, its output collected in files.
+struct Running {
+    child: tokio::process::Child,
+    stdout: PathBuf,
+    stderr: PathBuf,
+}
+
+impl Running {
+    fn start(nats: &str, lattice: &str, links: &[&Path], dir: &Path) -> Self {
+        let mut args: Vec<String> = vec![
+            "host".into(),
+            "run".into(),
+            keyvalue_provider().display().to_string(),
+        ];
+        args.extend(target(nats, lattice).map(str::to_owned));
+        for link in links {
+            args.push("--link".into());
+            args.push(link.display().to_string());
+        }
+        args.extend(["--config".into(), "response_timeout_ms=2000".into()]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let stdout = dir.join("run.stdout");
+        let stderr = dir.join("run.stderr");
+        let mut command = tokio::process::Command::from(common::command(&args));
+        command
+            .stdout(Stdio::from(std::fs::File::create(&stdout).unwrap()))
+            .stderr(Stdio::from(std::fs::File::create(&stderr).unwrap()))
+            .kill_on_drop(true);
+        Self {
+            child: command.spawn().expect("wrpcurl host run starts"),
+            stdout,
+            stderr,
+        }
+    }
+
+    fn output(&self) -> String {
+        format!(
+            "stdout:\n{}\nstderr:\n{}",
+            std::fs::read_to_string(&self.stdout).unwrap_or_default(),
+            std::fs::read_to_string(&self.stderr).unwrap_or_default()
+        )
+    }
+
+    async fn wait(&mut self) -> std::process::ExitStatus {
+        tokio::time::timeout(Duration::from_secs(40), self.child.wait())
+            .await
+            .unwrap_or_else(|_| panic!("wrpcurl host run did not exit; {}", self.output()))
+            .unwrap()
+    }
+}
+
+/// A host emulator in the test's lattice, to call the provider as component `comp`.
+async fn caller(nats: &NatsServer, lattice: &str) -> TestHost {
+    TestHost::new(&nats.url(), PROVIDER)
+        .await
+        .unwrap()
+        .in_lattice(lattice)
+}
+
+async fn healthy(nats: &str, lattice: &str) -> bool {
+    let mut args = vec!["host", "health"];
+    args.extend(target(nats, lattice));
+    let output = wrpcurl(&args).await;
+    output.status.success() && stdout(&output) == "healthy\n"
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_the_keyvalue_provider_and_drives_it_over_the_control_subjects() {
+    let nats = NatsServer::start().unwrap();
+    let url = nats.url();
+    let lattice = "wrpcurl-host";
+    let dir = tempfile::tempdir().unwrap();
+    let link_file = dir.path().join("link.json");
+    std::fs::write(&link_file, LINK).unwrap();
+    let mut running = Running::start(&url, lattice, &[&link_file], dir.path());
+
+    assert!(
+        eventually(|| healthy(&url, lattice)).await,
+        "`wrpcurl host health` never said healthy; {}",
+        running.output()
+    );
+    let host = caller(&nats, lattice).await;
+    let kv = host.component("comp", "default").unwrap();
+    // The link from the file is there from the start.
+    store::set(&kv, "b", "k", b"hi").await.unwrap().unwrap();
+    let value = store::get(&kv, "b", "k").await.unwrap().unwrap();
+    assert_eq!(value.as_deref(), Some(&b"hi"[..]));
+
+    // `link del` takes the link away: calls are refused.
+    let mut args = vec!["host", "link", "del", "comp", "--link-wit", "wrpc:keyvalue"];
+    args.extend(target(&url, lattice));
+    let output = wrpcurl(&args).await;
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "deleted link comp -> kv (default)\n");
+    assert!(
+        eventually(|| async {
+            matches!(
+                store::get(&kv, "b", "k").await,
+                Err(provider_sdk::Error::Refused { .. })
+            )
+        })
+        .await,
+        "the link was not deleted; {}",
+        running.output()
+    );
+
+    // `link put` brings it back, with a fresh memory store.
+    let link_path = link_file.display().to_string();
+    let mut args = vec!["host", "link", "put", &link_path];
+    args.extend(target(&url, lattice));
+    let output = wrpcurl(&args).await;
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output),
+        "put link comp -> kv (default): wrpc:keyvalue/{store,atomics,batch}\n"
+    );
+    assert!(
+        eventually(|| async { matches!(store::get(&kv, "b", "k").await, Ok(Ok(None))) }).await,
+        "the link was not put again; {}",
+        running.output()
+    );
+
+    // `config update` sends the whole configuration to the provider's subject.
+    let subject = format!("wasmbus.rpc.{lattice}.{PROVIDER}.config.update");
+    let mut updates = host.nats().subscribe(subject).await.unwrap();
+    host.nats().flush().await.unwrap();
+    let mut args = vec!["host", "config", "update", "response_timeout_ms=3000"];
+    args.extend(target(&url, lattice));
+    let output = wrpcurl(&args).await;
+    assert!(output.status.success(), "{}", stderr(&output));
+    let update = tokio::time::timeout(Duration::from_secs(10), updates.next())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&update.payload).unwrap(),
+        serde_json::json!({"response_timeout_ms": "3000"})
+    );
+    assert!(healthy(&url, lattice).await, "{}", running.output());
+
+    // `config put` writes a named configuration into the lattice's bucket.
+    let output = wrpcurl(&[
+        "host",
+        "config",
+        "put",
+        "kv-defaults",
+        "backend=memory",
+        "--nats",
+        &url,
+        "--lattice",
+        lattice,
+    ])
+    .await;
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output),
+        format!("put configuration `kv-defaults` (keys backend) in CONFIGDATA_{lattice}\n")
+    );
+    let bucket = async_nats::jetstream::new(host.nats().clone())
+        .get_key_value(format!("CONFIGDATA_{lattice}"))
+        .await
+        .unwrap();
+    let stored = bucket.get("kv-defaults").await.unwrap().unwrap();
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&stored).unwrap(),
+        serde_json::json!({"backend": "memory"})
+    );
+
+    // `shutdown` stops the provider, and `host run` exits 0 with it.
+    let mut args = vec!["host", "shutdown"];
+    args.extend(target(&url, lattice));
+    let output = wrpcurl(&args).await;
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "shutting down\n");
+    let status = running.wait().await;
+    let log = running.output();
+    assert!(status.success(), "{status}; {log}");
+    assert!(
+        log.contains("wrpcurl: provider `kv` started"),
+        "no start line; {log}"
+    );
+    assert!(
+        log.contains("wrpcurl: provider `kv` exited (exit status: 0)"),
+        "no exit line; {log}"
+    );
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_shuts_the_provider_down_as_its_host() {
+    let nats = NatsServer::start().unwrap();
+    let url = nats.url();
+    let lattice = "wrpcurl-sigint";
+    let dir = tempfile::tempdir().unwrap();
+    let mut running = Running::start(&url, lattice, &[], dir.path());
+    assert!(
+        eventually(|| healthy(&url, lattice)).await,
+        "never healthy; {}",
+        running.output()
+    );
+    // Only `wrpcurl` gets the signal (a terminal would signal the provider too): the provider
+    // stops because its host asked it to.
+    let pid = running.child.id().unwrap().to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let status = running.wait().await;
+    let log = running.output();
+    assert!(status.success(), "{status}; {log}");
+    assert!(log.contains("asking the provider to shut down"), "{log}");
+    assert!(
+        !log.contains("did not answer the shutdown request"),
+        "{log}"
+    );
+    assert!(
+        log.contains("wrpcurl: provider `kv` exited (exit status: 0)"),
+        "{log}"
+    );
+    assert!(!healthy(&url, lattice).await, "the provider is still there");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_tell_transport_failures_from_bad_input() {
+    let nats = NatsServer::start().unwrap();
+    let url = nats.url();
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("secret.json");
+    std::fs::write(
+        &secret,
+        r#"{"source_id": "comp", "wit_namespace": "wrpc", "wit_package": "keyvalue",
+            "target_secrets": {"password": "hunter2"}}"#,
+    )
+    .unwrap();
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, r#"{"source": "comp"}"#).unwrap();
+    let secret = secret.display().to_string();
+    let bad = bad.display().to_string();
+    let dir_shown = dir.path().display().to_string();
+
+    let with_target = |args: &[&str]| -> Vec<String> {
+        args.iter()
+            .map(|arg| (*arg).to_owned())
+            .chain(target(&url, "empty").map(str::to_owned))
+            .collect()
+    };
+    let cases: Vec<(&str, Vec<String>, i32)> = vec![
+        ("no provider", with_target(&["host", "health"]), 3),
+        (
+            "no provider to shut down",
+            with_target(&["host", "shutdown"]),
+            3,
+        ),
+        (
+            "link del without a provider",
+            with_target(&["host", "link", "del", "comp"]),
+            3,
+        ),
+        (
+            "a link with secrets",
+            with_target(&["host", "link", "put", &secret]),
+            2,
+        ),
+        ("not a link", with_target(&["host", "link", "put", &bad]), 2),
+    ];
+    let mut text = String::new();
+    for (name, args, code) in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let output = wrpcurl(&args).await;
+        let message = stderr(&output)
+            .replace(&url, "NATS_URL")
+            .replace(&dir_shown, "DIR");
+        assert_eq!(output.status.code(), Some(code), "{name}: {message}");
+        assert!(!message.contains("hunter2"), "{message}");
+        text.push_str(&format!("# {name} (exit status {code})\n{message}\n"));
+    }
+    golden("host-errors.txt", &text);
+
+    // No NATS server at all: a transport failure, naming the URL.
+    let output = wrpcurl(&[
+        "host",
+        "health",
+        "--nats",
+        "nats://127.0.0.1:1",
+        "--provider-id",
+        "kv",
+    ])
+    .await;
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert!(
+        stderr(&output).starts_with(
+            "wrpcurl: cannot reach the lattice: cannot connect to NATS at nats://127.0.0.1:1"
+        ),
+        "{}",
+        stderr(&output)
+    );
+}
