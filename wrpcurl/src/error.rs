@@ -55,6 +55,9 @@ pub enum Error {
     /// The provider process could not be started, or ended badly.
     #[error("{0}")]
     Provider(String),
+    /// What a command shows could not be written (stdout closed, disk full).
+    #[error("cannot write the output: {0}")]
+    Output(std::io::Error),
 }
 
 /// `Result` with [`Error`].
@@ -66,7 +69,7 @@ impl Error {
     /// provider could not be reached or did not answer in time.
     pub fn exit_status(&self) -> u8 {
         match self {
-            Error::Unhealthy { .. } | Error::Provider(_) => 1,
+            Error::Unhealthy { .. } | Error::Provider(_) | Error::Output(_) => 1,
             Error::NoWit { .. }
             | Error::Wit { .. }
             | Error::World(_)

@@ -7,6 +7,7 @@ pub mod describe;
 pub mod error;
 pub mod host;
 pub mod nats;
+pub mod serve;
 pub mod signature;
 pub mod wit;
 
@@ -24,5 +25,6 @@ pub async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Host(args) => host::host(args.command).await,
+        Command::Serve(args) => serve::serve(args).await,
     }
 }
