@@ -439,4 +439,26 @@ mod tests {
         assert!(matches!(url_credentials("nats://h:4222"), NatsAuth::None));
         assert!(matches!(url_credentials("not a url"), NatsAuth::None));
     }
+
+    /// async-nats reports every message a full subscription buffer drops as an event: a burst
+    /// of them is one warning naming the connection, the subscription and the count, not a
+    /// line per message; another subscription gets its own.
+    #[test]
+    fn slow_consumer_drops_are_counted_in_one_warning_per_subscription_and_second() {
+        let logs = provider_testing::Logs::default();
+        let _logging = tracing::subscriber::set_default(logs.clone());
+        let events = EventLog::new("link-conn");
+        for _ in 0..1_000 {
+            events.log(async_nats::Event::SlowConsumer(7));
+        }
+        events.log(async_nats::Event::SlowConsumer(9));
+        let warnings = logs.with(&["slow consumer", "connection=\"link-conn\""]);
+        assert_eq!(warnings.len(), 2, "{warnings:#?}");
+        assert!(warnings[0].contains("subscription=7") && warnings[0].contains("total_dropped=1 "));
+        assert!(warnings[1].contains("subscription=9"));
+        let slow = events.slow_consumers.lock().unwrap();
+        let (total, throttle) = &slow[&7];
+        assert_eq!(*total, 1_000);
+        assert!(throttle.due().is_some(), "999 drops wait for the next line");
+    }
 }
