@@ -23,6 +23,14 @@ pub struct Wit {
 /// (`keyvalue`) or id (`provider-sdk:providers/keyvalue`); without a name, the package's only
 /// world. Every `@unstable` feature is on, so that gated items are described too.
 pub fn load(path: Option<&Path>, world: Option<&str>) -> Result<Wit> {
+    let (resolve, package) = read(path)?;
+    let world = select_world(&resolve, package, world)?;
+    Ok(Wit { resolve, world })
+}
+
+/// Reads the WIT at `path` (default [`DEFAULT_PATH`]) without choosing a world: every
+/// package read, and the main one's id.
+pub fn read(path: Option<&Path>) -> Result<(Resolve, PackageId)> {
     let path = path.map_or_else(|| PathBuf::from(DEFAULT_PATH), Path::to_path_buf);
     if !path.exists() {
         return Err(Error::NoWit { path });
@@ -35,8 +43,7 @@ pub fn load(path: Option<&Path>, world: Option<&str>) -> Result<Wit> {
         path: path.clone(),
         reason: format!("{error:#}"),
     })?;
-    let world = select_world(&resolve, package, world)?;
-    Ok(Wit { resolve, world })
+    Ok((resolve, package))
 }
 
 /// The world `name` of `package`, or its only one; errors list the worlds there are.
