@@ -138,7 +138,8 @@ impl<'a> Expression<'a> {
                         i + 1,
                         target.full_name(),
                         reason(&error),
-                        self.pointer(shift(node.span()))
+                        // At the part of the value that is wrong.
+                        self.pointer(shift(error.span()))
                     ))
                 })?;
             values.push(value);
