@@ -159,7 +159,7 @@ mod tests {
         assert_eq!(json_of(&point, "{x: 1, y: -2}"), json!({"x": 1, "y": -2}));
         let shape = Type::variant([("circle", Some(Type::FLOAT64)), ("none", None)]).unwrap();
         assert_eq!(json_of(&shape, "circle(0.5)"), json!({"circle": 0.5}));
-        assert_eq!(json_of(&shape, "none"), json!({"none": null}));
+        assert_eq!(json_of(&shape, "%none"), json!({"none": null}));
         let perms = Type::flags(["read", "write", "exec"]).unwrap();
         assert_eq!(json_of(&perms, "{read, exec}"), json!(["read", "exec"]));
         let pair = Type::tuple([Type::U8, Type::STRING]).unwrap();

@@ -126,13 +126,12 @@ impl<'a> Expression<'a> {
             let value = node
                 .to_wasm_value::<Value>(param.wave_type(), &source)
                 .map_err(|error| {
-                    let handle = wit_type
-                        .is_some_and(|ty| is_handle(resolve, ty))
-                        .then_some(
-                            " (a resource handle is written as the list of bytes the call that \
-                             made it printed)",
-                        )
-                        .unwrap_or_default();
+                    let handle = if wit_type.is_some_and(|ty| is_handle(resolve, ty)) {
+                        " (a resource handle is written as the list of bytes the call that made \
+                         it printed)"
+                    } else {
+                        ""
+                    };
                     Error::Usage(format!(
                         "argument {} (`{name}`) of `{}` is not a WAVE `{shown}`{handle}: {}{}",
                         i + 1,
