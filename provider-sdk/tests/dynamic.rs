@@ -809,3 +809,438 @@ async fn calls_with_dynamic_values() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+// ---------------------------------------------------------------------------------------------
+// Serving with dynamic values: the generated client calls, `Server::serve_dynamic` hands out
+// each invocation with its params as WAVE values and answers with WAVE values.
+
+use bindings_ours::roundtrip::test::{compound, lists, resources, scalars, streams};
+use provider_sdk::dynamic::{DynamicCalls, DynamicFunction};
+use provider_sdk::wire::{ByteStream, WitFuture, WitStream};
+
+/// Every function of the fixture's interfaces, under its instance and wire name.
+fn all_functions(resolve: &Resolve) -> Vec<DynamicFunction> {
+    let mut functions = Vec::new();
+    for (id, interface) in resolve.interfaces.iter() {
+        let instance = resolve.id_of(id).expect("a named interface");
+        for function in interface.functions.values() {
+            let name = ["[method]", "[static]", "[constructor]"]
+                .iter()
+                .find_map(|prefix| function.name.strip_prefix(prefix))
+                .unwrap_or(&function.name);
+            let ty = FunctionType::from_wit(resolve, function).expect("the fixture's types map");
+            functions.push(DynamicFunction::new(instance.clone(), name, ty));
+        }
+    }
+    functions
+}
+
+/// Runs `call` (a generated client's call) while the server takes the one invocation it
+/// makes: checks it is `func` with `params` (WAVE), answers with `reply` (WAVE, one text per
+/// result), and returns what the client got.
+async fn served<R>(
+    calls: &mut DynamicCalls,
+    call: impl std::future::Future<Output = provider_sdk::Result<R>>,
+    func: &str,
+    params: &[&str],
+    reply: &[&str],
+) -> R {
+    let server = async {
+        let call = calls.recv().await.expect("an invocation");
+        assert_eq!(call.function().name(), func);
+        let got: Vec<String> = call
+            .params()
+            .iter()
+            .map(|value| wasm_wave::to_string(value).unwrap())
+            .collect();
+        assert_eq!(got, params, "the params of {func}");
+        let results: Vec<Value> = call
+            .function()
+            .ty()
+            .results()
+            .iter()
+            .zip(reply)
+            .map(|((_, ty), text)| ty.parse(text).expect("the reply parses"))
+            .collect();
+        assert_eq!(results.len(), reply.len(), "one reply per result of {func}");
+        call.reply(&results).await.expect("the reply is sent");
+    };
+    let (result, ()) = tokio::join!(call, server);
+    result.unwrap_or_else(|error| panic!("{func}: {error}"))
+}
+
+/// Serves every function of the fixture dynamically on `transport` under `roundtrip`.
+async fn serve_all(transport: &Transport) -> (provider_sdk::transport::Serving, DynamicCalls) {
+    let server = transport.server(ServeOptions::new("roundtrip"));
+    server
+        .serve_dynamic(all_functions(&resolve()), 4)
+        .await
+        .expect("serving starts")
+}
+
+/// Calls of every kind of value through the generated client against the dynamic server.
+async fn check_served(client: &Client, calls: &mut DynamicCalls) {
+    let c = client;
+    let calls = &mut *calls;
+
+    // Scalars.
+    let r = served(
+        calls,
+        scalars::add_s64(c, -5, i64::MAX),
+        "add-s64",
+        &["-5", "9223372036854775807"],
+        &["-1"],
+    )
+    .await;
+    assert_eq!(r, -1);
+    let r = served(
+        calls,
+        scalars::echo_char(c, 'é'),
+        "echo-char",
+        &["'é'"],
+        &["'ß'"],
+    )
+    .await;
+    assert_eq!(r, 'ß');
+    let r = served(
+        calls,
+        scalars::echo_f64(c, -0.5),
+        "echo-f64",
+        &["-0.5"],
+        &["1e300"],
+    )
+    .await;
+    assert_eq!(r, 1e300);
+    let r = served(
+        calls,
+        scalars::concat(c, "a\"b", "\n"),
+        "concat",
+        &[r#""a\"b""#, r#""\n""#],
+        &[r#""ok\t""#],
+    )
+    .await;
+    assert_eq!(r, "ok\t");
+
+    // Lists.
+    let byte_lists = [Bytes::from_static(b"ab"), Bytes::new()];
+    let r = served(
+        calls,
+        lists::echo_list_bytes(c, &byte_lists),
+        "echo-list-bytes",
+        &["[[97, 98], []]"],
+        &["[[1], [2, 3]]"],
+    )
+    .await;
+    assert_eq!(r, [Bytes::from_static(&[1]), Bytes::from_static(&[2, 3])]);
+    let r = served(calls, lists::empty_list(c), "empty-list", &[], &["[]"]).await;
+    assert!(r.is_empty());
+
+    // Records, variants, enums, flags, options, results, tuples.
+    let point = Point { x: -1, y: 2 };
+    let ada = Person {
+        name: "Ada".to_owned(),
+        age: 36,
+        tags: vec!["math".to_owned()],
+        home: Some(point),
+    };
+    let bag = Bag {
+        flag: true,
+        small: 7,
+        big: i64::MIN,
+        ratio: 0.25,
+        letter: 'ß',
+        text: "bag".to_owned(),
+        data: Bytes::from_static(&[1, 2]),
+        people: vec![ada.clone()],
+        shape: Shape::Rect((Point { x: 0, y: 0 }, Point { x: 2, y: 3 })),
+        color: Color::Blue,
+        perms: Perms::READ | Perms::EXEC,
+        wide: Wide::F0 | Wide::F31,
+        maybe: None,
+        outcome: Err("no".to_owned()),
+        pair: (1, "one".to_owned()),
+    };
+    // WAVE leaves out a record's fields that are `none`.
+    let bag_wave = r#"{flag: true, small: 7, big: -9223372036854775808, ratio: 0.25, letter: 'ß', text: "bag", data: [1, 2], people: [{name: "Ada", age: 36, tags: ["math"], home: some({x: -1, y: 2})}], shape: rect(({x: 0, y: 0}, {x: 2, y: 3})), color: blue, perms: {read, exec}, wide: {f0, f31}, outcome: err("no"), pair: (1, "one")}"#;
+    let reply = r#"{flag: false, small: 0, big: 1, ratio: -1.5, letter: 'x', text: "", data: [], people: [], shape: circle(0.5), color: green, perms: {}, wide: {f17}, maybe: some("m"), outcome: ok(3), pair: (0, "")}"#;
+    let r = served(
+        calls,
+        compound::echo_bag(c, &bag),
+        "echo-bag",
+        &[bag_wave],
+        &[reply],
+    )
+    .await;
+    let expected = Bag {
+        flag: false,
+        small: 0,
+        big: 1,
+        ratio: -1.5,
+        letter: 'x',
+        text: String::new(),
+        data: Bytes::new(),
+        people: vec![],
+        shape: Shape::Circle(0.5),
+        color: Color::Green,
+        perms: Perms::empty(),
+        wide: Wide::F17,
+        maybe: Some("m".to_owned()),
+        outcome: Ok(3),
+        pair: (0, String::new()),
+    };
+    assert_eq!(r, expected);
+    let r = served(
+        calls,
+        compound::echo_nested_option(c, Some(None)),
+        "echo-nested-option",
+        &["some(none)"],
+        &["some(some(4))"],
+    )
+    .await;
+    assert_eq!(r, Some(Some(4)));
+    let r = served(
+        calls,
+        compound::echo_result_both(c, Err(Color::Red)),
+        "echo-result-both",
+        &["err(red)"],
+        &[r#"ok("fine")"#],
+    )
+    .await;
+    assert_eq!(r, Ok("fine".to_owned()));
+    let r = served(
+        calls,
+        compound::echo_result(c, Ok(())),
+        "echo-result",
+        &["ok"],
+        &["err"],
+    )
+    .await;
+    assert_eq!(r, Err(()));
+    let five = (true, 2, 'c', 1.25, point);
+    let r = served(
+        calls,
+        compound::echo_tuple5(c, five),
+        "echo-tuple5",
+        &["(true, 2, 'c', 1.25, {x: -1, y: 2})"],
+        &["(false, 3, 'd', 2.5, {x: 0, y: 0})"],
+    )
+    .await;
+    assert_eq!(r, (false, 3, 'd', 2.5, Point { x: 0, y: 0 }));
+    let r = served(
+        calls,
+        compound::named(c, 21, "ab"),
+        "named",
+        &["21", r#""ab""#],
+        &["42", r#""abab""#],
+    )
+    .await;
+    assert_eq!(r, (42, "abab".to_owned()));
+    served(calls, compound::nothing(c), "nothing", &[], &[]).await;
+
+    // Resources: handles are their bytes, both ways.
+    let counter = ResourceOwn::<Counter>::new(Bytes::from_static(b"c1"));
+    let r = served(
+        calls,
+        Counter::add(c, counter.borrow(), 3),
+        "counter.add",
+        &["[99, 49]", "3"],
+        &["8"],
+    )
+    .await;
+    assert_eq!(r, 8);
+    let other = ResourceOwn::<Counter>::new(Bytes::from_static(&[0]));
+    let r = served(
+        calls,
+        resources::merge(c, counter, other),
+        "merge",
+        &["[99, 49]", "[0]"],
+        &["[7, 7]"],
+    )
+    .await;
+    assert_eq!(r.as_bytes().as_ref(), [7, 7]);
+    let r = served(calls, Counter::new(c, 5), "counter", &["5"], &["[1]"]).await;
+    assert_eq!(r.as_bytes().as_ref(), [1]);
+
+    // Streams and futures in the params, read from their sub-channels until complete.
+    let numbers = WitStream::new(futures::stream::iter(vec![vec![1u32, 2], vec![], vec![3]]));
+    let r = served(
+        calls,
+        streams::sum(c, numbers),
+        "sum",
+        &["[1, 2, 3]"],
+        &["6"],
+    )
+    .await;
+    assert_eq!(r, 6);
+    let r = served(
+        calls,
+        streams::sum(c, WitStream::empty()),
+        "sum",
+        &["[]"],
+        &["0"],
+    )
+    .await;
+    assert_eq!(r, 0);
+    let upload = streams::Upload {
+        name: "file".to_owned(),
+        data: ByteStream::from(Bytes::from_static(&[4, 5, 6])),
+    };
+    let r = served(
+        calls,
+        streams::send_upload(c, upload),
+        "send-upload",
+        &[r#"{name: "file", data: [4, 5, 6]}"#],
+        &["7"],
+    )
+    .await;
+    assert_eq!(r, 7);
+    let later = WitFuture::new(async {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        "soon".to_owned()
+    });
+    let r = served(
+        calls,
+        streams::await_string(c, later),
+        "await-string",
+        &[r#""soon""#],
+        &[r#""got""#],
+    )
+    .await;
+    assert_eq!(r, "got");
+    let a = WitStream::from(vec![1u32, 2]);
+    let b = WitStream::new(futures::stream::iter(vec![vec![10u32], vec![20]]));
+    let r = served(
+        calls,
+        streams::fan(c, a, b),
+        "fan",
+        &["[1, 2]", "[10, 20]"],
+        &["(3, 30)"],
+    )
+    .await;
+    assert_eq!(r, (3, 30));
+    let big: Vec<u8> = (0..3000).map(|i| (i % 251) as u8).collect();
+    let big_wave = format!(
+        "[{}]",
+        big.iter().map(u8::to_string).collect::<Vec<_>>().join(", ")
+    );
+    let r = served(
+        calls,
+        streams::echo_bytes_stream(c, ByteStream::from(Bytes::from(big.clone()))),
+        "echo-bytes-stream",
+        &[&big_wave],
+        &[&big_wave],
+    )
+    .await;
+    assert_eq!(r.collect_all().await.unwrap(), big);
+
+    // Streams and futures in the results, sent as `generate!`'s server sends them.
+    let r = served(calls, streams::count(c, 3), "count", &["3"], &["[0, 1, 2]"]).await;
+    assert_eq!(r.collect_all().await.unwrap(), [0, 1, 2]);
+    let r = served(
+        calls,
+        streams::points(c, 1),
+        "points",
+        &["1"],
+        &["[{x: 5, y: -5}]"],
+    )
+    .await;
+    assert_eq!(r.collect_all().await.unwrap(), [Point { x: 5, y: -5 }]);
+    let r = served(calls, streams::later(c, 77), "later", &["77"], &["78"]).await;
+    assert_eq!(r.await.unwrap(), 78);
+    let r = served(
+        calls,
+        streams::later_bytes(c, 2),
+        "later-bytes",
+        &["2"],
+        &["[9, 8]"],
+    )
+    .await;
+    assert_eq!(
+        r.await.unwrap().collect_all().await.unwrap(),
+        Bytes::from_static(&[9, 8])
+    );
+    let r = served(
+        calls,
+        streams::maybe_later(c, None),
+        "maybe-later",
+        &["none"],
+        &["some(1)"],
+    )
+    .await;
+    assert_eq!(r.await.unwrap(), Some(1));
+    let r = served(calls, streams::signal(c), "signal", &[], &["ok"]).await;
+    r.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dynamic_server_answers_the_generated_client_in_process() {
+    // Small pieces: values cross piece boundaries.
+    let transport = Transport::in_process_with(64, provider_sdk::Limits::default());
+    let (_serving, mut calls) = serve_all(&transport).await;
+    check_served(&transport.client("roundtrip"), &mut calls).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dynamic_server_answers_the_generated_client_over_nats() {
+    let nats = provider_testing::NatsServer::start().expect("nats-server starts");
+    let client = async_nats::connect(nats.url())
+        .await
+        .expect("NATS connects");
+    let transport = Transport::nats(client).await.expect("the transport starts");
+    let (_serving, mut calls) = serve_all(&transport).await;
+    check_served(&transport.client("roundtrip"), &mut calls).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unanswered_and_malformed_invocations_end_at_once() {
+    let transport = Transport::in_process();
+    let (_serving, mut calls) = serve_all(&transport).await;
+    let client = transport.client("roundtrip");
+    let instance = "roundtrip:test/scalars@0.1.0";
+
+    // A call dropped unanswered: the caller sees its results end, well before its deadline.
+    let started = std::time::Instant::now();
+    let (result, ()) = tokio::join!(scalars::echo_u8(&client, 1), async {
+        let call = calls.recv().await.expect("an invocation");
+        assert_eq!(wasm_wave::to_string(&call.params()[0]).unwrap(), "1");
+        drop(call);
+    });
+    assert!(
+        matches!(result, Err(Error::Incomplete { .. })),
+        "{result:?}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+
+    // A reply that does not fit the result type is refused; the caller sees an incomplete
+    // result.
+    let (result, ()) = tokio::join!(scalars::echo_u8(&client, 2), async {
+        let call = calls.recv().await.expect("an invocation");
+        let wrong = Value::make_string("no".into());
+        let error = call.reply(&[wrong]).await.unwrap_err();
+        assert!(matches!(error, Error::InvalidValue { .. }), "{error}");
+    });
+    assert!(
+        matches!(result, Err(Error::Incomplete { .. })),
+        "{result:?}"
+    );
+
+    // Params that do not fit (a bool of 2) never reach the queue.
+    let options = CallOptions::default().timeout(std::time::Duration::from_secs(5));
+    let result = client
+        .invoke_with::<_, (bool,)>(&options, instance, "echo-bool", (2u8,))
+        .await;
+    assert!(
+        matches!(result, Err(Error::Incomplete { .. })),
+        "{result:?}"
+    );
+    // The next call is the next one queued.
+    let r = served(
+        &mut calls,
+        scalars::echo_bool(&client, true),
+        "echo-bool",
+        &["true"],
+        &["false"],
+    )
+    .await;
+    assert!(!r);
+}

@@ -18,6 +18,7 @@ const ABOUT: &str =
 const TOP_LEVEL_HELP: &str = "\
 Examples (from the repository root, with a nats-server on the default port):
   wrpcurl describe --wit wit --world keyvalue
+  wrpcurl serve default.my-component wasmcloud:messaging/handler@0.2.0
   cargo build -p keyvalue-provider && wrpcurl host run target/debug/keyvalue-provider --provider-id kv
   wrpcurl call default.kv --source-id my-component 'store.get(\"b\", \"k\")' (with a link: see `wrpcurl call --help`)
 
@@ -29,6 +30,30 @@ const DESCRIBE_EXAMPLES: &str = "\
 Examples (from the repository root):
   wrpcurl describe --wit wit --world keyvalue
   wrpcurl describe --wit provider-sdk/tests/roundtrip/wit";
+
+const SERVE_EXAMPLES: &str = "\
+Each invocation is shown as the call, its headers and the answer given:
+  wasmcloud:messaging/handler@0.2.0.handle-message({subject: \"demo\", body: [104, 105]})
+    source-id: messaging-provider
+    -> ok
+A --reply is WAVE text of the results tuple: the value for one result, (a, b) for several, \
+() for none; `--reply FUNC=WAVE` answers one function. Without one, a function answers the \
+unit or `ok` answer where its result type has one; calls of the others are refused, telling \
+the caller so. --json shows one JSON object per line (values as WAVE text).
+
+Example: watch the messaging provider deliver to a component `my-component` (from the \
+repository root, with a nats-server on the default port):
+  cargo build -p messaging-provider
+  echo '{\"source_id\": \"messaging-provider\", \"target\": \"my-component\", \
+\"wit_namespace\": \"wasmcloud\", \"wit_package\": \"messaging\", \"interfaces\": [\"handler\"], \
+\"source_config\": {\"subscriptions\": \"demo.>\"}}' > handler.json
+  wrpcurl host run target/debug/messaging-provider --provider-id messaging-provider --link handler.json &
+  wrpcurl serve default.my-component wasmcloud:messaging/handler@0.2.0
+  nats pub demo.hello hi
+
+Play the keyvalue provider for a component, answering every `get` with a value:
+  wrpcurl serve default.kv wrpc:keyvalue/store@0.2.0-draft --reply 'get=ok(some([104, 105]))' \
+--reply 'exists=ok(true)' --reply 'list-keys=ok({keys: [], cursor: none})'";
 
 const HOST_EXAMPLES: &str = "\
 Example (from the repository root, with a nats-server on the default port):
@@ -100,6 +125,10 @@ pub enum Command {
     /// Print a world's imports and exports: each function's WIT signature and doc comment.
     #[command(after_help = DESCRIBE_EXAMPLES)]
     Describe(DescribeArgs),
+    /// Play a component or a provider: serve every function of an interface, show each
+    /// invocation received (function, headers, arguments in WAVE) and answer it.
+    #[command(after_help = SERVE_EXAMPLES)]
+    Serve(ServeArgs),
     /// Call a function of a provider: arguments and results in WAVE, typed by the WIT.
     #[command(after_help = crate::call::EXAMPLES)]
     Call(crate::call::CallArgs),
@@ -119,6 +148,38 @@ pub struct DescribeArgs {
     /// the package has several.
     #[arg(long, value_name = "NAME")]
     pub world: Option<String>,
+}
+
+/// `wrpcurl serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The subject prefix to serve under: `<lattice>.<component-id>` to play a component a
+    /// provider calls, `<lattice>.<provider-id>` to play a provider.
+    #[arg(value_name = "INSTANCE-PREFIX")]
+    pub prefix: String,
+    /// The interface whose functions to serve, by id (`wasmcloud:messaging/handler@0.2.0`); a
+    /// world's id serves the world's own exported functions.
+    #[arg(value_name = "IFACE")]
+    pub interface: String,
+    /// The answer, WAVE text of the results tuple: for every function (`'ok'`), or for one
+    /// (`'get=ok(some([104, 105]))'`) (repeatable).
+    #[arg(long = "reply", value_name = "[FUNC=]WAVE")]
+    pub replies: Vec<String>,
+    /// Show each invocation as one line of JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Exit after N invocations.
+    #[arg(long, value_name = "N")]
+    pub count: Option<u64>,
+    /// The WIT: a `.wit` file, or a package folder with its `deps/` (default: `./wit`).
+    #[arg(long, value_name = "PATH")]
+    pub wit: Option<PathBuf>,
+    /// Look for the interface among this world's imports and exports only.
+    #[arg(long, value_name = "NAME")]
+    pub world: Option<String>,
+    /// How to reach NATS.
+    #[command(flatten)]
+    pub nats: NatsArgs,
 }
 
 /// `wrpcurl host`.

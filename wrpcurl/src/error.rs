@@ -79,6 +79,9 @@ pub enum Error {
         /// The SDK's decoding error.
         source: provider_sdk::Error,
     },
+    /// What a command shows could not be written (stdout closed, disk full).
+    #[error("cannot write the output: {0}")]
+    Output(std::io::Error),
 }
 
 /// `Result` with [`Error`].
@@ -92,6 +95,7 @@ impl Error {
         match self {
             Error::Unhealthy { .. }
             | Error::Provider(_)
+            | Error::Output(_)
             | Error::Refused { .. }
             | Error::BadAnswer { .. } => 1,
             Error::NoWit { .. }

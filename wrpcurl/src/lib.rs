@@ -8,6 +8,7 @@ pub mod describe;
 pub mod error;
 pub mod host;
 pub mod nats;
+pub mod serve;
 pub mod signature;
 pub mod wit;
 
@@ -26,5 +27,6 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
         Command::Call(args) => call::call(args).await,
         Command::Host(args) => host::host(args.command).await,
+        Command::Serve(args) => serve::serve(args).await,
     }
 }

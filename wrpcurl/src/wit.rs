@@ -23,14 +23,14 @@ pub struct Wit {
 /// (`keyvalue`) or id (`provider-sdk:providers/keyvalue`); without a name, the package's only
 /// world. Every `@unstable` feature is on, so that gated items are described too.
 pub fn load(path: Option<&Path>, world: Option<&str>) -> Result<Wit> {
-    let (resolve, package) = read(path)?;
+    let (resolve, package) = load_package(path)?;
     let world = select_world(&resolve, package, world)?;
     Ok(Wit { resolve, world })
 }
 
-/// Reads the WIT at `path` (default [`DEFAULT_PATH`]) without choosing a world: every
-/// package read, and the main one's id.
-pub fn read(path: Option<&Path>) -> Result<(Resolve, PackageId)> {
+/// Loads the WIT at `path` (default [`DEFAULT_PATH`]) as [`load`] does, without choosing a
+/// world: every package read, and the one at `path`.
+pub fn load_package(path: Option<&Path>) -> Result<(Resolve, PackageId)> {
     let path = path.map_or_else(|| PathBuf::from(DEFAULT_PATH), Path::to_path_buf);
     if !path.exists() {
         return Err(Error::NoWit { path });
@@ -47,7 +47,7 @@ pub fn read(path: Option<&Path>) -> Result<(Resolve, PackageId)> {
 }
 
 /// The world `name` of `package`, or its only one; errors list the worlds there are.
-fn select_world(resolve: &Resolve, package: PackageId, name: Option<&str>) -> Result<WorldId> {
+pub fn select_world(resolve: &Resolve, package: PackageId, name: Option<&str>) -> Result<WorldId> {
     let package_name = &resolve.packages[package].name;
     let worlds = &resolve.packages[package].worlds;
     let names = || {

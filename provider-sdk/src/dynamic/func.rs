@@ -114,6 +114,11 @@ impl FunctionType {
         assemble(read_tuple(&self.results, r)?, &self.results)
     }
 
+    /// The fewest bytes the params take.
+    pub(super) fn params_min_size(&self) -> usize {
+        self.params.iter().map(|(_, ty)| ty.min_size()).sum()
+    }
+
     /// The fewest bytes the results take.
     pub(super) fn results_min_size(&self) -> usize {
         self.results.iter().map(|(_, ty)| ty.min_size()).sum()

@@ -24,7 +24,13 @@
 //! - [`encode`] and [`decode`] write and read one value with the wire's [`Writer`](crate::wire::Writer)
 //!   and [`Reader`](crate::wire::Reader); [`FunctionType`] does the params and results tuples;
 //! - [`Client::invoke_dynamic`](crate::transport::Client::invoke_dynamic) makes a call, reading
-//!   pending streams and futures among the results through their sub-channels.
+//!   pending streams and futures among the results through their sub-channels;
+//! - [`Server::serve_dynamic`](crate::transport::Server::serve_dynamic) serves
+//!   [`DynamicFunction`]s, handing out each invocation as a [`DynamicCall`] with its params read
+//!   (pending ones too) and answered with WAVE values;
+//!   [`Invocation::read_params_dynamic`](crate::transport::Invocation::read_params_dynamic)
+//!   and [`Invocation::write_results_dynamic`](crate::transport::Invocation::write_results_dynamic)
+//!   do the same for one invocation.
 //!
 //! A value that does not fit its type is [`Error::InvalidValue`](crate::Error::InvalidValue),
 //! naming where in the value (`arg 2 .people[1].name`).
@@ -34,11 +40,13 @@ mod decode;
 mod encode;
 mod func;
 mod pending;
+mod serve;
 mod ty;
 
 pub use self::decode::decode;
 pub use self::encode::{Typed, encode};
 pub use self::func::FunctionType;
+pub use self::serve::{DynamicCall, DynamicCalls, DynamicFunction};
 pub use self::ty::DynamicType;
 
 /// The WAVE crate the values are of, for printing and parsing them.

@@ -9,7 +9,7 @@ use async_nats::HeaderMap;
 
 use crate::channel::{ChannelReader, Outgoing};
 use crate::error::{Error, Result};
-use crate::wire::{Decode, Encode, Writer, spawn_deferred};
+use crate::wire::{Decode, Encode, Reader, Writer, spawn_deferred};
 
 /// What a handler learns about an invocation besides its params. Cheap to clone.
 #[derive(Clone, Debug)]
@@ -155,14 +155,35 @@ impl Invocation {
         Ok(params)
     }
 
+    /// Reads the params with `decode`, which needs at least `min_size` bytes: for types known
+    /// only at run time (the dynamic codec).
+    #[cfg_attr(not(feature = "dynamic"), allow(dead_code))]
+    pub(crate) async fn read_params_with<V>(
+        &mut self,
+        min_size: usize,
+        decode: impl FnMut(&mut Reader<'_>) -> Result<V>,
+    ) -> Result<V> {
+        let params = self.params.read_with("params", min_size, decode).await?;
+        self.params.check_no_trailing_bytes()?;
+        Ok(params)
+    }
+
     /// Writes the results (a tuple), ends the results channel, and starts sending any pending
     /// `stream`s and `future`s in them.
-    pub async fn write_results<R: Encode>(mut self, results: R) -> Result<()> {
+    pub async fn write_results<R: Encode>(self, results: R) -> Result<()> {
+        self.write_results_with(|w| results.encode(w)).await
+    }
+
+    /// Writes the results `encode` writes, as [`Invocation::write_results`] does.
+    pub(crate) async fn write_results_with(
+        mut self,
+        encode: impl FnOnce(&mut Writer) -> Result<()>,
+    ) -> Result<()> {
         let Some(out) = self.results.take() else {
             return Err(Error::Closed);
         };
         let mut w = Writer::new();
-        if let Err(error) = results.encode(&mut w) {
+        if let Err(error) = encode(&mut w) {
             let _ = out.close().await;
             return Err(error);
         }

@@ -13,6 +13,8 @@ pub mod json;
 pub mod params;
 pub mod target;
 
+use std::io::Write as _;
+
 use provider_sdk::dynamic::FunctionType;
 use provider_sdk::dynamic::wasm_wave;
 use provider_sdk::dynamic::wasm_wave::value::Value;
@@ -32,8 +34,11 @@ pub const LINK_NAME: &str = "link-name";
 /// Runs `wrpcurl call`: prints the results to stdout.
 pub async fn call(args: CallArgs) -> Result<()> {
     let out = call_to_text(&args).await?;
-    print!("{out}");
-    Ok(())
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(out.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(Error::Output)
 }
 
 /// Makes the call `args` describe and returns what `wrpcurl call` prints.
@@ -43,7 +48,7 @@ pub async fn call_to_text(args: &CallArgs) -> Result<String> {
             let wit = wit::load(args.wit.as_deref(), Some(world))?;
             (wit.resolve, Some(wit.world))
         }
-        None => (wit::read(args.wit.as_deref())?.0, None),
+        None => (wit::load_package(args.wit.as_deref())?.0, None),
     };
     let functions = match world {
         Some(world) => Functions::of_world(&resolve, world),
