@@ -20,6 +20,7 @@ Examples (from the repository root, with a nats-server on the default port):
   wrpcurl describe --wit wit --world keyvalue
   wrpcurl serve default.my-component wasmcloud:messaging/handler@0.2.0
   cargo build -p keyvalue-provider && wrpcurl host run target/debug/keyvalue-provider --provider-id kv
+  wrpcurl call default.kv --source-id my-component 'store.get(\"b\", \"k\")' (with a link: see `wrpcurl call --help`)
 
 Exit status: 0 success; 1 the provider answered, but not as hoped (unhealthy), or its process \
 failed; 2 bad input (flags, WIT, files); 3 NATS or the provider could not be reached or did not \
@@ -128,6 +129,9 @@ pub enum Command {
     /// invocation received (function, headers, arguments in WAVE) and answer it.
     #[command(after_help = SERVE_EXAMPLES)]
     Serve(ServeArgs),
+    /// Call a function of a provider: arguments and results in WAVE, typed by the WIT.
+    #[command(after_help = crate::call::EXAMPLES)]
+    Call(crate::call::CallArgs),
     /// Play a wasmCloud 1.x host for a provider: start it, put and delete links, put
     /// configuration, ask for health and shutdown.
     #[command(after_help = HOST_EXAMPLES)]

@@ -55,6 +55,30 @@ pub enum Error {
     /// The provider process could not be started, or ended badly.
     #[error("{0}")]
     Provider(String),
+    /// The provider's link check refused a call.
+    #[error(
+        "the provider refused the call to `{function}`: {reason}\nwrpcurl calls as the component \
+         that `--source-id` names, over the link `--link-name` names (default `default`): pass \
+         those of a component linked to the provider, or put such a link first (`wrpcurl host \
+         link put`)"
+    )]
+    Refused {
+        /// The function called.
+        function: String,
+        /// Why, as the provider said it.
+        reason: String,
+    },
+    /// The provider answered with results that do not decode as the WIT types them.
+    #[error(
+        "the results of `{function}` do not fit its WIT: {source}; does the provider serve this \
+         version of the interface?"
+    )]
+    BadAnswer {
+        /// The function called.
+        function: String,
+        /// The SDK's decoding error.
+        source: provider_sdk::Error,
+    },
     /// What a command shows could not be written (stdout closed, disk full).
     #[error("cannot write the output: {0}")]
     Output(std::io::Error),
@@ -69,7 +93,11 @@ impl Error {
     /// provider could not be reached or did not answer in time.
     pub fn exit_status(&self) -> u8 {
         match self {
-            Error::Unhealthy { .. } | Error::Provider(_) | Error::Output(_) => 1,
+            Error::Unhealthy { .. }
+            | Error::Provider(_)
+            | Error::Output(_)
+            | Error::Refused { .. }
+            | Error::BadAnswer { .. } => 1,
             Error::NoWit { .. }
             | Error::Wit { .. }
             | Error::World(_)

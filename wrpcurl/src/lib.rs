@@ -2,6 +2,7 @@
 //!
 //! The binary is a thin `main` around [`run`]; each command lives in a module of its own.
 
+pub mod call;
 pub mod cli;
 pub mod describe;
 pub mod error;
@@ -24,6 +25,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             print!("{}", describe::describe(&wit.resolve, wit.world));
             Ok(())
         }
+        Command::Call(args) => call::call(args).await,
         Command::Host(args) => host::host(args.command).await,
         Command::Serve(args) => serve::serve(args).await,
     }

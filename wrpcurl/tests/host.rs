@@ -7,7 +7,6 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use futures::StreamExt as _;
@@ -22,67 +21,6 @@ use wrpc::keyvalue::store;
 const PROVIDER: &str = "kv";
 const LINK: &str = r#"{"source_id": "comp", "wit_namespace": "wrpc", "wit_package": "keyvalue",
                       "interfaces": ["store", "atomics", "batch"]}"#;
-
-/// The keyvalue provider's executable, built once per test run into this build's target folder.
-fn keyvalue_provider() -> &'static Path {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let bin_dir = Path::new(env!("CARGO_BIN_EXE_wrpcurl"))
-            .parent()
-            .expect("the binary is in a folder");
-        let target_dir = bin_dir
-            .parent()
-            .expect("the profile folder is in a target folder");
-        let mut command = std::process::Command::new(env!("CARGO"));
-        command
-            .args([
-                "build",
-                "--quiet",
-                "-p",
-                "keyvalue-provider",
-                "--bin",
-                "keyvalue-provider",
-            ])
-            .arg("--target-dir")
-            .arg(target_dir)
-            .current_dir(common::workspace());
-        // What cargo set for this test: left in, build scripts that watch them (ring's watches
-        // CARGO_MANIFEST_DIR) would run again, and the next `cargo test` would rebuild it all.
-        for (name, _) in std::env::vars_os() {
-            let name = name.to_string_lossy();
-            let set_by_cargo = [
-                "CARGO_MANIFEST_",
-                "CARGO_PKG_",
-                "CARGO_BIN_",
-                "CARGO_CRATE_",
-            ]
-            .iter()
-            .any(|prefix| name.starts_with(prefix))
-                || [
-                    "CARGO_PRIMARY_PACKAGE",
-                    "CARGO_TARGET_TMPDIR",
-                    "CARGO_RUSTC_CURRENT_DIR",
-                    "OUT_DIR",
-                ]
-                .contains(&name.as_ref());
-            if set_by_cargo {
-                command.env_remove(name.as_ref());
-            }
-        }
-        match bin_dir.file_name().and_then(|name| name.to_str()) {
-            Some("debug") | None => {}
-            Some("release") => {
-                command.arg("--release");
-            }
-            Some(profile) => {
-                command.args(["--profile", profile]);
-            }
-        }
-        let status = command.status().expect("cargo runs");
-        assert!(status.success(), "cargo build -p keyvalue-provider failed");
-        bin_dir.join(format!("keyvalue-provider{}", std::env::consts::EXE_SUFFIX))
-    })
-}
 
 /// `wrpcurl args`, run to its end.
 async fn wrpcurl(args: &[&str]) -> Output {
@@ -116,7 +54,7 @@ impl Running {
         let mut args: Vec<String> = vec![
             "host".into(),
             "run".into(),
-            keyvalue_provider().display().to_string(),
+            common::keyvalue_provider().display().to_string(),
         ];
         args.extend(target(nats, lattice).map(str::to_owned));
         for link in links {

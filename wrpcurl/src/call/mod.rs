@@ -1,0 +1,174 @@
+//! `wrpcurl call`: calls one function of a provider (or component) over wRPC, its arguments
+//! written in WAVE and its results printed in WAVE or JSON, typed by the WIT.
+//!
+//! One call, in the order the modules do it: [`params::Expression`] splits the call at its
+//! argument list; [`target::Functions`] finds the function the path names in the WIT;
+//! the arguments are read against its parameter types; the SDK's dynamic codec sends them and
+//! reads the results ([`Client::invoke_dynamic`]), streams and futures included; the results
+//! are printed, in WAVE (one value, or a tuple of several) or as JSON ([`json`]). All input is
+//! checked before NATS is reached, so a typo costs no connection.
+
+mod args;
+pub mod json;
+pub mod params;
+pub mod target;
+
+use std::io::Write as _;
+
+use provider_sdk::dynamic::FunctionType;
+use provider_sdk::dynamic::wasm_wave;
+use provider_sdk::dynamic::wasm_wave::value::Value;
+use provider_sdk::transport::{CallOptions, Transport};
+
+pub use self::args::{CallArgs, EXAMPLES, duration};
+use self::params::Expression;
+use self::target::{Functions, Target};
+use crate::error::{Error, Result};
+use crate::wit;
+
+/// The header that names the calling component, as wasmCloud hosts send it.
+pub const SOURCE_ID: &str = "source-id";
+/// The header that names the link a call is made over.
+pub const LINK_NAME: &str = "link-name";
+
+/// Runs `wrpcurl call`: prints the results to stdout.
+pub async fn call(args: CallArgs) -> Result<()> {
+    let out = call_to_text(&args).await?;
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(out.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(Error::Output)
+}
+
+/// Makes the call `args` describe and returns what `wrpcurl call` prints.
+pub async fn call_to_text(args: &CallArgs) -> Result<String> {
+    let (resolve, world) = match &args.world {
+        Some(world) => {
+            let wit = wit::load(args.wit.as_deref(), Some(world))?;
+            (wit.resolve, Some(wit.world))
+        }
+        None => (wit::load_package(args.wit.as_deref())?.0, None),
+    };
+    let functions = match world {
+        Some(world) => Functions::of_world(&resolve, world),
+        None => Functions::of_all(&resolve, "the WIT".to_owned()),
+    };
+    let expression = Expression::split(&args.call)?;
+    let target = functions.find(expression.path)?;
+    let ty = FunctionType::from_wit(&resolve, target.function).map_err(|error| {
+        Error::Usage(format!(
+            "`{}` cannot be called from the command line: {error}",
+            target.full_name()
+        ))
+    })?;
+    let params = expression.args(&resolve, target, &ty)?;
+    let options = options(args)?;
+    check_prefix(&args.prefix)?;
+
+    let nats = args.nats.connect().await?;
+    let transport = Transport::nats(nats)
+        .await
+        .map_err(|error| Error::transport("cannot reach the lattice", error))?;
+    let results = transport
+        .client(args.prefix.clone())
+        .invoke_dynamic(&options, &target.instance, &target.func, &ty, &params)
+        .await
+        .map_err(|error| failed(error, target))?;
+    if args.json {
+        let names: Vec<&str> = ty.results().iter().map(|(name, _)| name.as_str()).collect();
+        return Ok(format!("{}\n", json::results_to_json(&names, &results)));
+    }
+    wave(&results)
+}
+
+/// The call's headers and deadline.
+fn options(args: &CallArgs) -> Result<CallOptions> {
+    let mut options = CallOptions::default().timeout(args.timeout);
+    let named = [
+        (SOURCE_ID, args.source_id.as_deref()),
+        (LINK_NAME, args.link_name.as_deref()),
+    ];
+    let extra = args
+        .headers
+        .iter()
+        .map(|(name, value)| (name.as_str(), Some(value.as_str())));
+    for (name, value) in named.into_iter().chain(extra) {
+        if let Some(value) = value {
+            options = options
+                .header(name, value)
+                .map_err(|error| Error::Usage(error.to_string()))?;
+        }
+    }
+    Ok(options)
+}
+
+/// A prefix is a NATS subject: dot-separated tokens, no wildcards or spaces.
+fn check_prefix(prefix: &str) -> Result<()> {
+    let bad_token = prefix.split('.').any(|token| {
+        token.is_empty() || token == "*" || token == ">" || token.contains(char::is_whitespace)
+    });
+    if bad_token {
+        return Err(Error::Usage(format!(
+            "`{prefix}` is not an instance prefix: it is a NATS subject like \
+             `<lattice>.<provider-id>` (`default.keyvalue-provider`), without wildcards or spaces"
+        )));
+    }
+    Ok(())
+}
+
+/// The results in WAVE: nothing for none, the value for one, a tuple for several.
+fn wave(results: &[Value]) -> Result<String> {
+    let texts = results
+        .iter()
+        .map(wasm_wave::to_string)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|error| Error::Usage(format!("cannot print a result in WAVE: {error}")))?;
+    Ok(match texts.as_slice() {
+        [] => String::new(),
+        [one] => format!("{one}\n"),
+        several => format!("({})\n", several.join(", ")),
+    })
+}
+
+/// The SDK's error for a call, as `wrpcurl` reports it.
+fn failed(error: provider_sdk::Error, target: &Target<'_>) -> Error {
+    let function = target.full_name();
+    match error {
+        provider_sdk::Error::Refused { reason, .. } => Error::Refused { function, reason },
+        error if error.is_transport() => Error::transport(format!("calling `{function}`"), error),
+        error @ (provider_sdk::Error::InvalidValue { .. }
+        | provider_sdk::Error::TooLong { .. }
+        | provider_sdk::Error::InvalidHeader { .. }) => {
+            Error::Usage(format!("cannot send the call to `{function}`: {error}"))
+        }
+        source => Error::BadAnswer { function, source },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_are_subjects_without_wildcards() {
+        assert!(check_prefix("default.keyvalue-provider").is_ok());
+        assert!(check_prefix("roundtrip").is_ok());
+        for bad in ["", "a..b", ".a", "a.", "a.*", "a.>", "a b"] {
+            let error = check_prefix(bad).unwrap_err();
+            assert_eq!(error.exit_status(), 2, "{bad}");
+        }
+    }
+
+    #[test]
+    fn results_print_as_one_value_or_a_tuple() {
+        let value = |ty, text| wasm_wave::from_str::<Value>(ty, text).unwrap();
+        let ty = wasm_wave::value::Type::STRING;
+        assert_eq!(wave(&[]).unwrap(), "");
+        assert_eq!(wave(&[value(&ty, "\"a\"")]).unwrap(), "\"a\"\n");
+        assert_eq!(
+            wave(&[value(&ty, "\"a\""), value(&ty, "\"b\"")]).unwrap(),
+            "(\"a\", \"b\")\n"
+        );
+    }
+}

@@ -1,0 +1,249 @@
+//! Which function a call names.
+//!
+//! A function is named by its wRPC instance and its name on the wire, joined by a dot:
+//! `wrpc:keyvalue/store@0.2.0-draft.get`, `wasi:keyvalue/store@0.2.0-draft.bucket.get`, or for
+//! a world's own functions `roundtrip:test/roundtrip@0.1.0.ping`. Shorter forms are accepted
+//! when they name one function only among those in scope:
+//!
+//! - the interface id without its version: `wrpc:keyvalue/store.get`;
+//! - the interface's (or world's) name alone: `store.get`;
+//! - the function alone: `get`, `bucket.get`.
+//!
+//! A short form that names several functions is an error listing them in full. A name that
+//! matches nothing gets a did-you-mean: the closest names by edit distance.
+
+use wit_parser::{Function, InterfaceId, Resolve, WorldId, WorldItem};
+
+use crate::error::{Error, Result};
+use crate::signature::wire_name;
+
+/// One callable function.
+#[derive(Debug)]
+pub struct Target<'a> {
+    /// The wRPC instance: the interface's id, or the world's for a world's own functions.
+    pub instance: String,
+    /// The function's name on the wire (`get`, `bucket.get`).
+    pub func: String,
+    /// The function.
+    pub function: &'a Function,
+    /// What may stand before `.func` to name it: the instance first, then shorter forms.
+    prefixes: Vec<String>,
+}
+
+impl Target<'_> {
+    /// `instance.func`: the name that is never ambiguous.
+    pub fn full_name(&self) -> String {
+        format!("{}.{}", self.instance, self.func)
+    }
+
+    /// Every name the function answers to, longest first.
+    fn names(&self) -> impl Iterator<Item = String> + '_ {
+        self.prefixes
+            .iter()
+            .map(|prefix| format!("{prefix}.{}", self.func))
+            .chain(std::iter::once(self.func.clone()))
+    }
+}
+
+/// The functions a call may name, and where they come from (for messages).
+#[derive(Debug)]
+pub struct Functions<'a> {
+    targets: Vec<Target<'a>>,
+    scope: String,
+}
+
+impl<'a> Functions<'a> {
+    /// The imports and exports of `world`.
+    pub fn of_world(resolve: &'a Resolve, world: WorldId) -> Self {
+        let mut functions = Self {
+            targets: Vec::new(),
+            scope: format!("world `{}`", world_id(resolve, world)),
+        };
+        functions.add_world(resolve, world);
+        functions
+    }
+
+    /// Every interface in `resolve` and every world's imports and exports: what a call may
+    /// name when no world is chosen.
+    pub fn of_all(resolve: &'a Resolve, scope: String) -> Self {
+        let mut functions = Self {
+            targets: Vec::new(),
+            scope,
+        };
+        for (world, _) in resolve.worlds.iter() {
+            functions.add_world(resolve, world);
+        }
+        for (id, _) in resolve.interfaces.iter() {
+            if let Some(instance) = resolve.id_of(id) {
+                functions.add_interface(resolve, id, instance);
+            }
+        }
+        functions
+    }
+
+    fn add_world(&mut self, resolve: &'a Resolve, world: WorldId) {
+        let items = resolve.worlds[world]
+            .imports
+            .iter()
+            .chain(&resolve.worlds[world].exports);
+        for (key, item) in items {
+            match item {
+                // An inline interface (`import x: interface { .. }`) is named by its key.
+                WorldItem::Interface { id, .. } => {
+                    self.add_interface(resolve, *id, resolve.name_world_key(key));
+                }
+                WorldItem::Function(function) => {
+                    let instance = world_id(resolve, world);
+                    let mut prefixes = short_forms(&instance);
+                    prefixes.push(resolve.worlds[world].name.clone());
+                    self.add(instance, prefixes, function);
+                }
+                WorldItem::Type(_) => {}
+            }
+        }
+    }
+
+    fn add_interface(&mut self, resolve: &'a Resolve, id: InterfaceId, instance: String) {
+        let interface = &resolve.interfaces[id];
+        let mut prefixes = short_forms(&instance);
+        if let Some(name) = &interface.name {
+            prefixes.push(name.clone());
+        }
+        for function in interface.functions.values() {
+            self.add(instance.clone(), prefixes.clone(), function);
+        }
+    }
+
+    fn add(&mut self, instance: String, mut prefixes: Vec<String>, function: &'a Function) {
+        let func = wire_name(function).to_owned();
+        if self
+            .targets
+            .iter()
+            .any(|t| t.instance == instance && t.func == func)
+        {
+            return;
+        }
+        prefixes.dedup();
+        self.targets.push(Target {
+            instance,
+            func,
+            function,
+            prefixes,
+        });
+    }
+
+    /// The function `path` names.
+    pub fn find(&self, path: &str) -> Result<&Target<'a>> {
+        let found: Vec<&Target<'a>> = self
+            .targets
+            .iter()
+            .filter(|target| target.names().any(|name| name == path))
+            .collect();
+        match found.as_slice() {
+            [one] => Ok(one),
+            [] => Err(Error::Usage(self.not_found(path))),
+            several => Err(Error::Usage(format!(
+                "`{path}` names several functions in {}: {}; write one of them in full",
+                self.scope,
+                quoted(several.iter().map(|target| target.full_name()))
+            ))),
+        }
+    }
+
+    /// Why nothing is called `path`, with the closest names there are.
+    fn not_found(&self, path: &str) -> String {
+        if self.targets.is_empty() {
+            return format!("there are no functions in {} to call", self.scope);
+        }
+        let mut message = format!("no function `{path}` in {}", self.scope);
+        let suggestions = self.closest(path);
+        if !suggestions.is_empty() {
+            message.push_str(&format!("; did you mean {}?", or_list(&suggestions)));
+        }
+        // The interface is right and the function is not: say what it has.
+        let instances = self.instances_named_in(path);
+        if let [instance] = instances.as_slice() {
+            let functions = self
+                .targets
+                .iter()
+                .filter(|target| target.instance == *instance)
+                .map(|target| target.func.clone());
+            message.push_str(&format!(" (`{instance}` has {})", quoted(functions)));
+        } else {
+            message.push_str(" (`wrpcurl describe` lists the functions)");
+        }
+        message
+    }
+
+    /// The names closest to `path` by edit distance, if any is close enough to be a typo.
+    fn closest(&self, path: &str) -> Vec<String> {
+        let limit = (path.chars().count() / 4).max(2);
+        let mut best: Option<usize> = None;
+        let mut names: Vec<String> = Vec::new();
+        for target in &self.targets {
+            for name in target.names() {
+                let distance = strsim::levenshtein(path, &name);
+                if distance > limit || best.is_some_and(|best| distance > best) {
+                    continue;
+                }
+                if best != Some(distance) {
+                    names.clear();
+                    best = Some(distance);
+                }
+                if !names.contains(&name) {
+                    names.push(name);
+                }
+            }
+        }
+        names.truncate(3);
+        names
+    }
+
+    /// The instances whose names (in any form) `path` starts with, followed by a dot.
+    fn instances_named_in(&self, path: &str) -> Vec<String> {
+        let mut instances: Vec<String> = Vec::new();
+        for target in &self.targets {
+            let named = target.prefixes.iter().any(|prefix| {
+                path.strip_prefix(prefix.as_str())
+                    .is_some_and(|rest| rest.starts_with('.'))
+            });
+            if named && !instances.contains(&target.instance) {
+                instances.push(target.instance.clone());
+            }
+        }
+        instances
+    }
+}
+
+/// A world's id (`roundtrip:test/roundtrip@0.1.0`), or its name if it is in no package.
+fn world_id(resolve: &Resolve, world: WorldId) -> String {
+    let world = &resolve.worlds[world];
+    world.package.map_or_else(
+        || world.name.clone(),
+        |package| resolve.id_of_name(package, &world.name),
+    )
+}
+
+/// `instance`, and without its version if it has one.
+fn short_forms(instance: &str) -> Vec<String> {
+    let mut forms = vec![instance.to_owned()];
+    if let Some((unversioned, _)) = instance.split_once('@') {
+        forms.push(unversioned.to_owned());
+    }
+    forms
+}
+
+fn quoted(names: impl Iterator<Item = String>) -> String {
+    names
+        .map(|name| format!("`{name}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn or_list(names: &[String]) -> String {
+    let quoted: Vec<String> = names.iter().map(|name| format!("`{name}`")).collect();
+    match quoted.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => quoted.join(""),
+    }
+}
