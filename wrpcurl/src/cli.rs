@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::nats::NatsArgs;
+use provider_sdk::provider::NatsArgs;
 
 /// The host id `wrpcurl host` plays, and the one its shutdown requests carry by default.
 pub const HOST_ID: &str = "wrpcurl";

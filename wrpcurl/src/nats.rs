@@ -1,179 +1,34 @@
-//! The NATS connection flags every command that talks to a lattice shares, with the `nats`
-//! CLI's environment variables, turned into the SDK's [`NatsOptions`].
+//! Connecting with the SDK's NATS flags ([`NatsArgs`]), which every command that talks to a
+//! lattice shares.
 
-use std::fmt;
-use std::path::PathBuf;
-
-use provider_sdk::provider::{NatsAuth, NatsOptions, redact_credentials};
+use provider_sdk::provider::{NatsArgs, NatsOptions};
 
 use crate::error::{Error, Result};
 
-/// How to reach the lattice's NATS server.
-#[derive(Clone, Default, clap::Args)]
-pub struct NatsArgs {
-    /// NATS server URLs, comma-separated (`nats://`, `tls://`; `nats://user:password@host`
-    /// carries credentials).
-    #[arg(
-        long = "nats",
-        env = "NATS_URL",
-        default_value = NatsOptions::DEFAULT_URL,
-        hide_env_values = true,
-        value_name = "URL"
-    )]
-    pub url: String,
-    /// NATS credentials file (JWT and seed).
-    #[arg(long = "nats-creds", env = "NATS_CREDS", value_name = "FILE")]
-    pub creds: Option<PathBuf>,
-    /// NATS user JWT (with --nats-seed).
-    #[arg(
-        long = "nats-jwt",
-        env = "NATS_JWT",
-        requires = "seed",
-        hide_env_values = true,
-        value_name = "JWT"
-    )]
-    pub jwt: Option<String>,
-    /// NATS nkey seed: signs with --nats-jwt, or authenticates alone.
-    #[arg(
-        long = "nats-seed",
-        env = "NATS_NKEY",
-        hide_env_values = true,
-        value_name = "SEED"
-    )]
-    pub seed: Option<String>,
-    /// NATS user (with --nats-password).
-    #[arg(
-        long = "nats-user",
-        env = "NATS_USER",
-        requires = "password",
-        value_name = "USER"
-    )]
-    pub user: Option<String>,
-    /// NATS password.
-    #[arg(
-        long = "nats-password",
-        env = "NATS_PASSWORD",
-        hide_env_values = true,
-        value_name = "PASSWORD"
-    )]
-    pub password: Option<String>,
-    /// A PEM file of CA certificates to trust for NATS TLS, instead of the system's.
-    #[arg(long = "nats-ca", env = "NATS_CA", value_name = "FILE")]
-    pub ca: Option<PathBuf>,
+/// The SDK's options for the flags: one connection attempt (a command fails at once when there
+/// is no server), named `wrpcurl` at the server.
+pub fn options(args: &NatsArgs) -> NatsOptions {
+    let mut options = args.options().connect_attempts(1);
+    options.name = Some("wrpcurl".to_owned());
+    options
 }
 
-impl fmt::Debug for NatsArgs {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let shown = |set: bool| if set { "<redacted>" } else { "<none>" };
-        f.debug_struct("NatsArgs")
-            .field("url", &redact_credentials(&self.url))
-            .field("creds", &self.creds)
-            .field("jwt", &shown(self.jwt.is_some()))
-            .field("seed", &shown(self.seed.is_some()))
-            .field("user", &self.user)
-            .field("password", &shown(self.password.is_some()))
-            .field("ca", &self.ca)
-            .finish()
-    }
-}
-
-impl NatsArgs {
-    /// The credentials the flags give (a creds file first, then JWT and seed, a seed alone,
-    /// user and password); none means those in the URL, if any.
-    pub fn auth(&self) -> NatsAuth {
-        match (&self.creds, &self.jwt, &self.seed, &self.user) {
-            (Some(path), ..) => NatsAuth::CredsFile(path.clone()),
-            (None, Some(jwt), Some(seed), _) => NatsAuth::Jwt {
-                jwt: jwt.clone(),
-                seed: seed.clone(),
-            },
-            (None, None, Some(seed), _) => NatsAuth::Nkey(seed.clone()),
-            (None, _, _, Some(user)) => NatsAuth::UserPassword {
-                user: user.clone(),
-                password: self.password.clone().unwrap_or_default(),
-            },
-            _ => NatsAuth::None,
-        }
-    }
-
-    /// The SDK's options for these flags: one connection attempt (a command fails at once
-    /// when there is no server), named `wrpcurl` at the server.
-    pub fn options(&self) -> NatsOptions {
-        let mut options = NatsOptions::new(self.url.clone())
-            .auth(self.auth())
-            .connect_attempts(1);
-        options.tls_ca_file = self.ca.clone();
-        options.name = Some("wrpcurl".to_owned());
-        options
-    }
-
-    /// Connects.
-    pub async fn connect(&self) -> Result<async_nats::Client> {
-        self.options()
-            .connect()
-            .await
-            .map_err(|error| Error::transport("cannot reach the lattice", error))
-    }
-
-    /// The URL with credentials hidden, to show.
-    pub fn shown_url(&self) -> String {
-        redact_credentials(&self.url)
-    }
+/// Connects.
+pub async fn connect(args: &NatsArgs) -> Result<async_nats::Client> {
+    options(args)
+        .connect()
+        .await
+        .map_err(|error| Error::transport("cannot reach the lattice", error))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn args(set: impl FnOnce(&mut NatsArgs)) -> NatsArgs {
-        let mut args = NatsArgs {
-            url: NatsOptions::DEFAULT_URL.to_owned(),
-            ..NatsArgs::default()
-        };
-        set(&mut args);
-        args
-    }
-
-    #[test]
-    fn credentials_are_chosen_as_the_sdk_chooses_them() {
-        let auth = |set: fn(&mut NatsArgs)| format!("{:?}", args(set).auth());
-        assert_eq!(auth(|_| {}), "None");
-        assert_eq!(auth(|a| a.seed = Some("SU".into())), "Nkey(<redacted>)");
-        assert_eq!(
-            auth(|a| {
-                a.jwt = Some("J".into());
-                a.seed = Some("SU".into());
-            }),
-            "Jwt(<redacted>)"
-        );
-        assert_eq!(
-            auth(|a| {
-                a.creds = Some("x.creds".into());
-                a.user = Some("u".into());
-            }),
-            "CredsFile(\"x.creds\")"
-        );
-        assert!(auth(|a| a.user = Some("u".into())).starts_with("UserPassword"));
-    }
-
-    #[test]
-    fn secrets_stay_out_of_debug_output() {
-        let args = args(|a| {
-            a.url = "nats://me:hunter2@127.0.0.1:4222".into();
-            a.password = Some("pw-secret".into());
-            a.seed = Some("SUSECRET".into());
-        });
-        let shown = format!("{args:?}");
-        for secret in ["hunter2", "pw-secret", "SUSECRET"] {
-            assert!(!shown.contains(secret), "{shown}");
-        }
-        assert!(!args.shown_url().contains("hunter2"));
-    }
-
     #[tokio::test]
     async fn no_server_is_a_transport_failure_at_once() {
-        let args = args(|a| a.url = "nats://127.0.0.1:1".into());
-        let error = args.connect().await.unwrap_err();
+        let args = NatsArgs::new("nats://127.0.0.1:1");
+        let error = connect(&args).await.unwrap_err();
         assert_eq!(error.exit_status(), 3, "{error}");
         assert!(error.to_string().contains("127.0.0.1:1"), "{error}");
     }

@@ -81,6 +81,7 @@ mod handles; // ResourceHandles: WIT resource handles scoped to links
 mod hooks; // the Provider trait
 mod link; // Link, LinkKey, Role
 mod link_table; // the pure rules that keep links in step with the host
+mod nats_args; // NatsArgs: the NATS flags of providers and tools
 mod options; // RuntimeOptions
 mod policy; // who gets through: the link check before every handler
 mod resources; // LinkResources: state per link
@@ -96,6 +97,7 @@ pub use self::handle::ProviderHandle;
 pub use self::handles::{HandleError, ResourceHandles};
 pub use self::hooks::{HookError, HookResult, InitContext, Provider};
 pub use self::link::{Link, LinkKey, Role};
+pub use self::nats_args::NatsArgs;
 pub use self::options::RuntimeOptions;
 pub use self::resources::LinkResources;
 pub use self::run::{RunningProvider, run, run_with, start};

@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use super::config::{Config, ConfigSource, Secrets};
 use super::connect::{NatsAuth, NatsOptions};
+use super::nats_args::NatsArgs;
 use super::options::RuntimeOptions;
 use crate::error::{Error, Result};
 use crate::redact::redact_credentials;
@@ -24,37 +25,9 @@ use crate::wasmcloud::{HostData, Level, LinkDefinition, SecretKeys, SecretValue}
 #[derive(Clone, Default, clap::Args)]
 #[non_exhaustive]
 pub struct StandaloneArgs {
-    /// NATS server URLs, comma-separated.
-    #[arg(
-        long = "nats-url",
-        env = "NATS_URL",
-        default_value = NatsOptions::DEFAULT_URL,
-        hide_env_values = true
-    )]
-    pub nats_url: String,
-    /// NATS credentials file (JWT and seed).
-    #[arg(long = "nats-creds", env = "NATS_CREDS")]
-    pub nats_creds: Option<PathBuf>,
-    /// NATS user JWT (with --nats-seed).
-    #[arg(
-        long = "nats-jwt",
-        env = "NATS_JWT",
-        requires = "nats_seed",
-        hide_env_values = true
-    )]
-    pub nats_jwt: Option<String>,
-    /// NATS nkey seed: signs with --nats-jwt, or authenticates alone.
-    #[arg(long = "nats-seed", env = "NATS_NKEY", hide_env_values = true)]
-    pub nats_seed: Option<String>,
-    /// NATS user (with --nats-password).
-    #[arg(long = "nats-user", env = "NATS_USER", requires = "nats_password")]
-    pub nats_user: Option<String>,
-    /// NATS password.
-    #[arg(long = "nats-password", env = "NATS_PASSWORD", hide_env_values = true)]
-    pub nats_password: Option<String>,
-    /// A PEM file of CA certificates to trust for NATS TLS.
-    #[arg(long = "nats-ca", env = "NATS_CA")]
-    pub nats_ca: Option<PathBuf>,
+    /// How to reach NATS.
+    #[command(flatten)]
+    pub nats: NatsArgs,
     /// How many times to try the first NATS connection.
     #[arg(
         long = "nats-connect-attempts",
@@ -103,15 +76,8 @@ pub struct StandaloneArgs {
 
 impl std::fmt::Debug for StandaloneArgs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let shown = |set: bool| if set { "<redacted>" } else { "<none>" };
         f.debug_struct("StandaloneArgs")
-            .field("nats_url", &redact_credentials(&self.nats_url))
-            .field("nats_creds", &self.nats_creds)
-            .field("nats_jwt", &shown(self.nats_jwt.is_some()))
-            .field("nats_seed", &shown(self.nats_seed.is_some()))
-            .field("nats_user", &self.nats_user)
-            .field("nats_password", &shown(self.nats_password.is_some()))
-            .field("nats_ca", &self.nats_ca)
+            .field("nats", &self.nats)
             .field("lattice", &self.lattice)
             .field("provider_id", &self.provider_id)
             .field("config", &self.config)
@@ -310,24 +276,6 @@ impl Startup {
 
     /// Start-up without a host, from flags and environment.
     pub fn standalone(args: StandaloneArgs) -> Result<Self> {
-        let auth = match (
-            &args.nats_creds,
-            &args.nats_jwt,
-            &args.nats_seed,
-            &args.nats_user,
-        ) {
-            (Some(path), ..) => NatsAuth::CredsFile(path.clone()),
-            (None, Some(jwt), Some(seed), _) => NatsAuth::Jwt {
-                jwt: jwt.clone(),
-                seed: seed.clone(),
-            },
-            (None, None, Some(seed), _) => NatsAuth::Nkey(seed.clone()),
-            (None, _, _, Some(user)) => NatsAuth::UserPassword {
-                user: user.clone(),
-                password: args.nats_password.clone().unwrap_or_default(),
-            },
-            _ => NatsAuth::None,
-        };
         let provider_id = match args.provider_id.clone().filter(|id| !id.is_empty()) {
             Some(id) => id,
             None => std::env::args()
@@ -344,10 +292,10 @@ impl Startup {
             Some(path) => read_links_file(path)?,
             None => Vec::new(),
         };
-        let mut nats = NatsOptions::new(args.nats_url.clone())
-            .auth(auth)
+        let mut nats = args
+            .nats
+            .options()
             .connect_attempts(args.nats_connect_attempts);
-        nats.tls_ca_file = args.nats_ca.clone();
         nats.name = Some(provider_id.clone());
         Ok(Self {
             lattice: args.lattice.clone(),
@@ -631,10 +579,11 @@ mod tests {
 
     #[test]
     fn standalone_args_pick_the_credentials_given() {
+        let mut nats = NatsArgs::new("nats://h:4222");
+        nats.user = Some("me".into());
+        nats.password = Some("pw".into());
         let args = StandaloneArgs {
-            nats_url: "nats://h:4222".into(),
-            nats_user: Some("me".into()),
-            nats_password: Some("pw".into()),
+            nats,
             provider_id: Some("p".into()),
             config: vec!["a".into(), "b".into()],
             ..StandaloneArgs::default()
@@ -647,12 +596,13 @@ mod tests {
 
     #[test]
     fn debug_output_of_the_args_shows_no_credentials() {
+        let mut nats = NatsArgs::new("nats://me:url-secret@h:4222");
+        nats.jwt = Some("jwt-secret".into());
+        nats.seed = Some("SUSEED-secret".into());
+        nats.user = Some("me".into());
+        nats.password = Some("pw-secret".into());
         let args = StandaloneArgs {
-            nats_url: "nats://me:url-secret@h:4222".into(),
-            nats_jwt: Some("jwt-secret".into()),
-            nats_seed: Some("SUSEED-secret".into()),
-            nats_user: Some("me".into()),
-            nats_password: Some("pw-secret".into()),
+            nats,
             ..StandaloneArgs::default()
         };
         let shown = format!("{args:?}");

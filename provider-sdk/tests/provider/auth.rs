@@ -25,7 +25,7 @@ async fn standalone(
 ) -> (TestHost, RunningProvider) {
     let client = host_options.connect().await.unwrap();
     let host = TestHost::with_client(client, url, PROVIDER).await.unwrap();
-    args.nats_url = url.to_owned();
+    args.nats.url = url.to_owned();
     args.lattice = host.lattice().to_owned();
     args.provider_id = Some(PROVIDER.to_owned());
     args.nats_connect_attempts = 1;
@@ -82,8 +82,8 @@ async fn user_and_password() {
         password: "s3cret-pw".into(),
     };
     let mut args = StandaloneArgs::default();
-    args.nats_user = Some("provider".into());
-    args.nats_password = Some("s3cret-pw".into());
+    args.nats.user = Some("provider".into());
+    args.nats.password = Some("s3cret-pw".into());
     let (host, running) =
         standalone(&nats.url(), NatsOptions::new(nats.url()).auth(auth), args).await;
 
@@ -253,7 +253,7 @@ async fn tls_with_a_private_ca() {
     .unwrap();
     let url = format!("tls://{}", nats.addr());
     let mut args = StandaloneArgs::default();
-    args.nats_ca = Some(ca.clone());
+    args.nats.ca = Some(ca.clone());
     let (host, running) =
         standalone(&url, NatsOptions::new(url.clone()).tls_ca_file(&ca), args).await;
     // Without the CA the server's certificate is not trusted, and that is not retried.
@@ -288,7 +288,7 @@ async fn the_first_connect_waits_for_nats_to_come_up() {
     let mut nats = NatsServer::start().unwrap();
     let host = TestHost::new(&nats.url(), PROVIDER).await.unwrap();
     let mut args = StandaloneArgs::default();
-    args.nats_url = nats.url();
+    args.nats.url = nats.url();
     args.lattice = host.lattice().to_owned();
     args.provider_id = Some(PROVIDER.to_owned());
     args.nats_connect_attempts = 30;

@@ -581,7 +581,7 @@ async fn standalone_named_config_is_merged_watched_and_reaches_links() {
     )
     .unwrap();
     let mut args = StandaloneArgs::default();
-    args.nats_url = nats.url();
+    args.nats.url = nats.url();
     args.lattice = host.lattice().to_owned();
     args.provider_id = Some(PROVIDER.to_owned());
     args.config = vec!["base".into(), "override".into(), "missing".into()];
@@ -752,7 +752,7 @@ async fn startup_fails_clearly_without_nats() {
     let host = TestHost::new(&NatsServer::start().unwrap().url(), PROVIDER).await;
     drop(host);
     let mut args = StandaloneArgs::default();
-    args.nats_url = "nats://127.0.0.1:1".to_owned();
+    args.nats.url = "nats://127.0.0.1:1".to_owned();
     args.provider_id = Some(PROVIDER.to_owned());
     args.nats_connect_attempts = 2;
     let error = provider::start(

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::nats::NatsArgs;
+use provider_sdk::provider::NatsArgs;
 
 /// What `wrpcurl call --help` shows after the flags: examples that work against the keyvalue
 /// provider, results included.

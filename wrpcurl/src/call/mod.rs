@@ -66,7 +66,7 @@ pub async fn call_to_text(args: &CallArgs) -> Result<String> {
     let options = options(args)?;
     check_prefix(&args.prefix)?;
 
-    let nats = args.nats.connect().await?;
+    let nats = crate::nats::connect(&args.nats).await?;
     let transport = Transport::nats(nats)
         .await
         .map_err(|error| Error::transport("cannot reach the lattice", error))?;

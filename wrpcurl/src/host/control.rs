@@ -132,7 +132,7 @@ async fn reachable(target: &Target) -> Result<TestHost> {
 fn no_answer(target: &Target, error: provider_sdk::Error) -> Error {
     Error::transport(
         format!(
-            "no answer from provider `{}` in lattice `{}` (is it running, and are --nats, \
+            "no answer from provider `{}` in lattice `{}` (is it running, and are --nats-url, \
              --lattice and --provider-id right?)",
             target.provider_id, target.lattice.lattice
         ),

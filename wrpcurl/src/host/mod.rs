@@ -25,7 +25,7 @@ pub async fn host(command: HostCommand) -> Result<()> {
 
 /// The host emulator for `provider_id` in `lattice`, connected to its NATS.
 async fn emulator(lattice: &Lattice, provider_id: &str) -> Result<TestHost> {
-    let nats = lattice.nats.connect().await?;
+    let nats = crate::nats::connect(&lattice.nats).await?;
     let host = TestHost::with_client(nats, &lattice.nats.url, provider_id)
         .await
         .map_err(|error| Error::transport("cannot set up the host", error))?;

@@ -55,7 +55,7 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
         return Ok(());
     }
 
-    let nats = args.nats.connect().await?;
+    let nats = crate::nats::connect(&args.nats).await?;
     let transport = Transport::nats(nats.clone())
         .await
         .map_err(|error| Error::transport("cannot set up wRPC on the connection", error))?;
