@@ -1244,3 +1244,35 @@ async fn unanswered_and_malformed_invocations_end_at_once() {
     .await;
     assert!(!r);
 }
+
+/// A `list<u8>` is one byte an element on the wire and a WAVE value of some 40 bytes when
+/// decoded: a list whose elements would take more than `MEMORY_PER_LIMIT_BYTE` times the value
+/// limit in memory is refused before they are built, though all its bytes arrived.
+#[test]
+fn a_list_too_large_in_memory_is_refused_though_its_bytes_are_within_the_limit() {
+    let resolve = resolve();
+    let bytes_ty = function(&resolve, "lists", "echo-list-u8").params()[0]
+        .1
+        .clone();
+    // 8 MB on the wire, within the default limit of 64 MiB; some 700 MB as WAVE values, over
+    // the 4 × 64 MiB the decoder allows.
+    let count: u32 = 8_000_000;
+    let mut wire = Vec::with_capacity(count as usize + 5);
+    let mut n = count;
+    while n >= 0x80 {
+        wire.push((n as u8) | 0x80);
+        n >>= 7;
+    }
+    wire.push(n as u8);
+    wire.resize(wire.len() + count as usize, 7);
+    let error = decode_err(&bytes_ty, &wire);
+    assert!(
+        matches!(error, Error::TooLarge { what: "list", .. }),
+        "{error:?}"
+    );
+    // A list well within the budget decodes.
+    let small = [3, 1, 2, 3];
+    let bytes = Bytes::copy_from_slice(&small);
+    let value = dynamic::decode(&bytes_ty, &mut Reader::new(&bytes)).unwrap();
+    assert_eq!(dynamic::wasm_wave::to_string(&value).unwrap(), "[1, 2, 3]");
+}

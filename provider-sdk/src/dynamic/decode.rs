@@ -5,6 +5,12 @@
 //! and [`Reader::limit`] (with the element type's minimum size) before anything is allocated, and
 //! recursion follows the type, which is finite, never the input.
 //!
+//! A WAVE value takes more memory than its bytes on the wire (a `list<u8>` element is one byte
+//! there and a [`Value`] of some 40 bytes here), so a list, handle or stream is also refused
+//! when its elements would take more than [`MEMORY_PER_LIMIT_BYTE`] times the value limit in
+//! memory ([`check_elements`]). That bounds one list; a value made of many small lists may
+//! still take up to about 90 bytes of memory per byte on the wire.
+//!
 //! A value that may hold a pending `stream` or `future` is read into a [`Decoded`] tree first,
 //! with the pending parts' sub-channels in it; [`Decoded::assemble`] makes the [`Value`] once
 //! they have been read (see `pending.rs`).
@@ -16,6 +22,29 @@ use wasm_wave::wasm::{WasmValue, WasmValueError};
 use super::ty::{DynamicType, Kind};
 use crate::error::{Error, Result};
 use crate::wire::{Decode, PendingChannel, Reader};
+
+/// How much memory one list's, handle's or stream's decoded elements may take, per byte of the
+/// value limit ([`Reader::limit`]).
+pub const MEMORY_PER_LIMIT_BYTE: usize = 4;
+
+/// What one decoded element costs in memory, at most: its [`Value`], and its [`Decoded`] while
+/// pending parts are read.
+const ELEMENT_COST: usize = size_of::<Value>() + size_of::<Decoded>();
+
+/// Refuses `count` elements of `what` if they would take more memory than
+/// [`MEMORY_PER_LIMIT_BYTE`] times `limit`, before they are allocated.
+pub(super) fn check_elements(what: &'static str, count: usize, limit: usize) -> Result<()> {
+    let budget = limit.saturating_mul(MEMORY_PER_LIMIT_BYTE);
+    let needed = count.saturating_mul(ELEMENT_COST);
+    if needed > budget {
+        return Err(Error::TooLarge {
+            what,
+            needed: (needed / MEMORY_PER_LIMIT_BYTE) as u64,
+            limit,
+        });
+    }
+    Ok(())
+}
 
 /// Reads a value of type `ty`. A pending `stream` or `future` in it is
 /// [`Error::NoAsyncChannel`]: only a call's channel can carry its contents.
@@ -127,6 +156,7 @@ pub(super) fn read_elements(
     first_index: usize,
     r: &mut Reader<'_>,
 ) -> Result<Vec<Decoded>> {
+    check_elements("list", len, r.limit())?;
     if !element.is_async() {
         return Ok(read_plain_elements(element, len, r)?
             .into_iter()
@@ -150,6 +180,7 @@ fn read_plain_elements(
     len: usize,
     r: &mut Reader<'_>,
 ) -> Result<Vec<Value>> {
+    check_elements("list", len, r.limit())?;
     if matches!(element.kind(), Kind::U8) {
         return Ok(r
             .read_slice(len)?
@@ -201,6 +232,7 @@ fn read_plain(ty: &DynamicType, r: &mut Reader<'_>) -> Result<Value> {
         }
         Kind::Handle { .. } => {
             let handle = Bytes::decode(r)?;
+            check_elements("resource handle", handle.len(), r.limit())?;
             let bytes = handle.iter().map(|&b| Value::make_u8(b));
             built(Value::make_list(ty.wave_type(), bytes))?
         }

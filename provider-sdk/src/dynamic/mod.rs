@@ -43,7 +43,7 @@ mod pending;
 mod serve;
 mod ty;
 
-pub use self::decode::decode;
+pub use self::decode::{MEMORY_PER_LIMIT_BYTE, decode};
 pub use self::encode::{Typed, encode};
 pub use self::func::FunctionType;
 pub use self::serve::{DynamicCall, DynamicCalls, DynamicFunction};

@@ -15,7 +15,7 @@
 use futures::future::{BoxFuture, FutureExt as _, try_join_all};
 use wasm_wave::value::Value;
 
-use super::decode::{Decoded, read, read_elements};
+use super::decode::{Decoded, check_elements, read, read_elements};
 use super::ty::{DynamicType, Kind};
 use crate::error::{Error, Result};
 use crate::wire::{IncomingChannel, PendingChannel, Reader};
@@ -121,6 +121,7 @@ async fn read_stream(
             return Ok(items);
         }
         total = total.saturating_add(used);
+        check_elements("stream", items.len().saturating_add(chunk.len()), limit)?;
         if total > limit {
             return Err(Error::TooLarge {
                 what: "stream",
