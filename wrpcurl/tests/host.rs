@@ -1,5 +1,5 @@
 //! `wrpcurl host` against the keyvalue provider's executable and a private nats-server: `run`
-//! starts it with a link, `health` answers, `link del` and `link put` take effect on calls
+//! starts it with a link, `health` answers, `wrpcurl call` reaches it through that link, `link del` and `link put` take effect on calls
 //! made through the link, `config` reaches the bucket and the provider, `shutdown` and Ctrl-C
 //! end it with exit status 0. Error messages are compared with a golden file.
 
@@ -129,6 +129,33 @@ async fn runs_the_keyvalue_provider_and_drives_it_over_the_control_subjects() {
     store::set(&kv, "b", "k", b"hi").await.unwrap().unwrap();
     let value = store::get(&kv, "b", "k").await.unwrap().unwrap();
     assert_eq!(value.as_deref(), Some(&b"hi"[..]));
+    // `wrpcurl call` reaches the provider through the same link, as component `comp`: it reads
+    // what the generated client set, and sets a value the client then reads.
+    let instance = format!("{lattice}.{PROVIDER}");
+    let call = |expression: &'static str| {
+        let (url, instance) = (url.clone(), instance.clone());
+        async move {
+            let args = [
+                "call",
+                "--wit",
+                "../wit",
+                "--nats",
+                &url,
+                "--source-id",
+                "comp",
+            ];
+            let output = wrpcurl(&[&args[..], &[&instance, expression]].concat()).await;
+            assert!(output.status.success(), "{expression}: {}", stderr(&output));
+            stdout(&output)
+        }
+    };
+    assert_eq!(
+        call(r#"store.get("b", "k")"#).await,
+        "ok(some([104, 105]))\n"
+    );
+    assert_eq!(call(r#"store.set("b", "k2", [33])"#).await, "ok\n");
+    let value = store::get(&kv, "b", "k2").await.unwrap().unwrap();
+    assert_eq!(value.as_deref(), Some(&b"!"[..]));
 
     // `link del` takes the link away: calls are refused.
     let mut args = vec!["host", "link", "del", "comp", "--link-wit", "wrpc:keyvalue"];
