@@ -369,17 +369,16 @@ async fn a_call_whose_arguments_do_not_decode_is_a_warning_naming_the_function()
         .output()
         .await
         .unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(3),
-        "{}",
-        common::stderr(&output)
-    );
+    assert_eq!(output.status.code(), Some(3), "{}", common::stderr(&output));
     let warned = eventually(|| async {
         let stderr = serving.stderr();
         stderr.contains("WARN") && stderr.contains("compound@0.1.0.echo-shape")
     })
     .await;
-    assert!(warned, "no warning naming the function; {}", serving.output());
+    assert!(
+        warned,
+        "no warning naming the function; {}",
+        serving.output()
+    );
     assert_eq!(serving.stdout(), "", "the call was not shown");
 }

@@ -18,7 +18,7 @@ use std::io::Write as _;
 use provider_sdk::dynamic::FunctionType;
 use provider_sdk::dynamic::wasm_wave;
 use provider_sdk::dynamic::wasm_wave::value::Value;
-use provider_sdk::transport::{CallOptions, Transport};
+use provider_sdk::transport::{CallOptions, Transport, invocation_subject};
 
 pub use self::args::{CallArgs, EXAMPLES, duration};
 use self::params::Expression;
@@ -66,15 +66,22 @@ pub async fn call_to_text(args: &CallArgs) -> Result<String> {
     let options = options(args)?;
     check_prefix(&args.prefix)?;
 
-    let nats = crate::nats::connect(&args.nats).await?;
-    let transport = Transport::nats(nats)
+    // `--timeout` bounds the whole call: connecting, the invocation, and reading pending
+    // streams and futures of the results (the SDK's deadline stops at the results' first bytes).
+    let invoke = async {
+        let nats = crate::nats::connect(&args.nats).await?;
+        let transport = Transport::nats(nats)
+            .await
+            .map_err(|error| Error::transport("cannot reach the lattice", error))?;
+        transport
+            .client(args.prefix.clone())
+            .invoke_dynamic(&options, &target.instance, &target.func, &ty, &params)
+            .await
+            .map_err(|error| failed(error, args, target))
+    };
+    let results = tokio::time::timeout(args.timeout, invoke)
         .await
-        .map_err(|error| Error::transport("cannot reach the lattice", error))?;
-    let results = transport
-        .client(args.prefix.clone())
-        .invoke_dynamic(&options, &target.instance, &target.func, &ty, &params)
-        .await
-        .map_err(|error| failed(error, target))?;
+        .map_err(|_| timed_out(args, target))??;
     if args.json {
         let names: Vec<&str> = ty.results().iter().map(|(name, _)| name.as_str()).collect();
         return Ok(format!("{}\n", json::results_to_json(&names, &results)));
@@ -131,10 +138,27 @@ fn wave(results: &[Value]) -> Result<String> {
     })
 }
 
+/// The call did not complete within `--timeout`: a transport failure (exit status 3).
+fn timed_out(args: &CallArgs, target: &Target<'_>) -> Error {
+    let error = provider_sdk::Error::Timeout {
+        subject: invocation_subject(&args.prefix, &target.instance, &target.func),
+        after: args.timeout,
+    };
+    Error::transport(
+        format!(
+            "calling `{}` (a slow answer needs a longer `--timeout`)",
+            target.full_name()
+        ),
+        error,
+    )
+}
+
 /// The SDK's error for a call, as `wrpcurl` reports it.
-fn failed(error: provider_sdk::Error, target: &Target<'_>) -> Error {
+fn failed(error: provider_sdk::Error, args: &CallArgs, target: &Target<'_>) -> Error {
     let function = target.full_name();
     match error {
+        // The SDK's deadline and `--timeout` are one deadline: the same message, whichever ends first.
+        provider_sdk::Error::Timeout { .. } => timed_out(args, target),
         provider_sdk::Error::Refused { reason, .. } => Error::Refused { function, reason },
         error if error.is_transport() => Error::transport(format!("calling `{function}`"), error),
         error @ (provider_sdk::Error::InvalidValue { .. }
