@@ -1,7 +1,9 @@
 //! The command line: commands, their flags, and a working example in every `--help`.
 //!
 //! The examples run from the repository root against the reference providers, after
-//! `cargo build -p keyvalue-provider -p wrpcurl` and with a `nats-server` on the default port.
+//! `cargo build -p keyvalue-provider -p wrpcurl` and with a `nats-server` on the default port;
+//! `wrpcurl` is on PATH after `cargo install --path wrpcurl` (or run `target/debug/wrpcurl`).
+//! A test parses every `wrpcurl …` line of every `--help`, so an example that does not parse fails it.
 
 use std::path::PathBuf;
 
@@ -16,11 +18,18 @@ const ABOUT: &str =
     "Describe, call, serve and host wRPC capability providers from the command line";
 
 const TOP_LEVEL_HELP: &str = "\
-Examples (from the repository root, with a nats-server on the default port):
+Examples (from the repository root, with a nats-server on the default port; \
+`cargo install --path wrpcurl` puts wrpcurl on PATH, or run target/debug/wrpcurl after \
+`cargo build -p wrpcurl`):
   wrpcurl describe --wit wit --world keyvalue
+  cargo build -p keyvalue-provider
+  echo '{\"source_id\": \"my-component\", \"wit_namespace\": \"wrpc\", \"wit_package\": \"keyvalue\", \
+\"interfaces\": [\"store\", \"atomics\", \"batch\"]}' > link.json
+  wrpcurl host run target/debug/keyvalue-provider --provider-id kv --link link.json &
+  wrpcurl call default.kv --source-id my-component 'store.get(\"b\", \"k\")'
+  ok(none)
   wrpcurl serve default.my-component wasmcloud:messaging/handler@0.2.0
-  cargo build -p keyvalue-provider && wrpcurl host run target/debug/keyvalue-provider --provider-id kv
-  wrpcurl call default.kv --source-id my-component 'store.get(\"b\", \"k\")' (with a link: see `wrpcurl call --help`)
+More, with what each prints: `wrpcurl call --help`, `wrpcurl serve --help`, `wrpcurl host --help`.
 
 Exit status: 0 success; 1 the provider answered, but not as hoped (unhealthy), or its process \
 failed; 2 bad input (flags, WIT, files); 3 NATS or the provider could not be reached or did not \
@@ -33,8 +42,10 @@ Examples (from the repository root):
 
 const SERVE_EXAMPLES: &str = "\
 Each invocation is shown as the call, its headers and the answer given:
-  wasmcloud:messaging/handler@0.2.0.handle-message({subject: \"demo\", body: [104, 105]})
+  wasmcloud:messaging/handler@0.2.0.handle-message({subject: \"demo.hello\", body: [104, 105]})
     source-id: messaging-provider
+    target-id: my-component
+    traceparent: 00-<trace id>-<span id>-01
     -> ok
 A --reply is WAVE text of the results tuple: the value for one result, (a, b) for several, \
 () for none; `--reply FUNC=WAVE` answers one function. Without one, a function answers the \
@@ -378,8 +389,8 @@ mod tests {
     }
 
     #[test]
-    fn every_command_shows_an_example() {
-        fn visit(command: &mut clap::Command, path: String) {
+    fn every_command_shows_an_example_that_parses() {
+        fn visit(command: &mut clap::Command, path: String, parsed: &mut usize) {
             let name = format!("{path} {}", command.get_name());
             let subcommands: Vec<_> = command.get_subcommands_mut().map(|c| c.clone()).collect();
             let help = command.render_long_help().to_string();
@@ -387,11 +398,103 @@ mod tests {
                 help.contains("Example"),
                 "`{name} --help` has no example:\n{help}"
             );
+            for line in commands(&help) {
+                let words = shell_words(&line)
+                    .unwrap_or_else(|error| panic!("`{name} --help`: `{line}`: {error}"));
+                if let Err(error) = Cli::try_parse_from(&words) {
+                    panic!("`{name} --help`: `{line}` does not parse:\n{error}");
+                }
+                *parsed += 1;
+            }
             for mut subcommand in subcommands {
-                visit(&mut subcommand, name.clone());
+                visit(&mut subcommand, name.clone(), parsed);
             }
         }
-        visit(&mut Cli::command(), String::new());
+        let mut parsed = 0;
+        visit(&mut Cli::command(), String::new(), &mut parsed);
+        assert!(parsed >= 20, "only {parsed} examples");
+    }
+
+    /// The `wrpcurl …` command lines of a help text: lines continued with `\` joined, a
+    /// trailing ` &` dropped.
+    fn commands(help: &str) -> Vec<String> {
+        let mut lines = Vec::new();
+        let mut current = String::new();
+        for line in help.lines() {
+            current.push_str(line.trim());
+            if let Some(continued) = current.strip_suffix('\\') {
+                current = format!("{} ", continued.trim_end());
+                continue;
+            }
+            let line = std::mem::take(&mut current);
+            let line = line.strip_suffix(" &").unwrap_or(&line);
+            if line.starts_with("wrpcurl ") {
+                lines.push(line.to_owned());
+            }
+        }
+        lines
+    }
+
+    /// `line` split into words as a shell does for the simple commands of the examples:
+    /// whitespace between words, '…' and "…" quotes (`\"` inside the latter). Shell syntax
+    /// the examples should not hold unquoted (`(`, `)`, `;`, `|`, `<`, `>`, `&`) is an error.
+    fn shell_words(line: &str) -> Result<Vec<String>, String> {
+        let mut words = Vec::new();
+        let mut word: Option<String> = None;
+        let mut chars = line.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                c if c.is_whitespace() => words.extend(word.take()),
+                '\'' => {
+                    let word = word.get_or_insert_with(String::new);
+                    loop {
+                        match chars.next() {
+                            Some('\'') => break,
+                            Some(c) => word.push(c),
+                            None => return Err("a ' is not closed".to_owned()),
+                        }
+                    }
+                }
+                '"' => {
+                    let word = word.get_or_insert_with(String::new);
+                    loop {
+                        match chars.next() {
+                            Some('"') => break,
+                            Some('\\') => word.extend(chars.next()),
+                            Some(c) => word.push(c),
+                            None => return Err("a \" is not closed".to_owned()),
+                        }
+                    }
+                }
+                '(' | ')' | ';' | '|' | '<' | '>' | '&' => {
+                    return Err(format!("`{c}` outside quotes is shell syntax"));
+                }
+                c => word.get_or_insert_with(String::new).push(c),
+            }
+        }
+        words.extend(word);
+        Ok(words)
+    }
+
+    #[test]
+    fn shell_words_are_split_as_a_shell_does() {
+        assert_eq!(
+            shell_words(r#"wrpcurl call p 'store.get("b", "k")' -H "a=b c""#).unwrap(),
+            [
+                "wrpcurl",
+                "call",
+                "p",
+                r#"store.get("b", "k")"#,
+                "-H",
+                "a=b c"
+            ]
+        );
+        assert!(shell_words("wrpcurl call p 'x' (with a link)").is_err());
+        assert!(shell_words("wrpcurl call p 'x").is_err());
+        assert_eq!(
+            commands("x\n  wrpcurl a \\\n    b &\n  ok\nExample: wrpcurl c"),
+            ["wrpcurl a b"]
+        );
     }
 
     #[test]
