@@ -7,9 +7,12 @@ pub mod cli;
 pub mod describe;
 pub mod error;
 pub mod host;
+pub mod names;
 pub mod nats;
+pub mod prefix;
 pub mod serve;
 pub mod signature;
+pub mod stop;
 pub mod wit;
 
 pub use crate::error::{Error, Result};

@@ -296,7 +296,7 @@ async fn ctrl_c_stops_it_cleanly() {
 
 #[test]
 fn bad_replies_and_interfaces_are_usage_errors() {
-    let cases: [&[&str]; 3] = [
+    let cases: [&[&str]; 5] = [
         &["serve", "p", "roundtrip:test/nope@0.1.0", "--wit", FIXTURE],
         &[
             "serve",
@@ -317,6 +317,22 @@ fn bad_replies_and_interfaces_are_usage_errors() {
             "\"x\"",
             "--reply",
             "1",
+        ],
+        &[
+            "serve",
+            "p",
+            "roundtrip:test/compound@0.1.0",
+            "--wit",
+            FIXTURE,
+            "--reply",
+            "nameed=(1, \"a\")",
+        ],
+        &[
+            "serve",
+            "a.*",
+            "roundtrip:test/compound@0.1.0",
+            "--wit",
+            FIXTURE,
         ],
     ];
     let mut text = String::new();

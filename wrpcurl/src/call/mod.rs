@@ -64,7 +64,7 @@ pub async fn call_to_text(args: &CallArgs) -> Result<String> {
     })?;
     let params = expression.args(&resolve, target, &ty)?;
     let options = options(args)?;
-    check_prefix(&args.prefix)?;
+    crate::prefix::check(&args.prefix)?;
 
     // `--timeout` bounds the whole call: connecting, the invocation, and reading pending
     // streams and futures of the results (the SDK's deadline stops at the results' first bytes).
@@ -108,20 +108,6 @@ fn options(args: &CallArgs) -> Result<CallOptions> {
         }
     }
     Ok(options)
-}
-
-/// A prefix is a NATS subject: dot-separated tokens, no wildcards or spaces.
-fn check_prefix(prefix: &str) -> Result<()> {
-    let bad_token = prefix.split('.').any(|token| {
-        token.is_empty() || token == "*" || token == ">" || token.contains(char::is_whitespace)
-    });
-    if bad_token {
-        return Err(Error::Usage(format!(
-            "`{prefix}` is not an instance prefix: it is a NATS subject like \
-             `<lattice>.<provider-id>` (`default.keyvalue-provider`), without wildcards or spaces"
-        )));
-    }
-    Ok(())
 }
 
 /// The results in WAVE: nothing for none, the value for one, a tuple for several.
@@ -173,16 +159,6 @@ fn failed(error: provider_sdk::Error, args: &CallArgs, target: &Target<'_>) -> E
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn prefixes_are_subjects_without_wildcards() {
-        assert!(check_prefix("default.keyvalue-provider").is_ok());
-        assert!(check_prefix("roundtrip").is_ok());
-        for bad in ["", "a..b", ".a", "a.", "a.*", "a.>", "a b"] {
-            let error = check_prefix(bad).unwrap_err();
-            assert_eq!(error.exit_status(), 2, "{bad}");
-        }
-    }
 
     #[test]
     fn results_print_as_one_value_or_a_tuple() {

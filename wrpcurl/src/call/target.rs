@@ -15,6 +15,7 @@
 use wit_parser::{Function, InterfaceId, Resolve, WorldId, WorldItem};
 
 use crate::error::{Error, Result};
+use crate::names::{closest, or_list, quoted};
 use crate::signature::wire_name;
 
 /// One callable function.
@@ -177,26 +178,7 @@ impl<'a> Functions<'a> {
 
     /// The names closest to `path` by edit distance, if any is close enough to be a typo.
     fn closest(&self, path: &str) -> Vec<String> {
-        let limit = (path.chars().count() / 4).max(2);
-        let mut best: Option<usize> = None;
-        let mut names: Vec<String> = Vec::new();
-        for target in &self.targets {
-            for name in target.names() {
-                let distance = strsim::levenshtein(path, &name);
-                if distance > limit || best.is_some_and(|best| distance > best) {
-                    continue;
-                }
-                if best != Some(distance) {
-                    names.clear();
-                    best = Some(distance);
-                }
-                if !names.contains(&name) {
-                    names.push(name);
-                }
-            }
-        }
-        names.truncate(3);
-        names
+        closest(path, self.targets.iter().flat_map(Target::names))
     }
 
     /// The instances whose names (in any form) `path` starts with, followed by a dot.
@@ -231,19 +213,4 @@ fn short_forms(instance: &str) -> Vec<String> {
         forms.push(unversioned.to_owned());
     }
     forms
-}
-
-fn quoted(names: impl Iterator<Item = String>) -> String {
-    names
-        .map(|name| format!("`{name}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn or_list(names: &[String]) -> String {
-    let quoted: Vec<String> = names.iter().map(|name| format!("`{name}`")).collect();
-    match quoted.split_last() {
-        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
-        _ => quoted.join(""),
-    }
 }
