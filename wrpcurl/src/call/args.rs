@@ -74,12 +74,7 @@ pub struct CallArgs {
 
 /// Parses `NAME=VALUE` (the value may hold `=`; the name may not be empty).
 fn header(text: &str) -> Result<(String, String), String> {
-    match text.split_once('=') {
-        Some((name, value)) if !name.is_empty() => Ok((name.to_owned(), value.to_owned())),
-        _ => Err(format!(
-            "`{text}` is not NAME=VALUE (e.g. `traceparent=00-...`)"
-        )),
-    }
+    crate::cli::name_value(text, "NAME=VALUE (e.g. `traceparent=00-...`)")
 }
 
 /// Parses a duration: a whole number with a unit, `ms`, `s`, `m` or `h`.

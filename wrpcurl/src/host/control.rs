@@ -9,8 +9,8 @@ use std::collections::HashMap;
 
 use provider_testing::{TestHost, TestLink};
 
+use super::{ConfigCommand, LinkCommand, Target};
 use super::{emulator, links};
-use crate::cli::{ConfigCommand, LinkCommand, Target};
 use crate::error::{Error, Result};
 
 /// `host link put|del`.

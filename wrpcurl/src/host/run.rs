@@ -12,8 +12,8 @@ use std::time::Duration;
 use provider_sdk::provider::NatsAuth;
 use provider_testing::{ChildProvider, TestHost};
 
+use super::RunArgs;
 use super::{emulator, links};
-use crate::cli::RunArgs;
 use crate::error::{Error, Result};
 use crate::stop::StopSignal;
 

@@ -7,6 +7,7 @@
 //! served by a server whose admission refuses every call with the reason, before anything is
 //! read: wRPC has no other way to tell a caller "no" once a call is accepted.
 
+mod args;
 pub mod functions;
 pub mod print;
 pub mod replies;
@@ -20,9 +21,9 @@ use provider_sdk::dynamic::{DynamicCall, DynamicFunction};
 use provider_sdk::transport::{InvocationContext, Refusal, ServeOptions, Server, Transport};
 use tokio::sync::mpsc;
 
+pub use self::args::{EXAMPLES, ServeArgs};
 use self::print::{Outcome, Shown};
 use self::replies::Answer;
-use crate::cli::ServeArgs;
 use crate::error::{Error, Result};
 use crate::stop::StopSignal;
 
