@@ -13,8 +13,6 @@ pub mod json;
 pub mod params;
 pub mod target;
 
-use std::io::Write as _;
-
 use provider_sdk::dynamic::FunctionType;
 use provider_sdk::dynamic::wasm_wave;
 use provider_sdk::dynamic::wasm_wave::value::Value;
@@ -33,12 +31,7 @@ pub const LINK_NAME: &str = "link-name";
 
 /// Runs `wrpcurl call`: prints the results to stdout.
 pub async fn call(args: CallArgs) -> Result<()> {
-    let out = call_to_text(&args).await?;
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(out.as_bytes())
-        .and_then(|()| stdout.flush())
-        .map_err(Error::Output)
+    crate::output::print(&call_to_text(&args).await?)
 }
 
 /// Makes the call `args` describe and returns what `wrpcurl call` prints.

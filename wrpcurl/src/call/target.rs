@@ -17,6 +17,7 @@ use wit_parser::{Function, InterfaceId, Resolve, WorldId, WorldItem};
 use crate::error::{Error, Result};
 use crate::names::{closest, or_list, quoted};
 use crate::signature::wire_name;
+use crate::wit::world_id;
 
 /// One callable function.
 #[derive(Debug)]
@@ -195,15 +196,6 @@ impl<'a> Functions<'a> {
         }
         instances
     }
-}
-
-/// A world's id (`roundtrip:test/roundtrip@0.1.0`), or its name if it is in no package.
-fn world_id(resolve: &Resolve, world: WorldId) -> String {
-    let world = &resolve.worlds[world];
-    world.package.map_or_else(
-        || world.name.clone(),
-        |package| resolve.id_of_name(package, &world.name),
-    )
 }
 
 /// `instance`, and without its version if it has one.

@@ -12,7 +12,6 @@ pub mod functions;
 pub mod print;
 pub mod replies;
 
-use std::io::Write as _;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -221,10 +220,6 @@ impl Output {
         } else {
             shown.text()
         };
-        let mut stdout = std::io::stdout().lock();
-        stdout
-            .write_all(text.as_bytes())
-            .and_then(|()| stdout.flush())
-            .map_err(Error::Output)
+        crate::output::print(&text)
     }
 }
