@@ -15,13 +15,10 @@ const INDENT: &str = "    ";
 
 /// The description of `world`.
 pub fn describe(resolve: &Resolve, world: WorldId) -> String {
+    let id = crate::wit::world_id(resolve, world);
     let world = &resolve.worlds[world];
     let mut out = String::new();
     doc_lines(&mut out, "", &world.docs);
-    let id = world.package.map_or_else(
-        || world.name.clone(),
-        |package| resolve.id_of_name(package, &world.name),
-    );
     let _ = writeln!(out, "world {id} {{");
     let items = world
         .imports

@@ -79,6 +79,9 @@ pub enum Error {
         /// The SDK's decoding error.
         source: provider_sdk::Error,
     },
+    /// Something that cannot happen did: a bug in `wrpcurl`.
+    #[error("internal error (a bug in wrpcurl; please report it): {0}")]
+    Internal(String),
     /// What a command shows could not be written (stdout closed, disk full).
     #[error("cannot write the output: {0}")]
     Output(std::io::Error),
@@ -96,6 +99,7 @@ impl Error {
             Error::Unhealthy { .. }
             | Error::Provider(_)
             | Error::Output(_)
+            | Error::Internal(_)
             | Error::Refused { .. }
             | Error::BadAnswer { .. } => 1,
             Error::NoWit { .. }

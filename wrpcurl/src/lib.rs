@@ -7,9 +7,13 @@ pub mod cli;
 pub mod describe;
 pub mod error;
 pub mod host;
+pub mod names;
 pub mod nats;
+pub mod output;
+pub mod prefix;
 pub mod serve;
 pub mod signature;
+pub mod stop;
 pub mod wit;
 
 pub use crate::error::{Error, Result};
@@ -22,8 +26,7 @@ pub async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Describe(args) => {
             let wit = wit::load(args.wit.as_deref(), args.world.as_deref())?;
-            print!("{}", describe::describe(&wit.resolve, wit.world));
-            Ok(())
+            output::print(&describe::describe(&wit.resolve, wit.world))
         }
         Command::Call(args) => call::call(args).await,
         Command::Host(args) => host::host(args.command).await,

@@ -46,6 +46,15 @@ pub fn load_package(path: Option<&Path>) -> Result<(Resolve, PackageId)> {
     Ok((resolve, package))
 }
 
+/// A world's id (`roundtrip:test/roundtrip@0.1.0`), or its name if it is in no package.
+pub fn world_id(resolve: &Resolve, world: WorldId) -> String {
+    let world = &resolve.worlds[world];
+    world.package.map_or_else(
+        || world.name.clone(),
+        |package| resolve.id_of_name(package, &world.name),
+    )
+}
+
 /// The world `name` of `package`, or its only one; errors list the worlds there are.
 pub fn select_world(resolve: &Resolve, package: PackageId, name: Option<&str>) -> Result<WorldId> {
     let package_name = &resolve.packages[package].name;

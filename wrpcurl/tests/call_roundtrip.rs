@@ -245,3 +245,39 @@ async fn wait_for_peer(url: &str) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// `--timeout` bounds the whole call: a server that answers `later` with a future it never
+/// resolves makes the call a transport failure (exit status 3) at the deadline, naming the
+/// function and the deadline, not a call that waits as long as the server does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_timeout_covers_pending_futures_of_the_results() {
+    let nats = NatsServer::start().unwrap();
+    let connection = async_nats::connect(nats.url()).await.unwrap();
+    let server = Transport::nats(connection)
+        .await
+        .unwrap()
+        .server(ServeOptions::new("stalling"));
+    let _serving = server
+        .serve(
+            "roundtrip:test/streams@0.1.0",
+            "later",
+            |mut invocation| async move {
+                let _: (u64,) = invocation.read_params().await.unwrap();
+                let never = provider_sdk::wire::WitFuture::new(std::future::pending::<u64>());
+                let _ = invocation.write_results((never,)).await;
+            },
+        )
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let output = call(&nats.url(), "stalling", "later(1)", &["--timeout", "1s"]).await;
+    let elapsed = started.elapsed();
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(3), "{message}");
+    assert!(
+        message.contains("calling `roundtrip:test/streams@0.1.0.later`")
+            && message.contains("timed out after 1s"),
+        "{message}"
+    );
+    assert!(elapsed < Duration::from_secs(10), "took {elapsed:?}");
+}

@@ -296,7 +296,7 @@ async fn ctrl_c_stops_it_cleanly() {
 
 #[test]
 fn bad_replies_and_interfaces_are_usage_errors() {
-    let cases: [&[&str]; 3] = [
+    let cases: [&[&str]; 5] = [
         &["serve", "p", "roundtrip:test/nope@0.1.0", "--wit", FIXTURE],
         &[
             "serve",
@@ -318,6 +318,22 @@ fn bad_replies_and_interfaces_are_usage_errors() {
             "--reply",
             "1",
         ],
+        &[
+            "serve",
+            "p",
+            "roundtrip:test/compound@0.1.0",
+            "--wit",
+            FIXTURE,
+            "--reply",
+            "nameed=(1, \"a\")",
+        ],
+        &[
+            "serve",
+            "a.*",
+            "roundtrip:test/compound@0.1.0",
+            "--wit",
+            FIXTURE,
+        ],
     ];
     let mut text = String::new();
     for args in cases {
@@ -330,4 +346,55 @@ fn bad_replies_and_interfaces_are_usage_errors() {
         ));
     }
     golden("serve-errors.txt", &text);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_whose_arguments_do_not_decode_is_a_warning_naming_the_function() {
+    let nats = NatsServer::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "roundtrip",
+        "roundtrip:test/compound@0.1.0",
+        "--wit",
+        FIXTURE,
+        "--reply",
+        "echo-shape=circle(0.5)",
+    ];
+    let serving = Serving::start(&nats.url(), &args, dir.path()).await;
+    // The same function, as a caller with another WIT sees it: a `u32` where a `shape` is
+    // expected, so that 99 is a case `shape` does not have.
+    let wit = dir.path().join("other.wit");
+    std::fs::write(
+        &wit,
+        "package roundtrip:test@0.1.0;\ninterface compound { echo-shape: func(v: u32) -> u32; }\n",
+    )
+    .unwrap();
+    let url = nats.url();
+    let call = [
+        "call",
+        "roundtrip",
+        "echo-shape(99)",
+        "--wit",
+        wit.to_str().unwrap(),
+        "--timeout",
+        "1s",
+        "--nats",
+        &url,
+    ];
+    let output = tokio::process::Command::from(common::command(&call))
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3), "{}", common::stderr(&output));
+    let warned = eventually(|| async {
+        let stderr = serving.stderr();
+        stderr.contains("WARN") && stderr.contains("compound@0.1.0.echo-shape")
+    })
+    .await;
+    assert!(
+        warned,
+        "no warning naming the function; {}",
+        serving.output()
+    );
+    assert_eq!(serving.stdout(), "", "the call was not shown");
 }

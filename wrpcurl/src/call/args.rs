@@ -62,9 +62,9 @@ pub struct CallArgs {
     #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = duration)]
     pub timeout: Duration,
     /// Print the results as one JSON document instead of WAVE: records as objects, lists and
-    /// tuples as arrays, variants and results as `{"case": payload}` (`{"ok": [104, 105]}`),
-    /// enums as strings, flags as arrays of names, `none` as `null`. Several results are an
-    /// object of their names.
+    /// tuples as arrays, variants and results as `{"case": payload}` (`{"ok": [104, 105]}`;
+    /// `{"ok": null}` for a case without payload), enums as strings, flags as arrays of names,
+    /// `none` as `null`. Several results are an object of their names.
     #[arg(long)]
     pub json: bool,
     /// How to reach NATS.
@@ -74,12 +74,7 @@ pub struct CallArgs {
 
 /// Parses `NAME=VALUE` (the value may hold `=`; the name may not be empty).
 fn header(text: &str) -> Result<(String, String), String> {
-    match text.split_once('=') {
-        Some((name, value)) if !name.is_empty() => Ok((name.to_owned(), value.to_owned())),
-        _ => Err(format!(
-            "`{text}` is not NAME=VALUE (e.g. `traceparent=00-...`)"
-        )),
-    }
+    crate::cli::name_value(text, "NAME=VALUE (e.g. `traceparent=00-...`)")
 }
 
 /// Parses a duration: a whole number with a unit, `ms`, `s`, `m` or `h`.

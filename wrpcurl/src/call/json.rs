@@ -9,11 +9,11 @@
 //! | `list<T>` (bytes and streams too), `tuple<..>` | arrays |
 //! | resource handles | arrays of their bytes |
 //! | `record` | an object of its fields |
-//! | `variant` | `{"case": payload}`, `null` for a case without one |
+//! | `variant` | `{"case": payload}`; `{"case": null}` for a case without one |
 //! | `enum` | the case's name |
 //! | `flags` | an array of the names of the flags set |
 //! | `option<T>` | `null` for `none`, `T` for `some`; `{"some": T}` when `T` is itself an option, so that `some(none)` is not `none` |
-//! | `result<T, E>` | `{"ok": T}` or `{"err": E}`, `null` for no payload |
+//! | `result<T, E>` | `{"ok": T}` or `{"err": E}`; `{"ok": null}`, `{"err": null}` without a payload |
 //! | `future<T>` | `T` |
 //!
 //! A call's results are one JSON document: its one unnamed result, an object of its named

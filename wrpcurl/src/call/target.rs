@@ -15,7 +15,9 @@
 use wit_parser::{Function, InterfaceId, Resolve, WorldId, WorldItem};
 
 use crate::error::{Error, Result};
+use crate::names::{closest, or_list, quoted};
 use crate::signature::wire_name;
+use crate::wit::world_id;
 
 /// One callable function.
 #[derive(Debug)]
@@ -177,26 +179,7 @@ impl<'a> Functions<'a> {
 
     /// The names closest to `path` by edit distance, if any is close enough to be a typo.
     fn closest(&self, path: &str) -> Vec<String> {
-        let limit = (path.chars().count() / 4).max(2);
-        let mut best: Option<usize> = None;
-        let mut names: Vec<String> = Vec::new();
-        for target in &self.targets {
-            for name in target.names() {
-                let distance = strsim::levenshtein(path, &name);
-                if distance > limit || best.is_some_and(|best| distance > best) {
-                    continue;
-                }
-                if best != Some(distance) {
-                    names.clear();
-                    best = Some(distance);
-                }
-                if !names.contains(&name) {
-                    names.push(name);
-                }
-            }
-        }
-        names.truncate(3);
-        names
+        closest(path, self.targets.iter().flat_map(Target::names))
     }
 
     /// The instances whose names (in any form) `path` starts with, followed by a dot.
@@ -215,15 +198,6 @@ impl<'a> Functions<'a> {
     }
 }
 
-/// A world's id (`roundtrip:test/roundtrip@0.1.0`), or its name if it is in no package.
-fn world_id(resolve: &Resolve, world: WorldId) -> String {
-    let world = &resolve.worlds[world];
-    world.package.map_or_else(
-        || world.name.clone(),
-        |package| resolve.id_of_name(package, &world.name),
-    )
-}
-
 /// `instance`, and without its version if it has one.
 fn short_forms(instance: &str) -> Vec<String> {
     let mut forms = vec![instance.to_owned()];
@@ -231,19 +205,4 @@ fn short_forms(instance: &str) -> Vec<String> {
         forms.push(unversioned.to_owned());
     }
     forms
-}
-
-fn quoted(names: impl Iterator<Item = String>) -> String {
-    names
-        .map(|name| format!("`{name}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn or_list(names: &[String]) -> String {
-    let quoted: Vec<String> = names.iter().map(|name| format!("`{name}`")).collect();
-    match quoted.split_last() {
-        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
-        _ => quoted.join(""),
-    }
 }

@@ -9,9 +9,10 @@ use std::collections::HashMap;
 
 use provider_testing::{TestHost, TestLink};
 
+use super::{ConfigCommand, LinkCommand, Target};
 use super::{emulator, links};
-use crate::cli::{ConfigCommand, LinkCommand, Target};
 use crate::error::{Error, Result};
+use crate::output::print;
 
 /// `host link put|del`.
 pub async fn link(command: LinkCommand) -> Result<()> {
@@ -32,7 +33,7 @@ pub async fn link(command: LinkCommand) -> Result<()> {
                 host.put_link(link)
                     .await
                     .map_err(|error| Error::transport("cannot publish the link put", error))?;
-                println!("put link {}", shown(link));
+                print(&format!("put link {}\n", shown(link)))?;
             }
             Ok(())
         }
@@ -50,8 +51,7 @@ pub async fn link(command: LinkCommand) -> Result<()> {
             host.delete_link(&link)
                 .await
                 .map_err(|error| Error::transport("cannot publish the link delete", error))?;
-            println!("deleted link {}", link.key());
-            Ok(())
+            print(&format!("deleted link {}\n", link.key()))
         }
     }
 }
@@ -66,13 +66,12 @@ pub async fn config(command: ConfigCommand) -> Result<()> {
                 .await
                 .map_err(|error| Error::transport("cannot put the configuration", error))?;
             // Values may be sensitive: only their keys are shown.
-            println!(
-                "put configuration `{}` ({}) in CONFIGDATA_{}",
+            print(&format!(
+                "put configuration `{}` ({}) in CONFIGDATA_{}\n",
                 args.name,
                 keys(&values),
                 args.lattice.lattice
-            );
-            Ok(())
+            ))
         }
         ConfigCommand::Update(args) => {
             let values: HashMap<String, String> = args.values.into_iter().collect();
@@ -80,12 +79,11 @@ pub async fn config(command: ConfigCommand) -> Result<()> {
             host.update_config(&values)
                 .await
                 .map_err(|error| Error::transport("cannot publish the configuration", error))?;
-            println!(
-                "sent provider `{}` its configuration ({})",
+            print(&format!(
+                "sent provider `{}` its configuration ({})\n",
                 args.target.provider_id,
                 keys(&values)
-            );
-            Ok(())
+            ))
         }
     }
 }
@@ -103,10 +101,9 @@ pub async fn health(target: Target) -> Result<()> {
         });
     }
     match health.message {
-        Some(message) => println!("healthy: {message}"),
-        None => println!("healthy"),
+        Some(message) => print(&format!("healthy: {message}\n")),
+        None => print("healthy\n"),
     }
-    Ok(())
 }
 
 /// `host shutdown`: prints the provider's answer.
@@ -116,8 +113,7 @@ pub async fn shutdown(target: Target) -> Result<()> {
         .shutdown()
         .await
         .map_err(|error| no_answer(&target, error))?;
-    println!("{reply}");
-    Ok(())
+    print(&format!("{reply}\n"))
 }
 
 /// The emulator, once the provider has answered a health request.

@@ -3,13 +3,18 @@
 //! the other commands talk to a running provider over the control subjects, by lattice and
 //! provider id.
 
+mod args;
 mod control;
 mod links;
 mod run;
 
 use provider_testing::TestHost;
 
-use crate::cli::{HostCommand, Lattice};
+pub use self::args::{
+    ConfigCommand, ConfigPutArgs, ConfigUpdateArgs, EXAMPLES, HOST_ID, HostArgs, HostCommand,
+    Lattice, LinkCommand, LinkDelArgs, LinkPutArgs, RunArgs, Target,
+};
+
 use crate::error::{Error, Result};
 
 /// Runs a `host` command.

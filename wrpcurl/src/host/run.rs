@@ -12,9 +12,10 @@ use std::time::Duration;
 use provider_sdk::provider::NatsAuth;
 use provider_testing::{ChildProvider, TestHost};
 
+use super::RunArgs;
 use super::{emulator, links};
-use crate::cli::RunArgs;
 use crate::error::{Error, Result};
+use crate::stop::StopSignal;
 
 /// How long a provider has to exit after it was asked to shut down.
 const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(30);
@@ -56,6 +57,7 @@ pub async fn run(args: RunArgs) -> Result<()> {
     for (key, value) in &args.config {
         host.with_config(key, value);
     }
+    let mut stop_signal = StopSignal::listen();
     let mut child = host
         .spawn_attached(&args.program)
         .await
@@ -70,7 +72,7 @@ pub async fn run(args: RunArgs) -> Result<()> {
     );
     let status = tokio::select! {
         status = child.wait(Duration::MAX) => status.map_err(|error| Error::Provider(error.to_string()))?,
-        () = stop_signal() => stop(&host, &mut child).await?,
+        () = stop_signal.received() => stop(&host, &mut child).await?,
     };
     if status.success() {
         eprintln!("wrpcurl: provider `{provider_id}` exited ({status})");
@@ -123,33 +125,6 @@ async fn stop(host: &TestHost, child: &mut ChildProvider) -> Result<ExitStatus> 
             )))
         }
     }
-}
-
-/// Ctrl-C, or SIGTERM on Unix. Never completes if signals cannot be listened to.
-async fn stop_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let terminate = async {
-            match signal(SignalKind::terminate()) {
-                Ok(mut terminate) => {
-                    terminate.recv().await;
-                }
-                Err(_) => std::future::pending::<()>().await,
-            }
-        };
-        tokio::select! {
-            () = ctrl_c => {}
-            () = terminate => {}
-        }
-    }
-    #[cfg(not(unix))]
-    ctrl_c.await;
 }
 
 #[cfg(test)]

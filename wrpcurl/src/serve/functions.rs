@@ -5,6 +5,7 @@ use provider_sdk::dynamic::{DynamicFunction, FunctionType};
 use wit_parser::{Function, Resolve, WorldId, WorldItem};
 
 use crate::error::{Error, Result};
+use crate::names::quoted;
 use crate::signature::{signature, wire_name};
 
 /// One function served: what the SDK serves, and its WIT signature for messages.
@@ -17,8 +18,14 @@ pub struct Served {
 }
 
 /// The functions of `instance`: an interface of `resolve` (of `world`'s imports and exports, if
-/// a world is given), or a world whose own exported functions are served.
-pub fn find(resolve: &Resolve, world: Option<WorldId>, instance: &str) -> Result<Vec<Served>> {
+/// a world is given), or a world whose own exported functions are served. A function whose
+/// types the dynamic codec cannot handle is left out, with a warning (the second list) saying
+/// so; the others are still served.
+pub fn find(
+    resolve: &Resolve,
+    world: Option<WorldId>,
+    instance: &str,
+) -> Result<(Vec<Served>, Vec<String>)> {
     let known = candidates(resolve, world);
     let Some((_, functions)) = known.iter().find(|(id, _)| id == instance) else {
         return Err(unknown(instance, &known));
@@ -28,21 +35,27 @@ pub fn find(resolve: &Resolve, world: Option<WorldId>, instance: &str) -> Result
             "`{instance}` has no functions to serve"
         )));
     }
-    functions
-        .iter()
-        .map(|function| {
-            let ty = FunctionType::from_wit(resolve, function).map_err(|error| {
-                Error::Usage(format!(
-                    "cannot serve `{}` of `{instance}`: {error}",
-                    wire_name(function)
-                ))
-            })?;
-            Ok(Served {
+    let mut served = Vec::new();
+    let mut skipped = Vec::new();
+    for function in functions {
+        match FunctionType::from_wit(resolve, function) {
+            Ok(ty) => served.push(Served {
                 function: DynamicFunction::new(instance, wire_name(function), ty),
                 signature: signature(resolve, function),
-            })
-        })
-        .collect()
+            }),
+            Err(error) => skipped.push(format!(
+                "`{}` of `{instance}` is not served (its calls go unanswered): {error}",
+                wire_name(function)
+            )),
+        }
+    }
+    if served.is_empty() {
+        return Err(Error::Usage(format!(
+            "no function of `{instance}` can be served: {}",
+            skipped.join("; ")
+        )));
+    }
+    Ok((served, skipped))
 }
 
 /// The instances there are, each with its functions: every named interface (of `world`, if
@@ -123,13 +136,6 @@ fn unknown(instance: &str, known: &[(String, Vec<&Function>)]) -> Error {
     ))
 }
 
-fn quoted(ids: &[&str]) -> String {
-    ids.iter()
-        .map(|id| format!("`{id}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,7 +161,8 @@ mod tests {
     #[test]
     fn an_interface_is_served_by_its_functions_wire_names() {
         let resolve = resolve();
-        let served = find(&resolve, None, "a:b/h@1.0.0").unwrap();
+        let (served, skipped) = find(&resolve, None, "a:b/h@1.0.0").unwrap();
+        assert!(skipped.is_empty(), "{skipped:?}");
         assert_eq!(names(&served), ["f", "r.m"]);
         assert_eq!(served[0].function.instance(), "a:b/h@1.0.0");
         assert_eq!(served[0].signature, "f: func(x: u8) -> result<_, string>");
@@ -164,8 +171,35 @@ mod tests {
     #[test]
     fn a_worlds_own_exports_are_served_under_its_id() {
         let resolve = resolve();
-        let served = find(&resolve, None, "a:b/w@1.0.0").unwrap();
+        let (served, _) = find(&resolve, None, "a:b/w@1.0.0").unwrap();
         assert_eq!(names(&served), ["ping"]);
+    }
+
+    #[test]
+    fn a_function_the_codec_cannot_handle_is_skipped_with_a_warning() {
+        let flags: Vec<String> = (0..129).map(|n| format!("x{n}")).collect();
+        let mut resolve = Resolve::default();
+        resolve
+            .push_str(
+                "t.wit",
+                &format!(
+                    "package a:b;
+                    interface i {{
+                        flags many {{ {} }}
+                        wide: func(m: many);
+                        fine: func();
+                    }}",
+                    flags.join(", ")
+                ),
+            )
+            .unwrap();
+        let (served, skipped) = find(&resolve, None, "a:b/i").unwrap();
+        assert_eq!(names(&served), ["fine"]);
+        assert_eq!(skipped.len(), 1, "{skipped:?}");
+        assert!(
+            skipped[0].starts_with("`wide` of `a:b/i` is not served"),
+            "{skipped:?}"
+        );
     }
 
     #[test]

@@ -1,17 +1,17 @@
 //! `wrpcurl serve`: plays a component or a provider. Serves every function of one interface
 //! under a subject prefix, shows each invocation it receives (see [`print`]) and answers it as
-//! [`replies`] plans; stops after `--count` invocations, or on Ctrl-C.
+//! [`replies`] plans; stops after `--count` invocations, or on Ctrl-C (or SIGTERM).
 //!
 //! Functions with an answer are served with [`Server::serve_dynamic`]: their arguments are read
 //! (pending streams and futures to the end), shown, then answered. A function without one is
 //! served by a server whose admission refuses every call with the reason, before anything is
 //! read: wRPC has no other way to tell a caller "no" once a call is accepted.
 
+mod args;
 pub mod functions;
 pub mod print;
 pub mod replies;
 
-use std::io::Write as _;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,10 +20,11 @@ use provider_sdk::dynamic::{DynamicCall, DynamicFunction};
 use provider_sdk::transport::{InvocationContext, Refusal, ServeOptions, Server, Transport};
 use tokio::sync::mpsc;
 
+pub use self::args::{EXAMPLES, ServeArgs};
 use self::print::{Outcome, Shown};
 use self::replies::Answer;
-use crate::cli::ServeArgs;
 use crate::error::{Error, Result};
+use crate::stop::StopSignal;
 
 /// How many invocations may wait to be shown; past it, callers wait (backpressure).
 const QUEUE: usize = 64;
@@ -46,8 +47,10 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
         .as_deref()
         .map(|name| crate::wit::select_world(&resolve, package, Some(name)))
         .transpose()?;
-    let served = functions::find(&resolve, world, &args.interface)?;
-    let (answers, warnings) = replies::plan(&served, &args.replies)?;
+    let (served, mut warnings) = functions::find(&resolve, world, &args.interface)?;
+    let (answers, planned) = replies::plan(&served, &args.replies)?;
+    warnings.extend(planned);
+    crate::prefix::check(&args.prefix)?;
     for warning in &warnings {
         eprintln!("wrpcurl: warning: {warning}");
     }
@@ -87,6 +90,9 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
         }
     }
     drop(refused_tx);
+    // Listening from here on: a signal that arrives while a call is answered stops the loop
+    // when it comes back to wait.
+    let mut stop_signal = StopSignal::listen();
     eprintln!(
         "wrpcurl: serving {} function(s) of {} under `{}` on {}; Ctrl-C stops",
         served.len(),
@@ -105,10 +111,17 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
             call = calls.recv() => match call {
                 Some(call) => {
                     seen += 1;
-                    let index = served
+                    // Only functions of `served` are served: a miss is a bug, not a call to
+                    // answer with another function's reply.
+                    let Some(index) = served
                         .iter()
                         .position(|s| same(&s.function, call.function()))
-                        .unwrap_or_default();
+                    else {
+                        break Err(Error::Internal(format!(
+                            "a call of `{}` arrived, which is not served",
+                            call.function().name()
+                        )));
+                    };
                     if let Err(error) = answer(call, &answers[index], &mut out).await {
                         break Err(error);
                     }
@@ -134,7 +147,7 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
                     break Err(error);
                 }
             },
-            _ = tokio::signal::ctrl_c() => break Ok(()),
+            () = stop_signal.received() => break Ok(()),
         }
     };
 
@@ -207,10 +220,6 @@ impl Output {
         } else {
             shown.text()
         };
-        let mut stdout = std::io::stdout().lock();
-        stdout
-            .write_all(text.as_bytes())
-            .and_then(|()| stdout.flush())
-            .map_err(Error::Output)
+        crate::output::print(&text)
     }
 }

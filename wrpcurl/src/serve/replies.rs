@@ -16,6 +16,7 @@ use provider_sdk::dynamic::wasm_wave::{self};
 
 use super::functions::Served;
 use crate::error::{Error, Result};
+use crate::names::{closest, or_list, quoted};
 
 /// How one function's calls are answered.
 #[derive(Clone, Debug, PartialEq)]
@@ -40,7 +41,7 @@ pub fn plan(served: &[Served], replies: &[String]) -> Result<(Vec<Answer>, Vec<S
     let mut specific: Vec<Option<Answer>> = vec![None; served.len()];
     let mut bare: Option<&str> = None;
     for reply in replies {
-        match split(reply, served) {
+        match split(reply, served)? {
             Some((index, text)) => {
                 let served = &served[index];
                 let results = parse(served.function.ty(), text).map_err(|reason| {
@@ -112,14 +113,39 @@ pub fn plan(served: &[Served], replies: &[String]) -> Result<(Vec<Answer>, Vec<S
 }
 
 /// `FUNC=WAVE` for a function of `served`: its index and the WAVE text. `None` for a reply for
-/// every function (WAVE text may hold `=` too, as in `"a=b"`).
-fn split<'a>(reply: &'a str, served: &[Served]) -> Option<(usize, &'a str)> {
-    let (name, text) = reply.split_once('=')?;
+/// every function (WAVE text may hold `=` too, as in `"a=b"`). A `FUNC` that looks like a
+/// function name (`gett`) but names none of `served` is an error with a did-you-mean: no WAVE
+/// value has a bare name before a `=`.
+fn split<'a>(reply: &'a str, served: &[Served]) -> Result<Option<(usize, &'a str)>> {
+    let Some((name, text)) = reply.split_once('=') else {
+        return Ok(None);
+    };
     let name = name.trim();
-    served
-        .iter()
-        .position(|s| s.function.name() == name)
-        .map(|index| (index, text.trim()))
+    if let Some(index) = served.iter().position(|s| s.function.name() == name) {
+        return Ok(Some((index, text.trim())));
+    }
+    if !looks_like_a_function(name) {
+        return Ok(None);
+    }
+    let names = served.iter().map(|s| s.function.name());
+    let suggestions = closest(name, names.clone());
+    let hint = if suggestions.is_empty() {
+        format!("the functions served are {}", quoted(names))
+    } else {
+        format!("did you mean {}?", or_list(&suggestions))
+    };
+    Err(Error::Usage(format!(
+        "--reply `{reply}`: no function `{name}`; {hint}"
+    )))
+}
+
+/// Whether `name` is spelt as a function's wire name: kebab-case words, dot-separated for a
+/// resource's functions (`get`, `bucket.get`).
+fn looks_like_a_function(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_alphabetic())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
 }
 
 /// The default answer of a function of type `ty`, if it has one.
@@ -314,6 +340,18 @@ mod tests {
             error
                 .to_string()
                 .contains("a tuple of the results (u32, string)"),
+            "{error}"
+        );
+        let error = plan(&served(), &["gett=ok".to_owned()]).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "--reply `gett=ok`: no function `gett`; did you mean `get`?"
+        );
+        let error = plan(&served(), &["zzzzzzzz=ok".to_owned()]).unwrap_err();
+        assert!(
+            error.to_string().ends_with(
+                "the functions served are `handle`, `get`, `named`, `nothing`, `signal`"
+            ),
             "{error}"
         );
         let error = plan(&served(), &["ok".to_owned(), "ok".to_owned()]).unwrap_err();
