@@ -6,11 +6,13 @@ pub mod call;
 pub mod cli;
 pub mod describe;
 pub mod error;
+pub mod functions;
 pub mod host;
 pub mod names;
 pub mod nats;
 pub mod output;
 pub mod prefix;
+pub mod results;
 pub mod serve;
 pub mod signature;
 pub mod stop;
@@ -26,7 +28,7 @@ pub async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Describe(args) => {
             let wit = wit::load(args.wit.as_deref(), args.world.as_deref())?;
-            output::print(&describe::describe(&wit.resolve, wit.world))
+            output::print(&describe::describe(&wit.resolve, wit.world_or_only()?))
         }
         Command::Call(args) => call::call(args).await,
         Command::Host(args) => host::host(args.command).await,

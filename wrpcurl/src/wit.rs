@@ -1,5 +1,6 @@
 //! Loading the WIT a command works with: `./wit` by default, as `generate!` reads it, or the
-//! `.wit` file or package folder (with its `deps/`) that `--wit` names; then one world of it.
+//! `.wit` file or package folder (with its `deps/`) that `--wit` names; then the world
+//! `--world` names, if it does. `describe`, `call` and `serve` all load it with [`load`].
 
 use std::path::{Path, PathBuf};
 
@@ -10,37 +11,57 @@ use crate::error::{Error, Result};
 /// Where the WIT is when `--wit` is not given.
 pub const DEFAULT_PATH: &str = "wit";
 
-/// A resolved WIT package and the world chosen from it.
+/// A resolved WIT package and the world chosen from it, if one was.
 #[derive(Debug)]
 pub struct Wit {
     /// Every package read.
     pub resolve: Resolve,
-    /// The world.
-    pub world: WorldId,
+    /// The package at the path given.
+    pub package: PackageId,
+    /// The world named, if one was.
+    pub world: Option<WorldId>,
 }
 
-/// Loads the WIT at `path` (default [`DEFAULT_PATH`]) and chooses `world` from it: by name
-/// (`keyvalue`) or id (`provider-sdk:providers/keyvalue`); without a name, the package's only
-/// world. Every `@unstable` feature is on, so that gated items are described too.
+impl Wit {
+    /// The world named, or else the package's only world (an error if it has none or several,
+    /// telling how to choose one).
+    pub fn world_or_only(&self) -> Result<WorldId> {
+        match self.world {
+            Some(world) => Ok(world),
+            None => select_world(&self.resolve, self.package, None),
+        }
+    }
+}
+
+/// Loads the WIT at `path` (default [`DEFAULT_PATH`]) and, if `world` is given, chooses it:
+/// by name (`keyvalue`) or id (`provider-sdk:providers/keyvalue`). Every `@unstable` feature
+/// is on, so that gated items are described too.
 pub fn load(path: Option<&Path>, world: Option<&str>) -> Result<Wit> {
-    let (resolve, package) = load_package(path)?;
-    let world = select_world(&resolve, package, world)?;
-    Ok(Wit { resolve, world })
+    let path = path.map_or_else(|| PathBuf::from(DEFAULT_PATH), Path::to_path_buf);
+    let (resolve, package) = load_package(&path)?;
+    let world = world
+        .map(|name| select_world(&resolve, package, Some(name)))
+        .transpose()?;
+    Ok(Wit {
+        resolve,
+        package,
+        world,
+    })
 }
 
-/// Loads the WIT at `path` (default [`DEFAULT_PATH`]) as [`load`] does, without choosing a
-/// world: every package read, and the one at `path`.
-pub fn load_package(path: Option<&Path>) -> Result<(Resolve, PackageId)> {
-    let path = path.map_or_else(|| PathBuf::from(DEFAULT_PATH), Path::to_path_buf);
+/// Every package read from `path`, and the one at `path`.
+fn load_package(path: &Path) -> Result<(Resolve, PackageId)> {
     if !path.exists() {
-        return Err(Error::NoWit { path });
+        return Err(Error::NoWit {
+            path: path.to_path_buf(),
+        });
     }
     let mut resolve = Resolve {
         all_features: true,
         ..Resolve::default()
     };
-    let (package, _) = resolve.push_path(&path).map_err(|error| Error::Wit {
-        path: path.clone(),
+    let (package, _) = resolve.push_path(path).map_err(|error| Error::Wit {
+        path: path.to_path_buf(),
         reason: format!("{error:#}"),
     })?;
     Ok((resolve, package))
@@ -56,7 +77,7 @@ pub fn world_id(resolve: &Resolve, world: WorldId) -> String {
 }
 
 /// The world `name` of `package`, or its only one; errors list the worlds there are.
-pub fn select_world(resolve: &Resolve, package: PackageId, name: Option<&str>) -> Result<WorldId> {
+fn select_world(resolve: &Resolve, package: PackageId, name: Option<&str>) -> Result<WorldId> {
     let package_name = &resolve.packages[package].name;
     let worlds = &resolve.packages[package].worlds;
     let names = || {
@@ -126,15 +147,17 @@ mod tests {
     fn several_worlds_need_a_name_and_the_error_lists_them() {
         let dir = tempfile::tempdir().unwrap();
         let file = write(dir.path(), "a.wit", TWO_WORLDS);
-        let error = load(Some(&file), None).unwrap_err();
+        let wit = load(Some(&file), None).unwrap();
+        assert_eq!(wit.world, None);
+        let error = wit.world_or_only().unwrap_err();
         assert_eq!(
             error.to_string(),
             "the package `a:b` has several worlds; choose one with `--world NAME`: `one`, `two`"
         );
         let wit = load(Some(&file), Some("two")).unwrap();
-        assert_eq!(wit.resolve.worlds[wit.world].name, "two");
+        assert_eq!(wit.resolve.worlds[wit.world_or_only().unwrap()].name, "two");
         let wit = load(Some(&file), Some("a:b/one")).unwrap();
-        assert_eq!(wit.resolve.worlds[wit.world].name, "one");
+        assert_eq!(wit.resolve.worlds[wit.world_or_only().unwrap()].name, "one");
     }
 
     #[test]

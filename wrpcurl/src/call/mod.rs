@@ -2,26 +2,24 @@
 //! written in WAVE and its results printed in WAVE or JSON, typed by the WIT.
 //!
 //! One call, in the order the modules do it: [`params::Expression`] splits the call at its
-//! argument list; [`target::Functions`] finds the function the path names in the WIT;
+//! argument list; [`Functions`] finds the function the path names in the WIT;
 //! the arguments are read against its parameter types; the SDK's dynamic codec sends them and
 //! reads the results ([`Client::invoke_dynamic`]), streams and futures included; the results
-//! are printed, in WAVE (one value, or a tuple of several) or as JSON ([`json`]). All input is
-//! checked before NATS is reached, so a typo costs no connection.
+//! are printed, in WAVE ([`crate::results::wave`]: nothing for none, the value for one, a tuple
+//! for several) or as JSON ([`json`]). All input is checked before NATS is reached, so a typo
+//! costs no connection.
 
 mod args;
 pub mod json;
 pub mod params;
-pub mod target;
 
 use provider_sdk::dynamic::FunctionType;
-use provider_sdk::dynamic::wasm_wave;
-use provider_sdk::dynamic::wasm_wave::value::Value;
 use provider_sdk::transport::{CallOptions, Transport, invocation_subject};
 
 pub use self::args::{CallArgs, EXAMPLES, duration};
 use self::params::Expression;
-use self::target::{Functions, Target};
 use crate::error::{Error, Result};
+use crate::functions::{Functions, Target};
 use crate::wit;
 
 /// The header that names the calling component, as wasmCloud hosts send it.
@@ -36,26 +34,18 @@ pub async fn call(args: CallArgs) -> Result<()> {
 
 /// Makes the call `args` describe and returns what `wrpcurl call` prints.
 pub async fn call_to_text(args: &CallArgs) -> Result<String> {
-    let (resolve, world) = match &args.world {
-        Some(world) => {
-            let wit = wit::load(args.wit.as_deref(), Some(world))?;
-            (wit.resolve, Some(wit.world))
-        }
-        None => (wit::load_package(args.wit.as_deref())?.0, None),
-    };
-    let functions = match world {
-        Some(world) => Functions::of_world(&resolve, world),
-        None => Functions::of_all(&resolve, "the WIT".to_owned()),
-    };
+    let wit = wit::load(args.wit.as_deref(), args.world.as_deref())?;
+    let resolve = &wit.resolve;
+    let functions = Functions::of(resolve, wit.world);
     let expression = Expression::split(&args.call)?;
     let target = functions.find(expression.path)?;
-    let ty = FunctionType::from_wit(&resolve, target.function).map_err(|error| {
+    let ty = FunctionType::from_wit(resolve, target.function).map_err(|error| {
         Error::Usage(format!(
             "`{}` cannot be called from the command line: {error}",
             target.full_name()
         ))
     })?;
-    let params = expression.args(&resolve, target, &ty)?;
+    let params = expression.args(resolve, target, &ty)?;
     let options = options(args)?;
     crate::prefix::check(&args.prefix)?;
 
@@ -79,7 +69,8 @@ pub async fn call_to_text(args: &CallArgs) -> Result<String> {
         let names: Vec<&str> = ty.results().iter().map(|(name, _)| name.as_str()).collect();
         return Ok(format!("{}\n", json::results_to_json(&names, &results)));
     }
-    wave(&results)
+    let text = crate::results::wave(&results)?;
+    Ok(if text.is_empty() { text } else { text + "\n" })
 }
 
 /// The call's headers and deadline.
@@ -101,20 +92,6 @@ fn options(args: &CallArgs) -> Result<CallOptions> {
         }
     }
     Ok(options)
-}
-
-/// The results in WAVE: nothing for none, the value for one, a tuple for several.
-fn wave(results: &[Value]) -> Result<String> {
-    let texts = results
-        .iter()
-        .map(wasm_wave::to_string)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|error| Error::Usage(format!("cannot print a result in WAVE: {error}")))?;
-    Ok(match texts.as_slice() {
-        [] => String::new(),
-        [one] => format!("{one}\n"),
-        several => format!("({})\n", several.join(", ")),
-    })
 }
 
 /// The call did not complete within `--timeout`: a transport failure (exit status 3).
@@ -146,22 +123,5 @@ fn failed(error: provider_sdk::Error, args: &CallArgs, target: &Target<'_>) -> E
             Error::Usage(format!("cannot send the call to `{function}`: {error}"))
         }
         source => Error::BadAnswer { function, source },
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn results_print_as_one_value_or_a_tuple() {
-        let value = |ty, text| wasm_wave::from_str::<Value>(ty, text).unwrap();
-        let ty = wasm_wave::value::Type::STRING;
-        assert_eq!(wave(&[]).unwrap(), "");
-        assert_eq!(wave(&[value(&ty, "\"a\"")]).unwrap(), "\"a\"\n");
-        assert_eq!(
-            wave(&[value(&ty, "\"a\""), value(&ty, "\"b\"")]).unwrap(),
-            "(\"a\", \"b\")\n"
-        );
     }
 }

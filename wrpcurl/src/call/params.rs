@@ -16,7 +16,7 @@ use wit_parser::{Resolve, Type, TypeDefKind};
 use crate::error::{Error, Result};
 use crate::signature::type_text;
 
-use super::target::Target;
+use crate::functions::Target;
 
 /// A call expression split at its argument list.
 #[derive(Debug, PartialEq)]

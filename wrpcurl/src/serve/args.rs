@@ -13,7 +13,7 @@ Each invocation is shown as the call, its headers and the answer given:
     traceparent: 00-<trace id>-<span id>-01
     -> ok
 A --reply is WAVE text of the results tuple: the value for one result, (a, b) for several, \
-() for none; `--reply FUNC=WAVE` answers one function. Without one, a function answers the \
+() for none (answers show so too); `--reply FUNC=WAVE` answers one function. Without one, a function answers the \
 unit or `ok` answer where its result type has one; calls of the others are refused, telling \
 the caller so. --json shows one JSON object per line (values as WAVE text).
 
@@ -38,8 +38,9 @@ pub struct ServeArgs {
     /// provider calls, `<lattice>.<provider-id>` to play a provider.
     #[arg(value_name = "INSTANCE-PREFIX")]
     pub prefix: String,
-    /// The interface whose functions to serve, by id (`wasmcloud:messaging/handler@0.2.0`); a
-    /// world's id serves the world's own exported functions.
+    /// The interface whose functions to serve, by id (`wasmcloud:messaging/handler@0.2.0`) or a
+    /// shorter form naming one interface only (`handler`); a world's id serves the world's own
+    /// functions.
     #[arg(value_name = "IFACE")]
     pub interface: String,
     /// The answer, WAVE text of the results tuple: for every function (`'ok'`), or for one

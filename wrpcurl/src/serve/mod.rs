@@ -41,13 +41,8 @@ struct RefusedCall {
 
 /// Runs `wrpcurl serve`.
 pub async fn serve(args: ServeArgs) -> Result<()> {
-    let (resolve, package) = crate::wit::load_package(args.wit.as_deref())?;
-    let world = args
-        .world
-        .as_deref()
-        .map(|name| crate::wit::select_world(&resolve, package, Some(name)))
-        .transpose()?;
-    let (served, mut warnings) = functions::find(&resolve, world, &args.interface)?;
+    let wit = crate::wit::load(args.wit.as_deref(), args.world.as_deref())?;
+    let (served, mut warnings) = functions::find(&wit.resolve, wit.world, &args.interface)?;
     let (answers, planned) = replies::plan(&served, &args.replies)?;
     warnings.extend(planned);
     crate::prefix::check(&args.prefix)?;
@@ -96,7 +91,9 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
     eprintln!(
         "wrpcurl: serving {} function(s) of {} under `{}` on {}; Ctrl-C stops",
         served.len(),
-        args.interface,
+        served
+            .first()
+            .map_or(args.interface.as_str(), |served| served.function.instance()),
         args.prefix,
         args.nats.shown_url()
     );

@@ -9,7 +9,10 @@
 //!   -> ok
 //! ```
 //!
-//! A refused call's arguments are not read: it shows as `iface.func(…)` and `-> refused: …`.
+//! The answer is shown as `wrpcurl call` prints results: the value for one result (named or
+//! not), `(a, b)` for several; a function without results shows `-> ()` (where `call` prints
+//! nothing). A refused call's arguments are not read: it shows as `iface.func(…)` and
+//! `-> refused: …`.
 //!
 //! JSON, one object per line (keys sorted); values stay WAVE text, so that every WIT value has one form:
 //!
@@ -20,8 +23,8 @@
 //! ```
 //!
 //! `headers` maps each name to its value (several values joined with `, `); `args` holds the
-//! arguments in order, `null` for a refused call; then `"reply"` with the results tuple's WAVE
-//! text, or `"refused"` with the reason told to the caller.
+//! arguments in order, `null` for a refused call; then `"reply"` with the answer's text as above
+//! (`()` for no results), or `"refused"` with the reason told to the caller.
 
 use std::collections::BTreeMap;
 

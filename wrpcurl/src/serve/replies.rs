@@ -2,7 +2,8 @@
 //! function, `--reply 'FUNC=WAVE'` for one), else the function's default answer, else none.
 //!
 //! A reply is WAVE text of the results tuple: nothing (or `()`) for a function without
-//! results, the value for one result, `(a, b)` for several. The default answer is the unit
+//! results, the value for one result (a named one may be written `(x)` too), `(a, b)` for
+//! several. Answers are shown as [`crate::results::wave`] prints results, and `()` for none. The default answer is the unit
 //! answer of a function without results, or `ok` where the one result has that value
 //! (`result<_, E>`, `result`, `future`). A function with neither has no answer: its calls are
 //! refused, telling the caller to give one.
@@ -51,7 +52,7 @@ pub fn plan(served: &[Served], replies: &[String]) -> Result<(Vec<Answer>, Vec<S
                         served.signature
                     ))
                 })?;
-                specific[index] = Some(reply_of(served.function.ty(), results));
+                specific[index] = Some(reply_of(results)?);
             }
             None if bare.is_some() => {
                 return Err(Error::Usage(format!(
@@ -72,7 +73,7 @@ pub fn plan(served: &[Served], replies: &[String]) -> Result<(Vec<Answer>, Vec<S
             (None, Some(text)) => match parse(ty, text) {
                 Ok(results) => {
                     fitted = true;
-                    Some(reply_of(ty, results))
+                    Some(reply_of(results)?)
                 }
                 Err(reason) => {
                     warnings.push(format!(
@@ -84,22 +85,23 @@ pub fn plan(served: &[Served], replies: &[String]) -> Result<(Vec<Answer>, Vec<S
             },
             _ => None,
         };
-        let answer = specific
-            .or(from_bare)
-            .or_else(|| default(ty))
-            .unwrap_or_else(|| {
-                warnings.push(format!(
-                    "no answer for `{name}` ({}): its calls are refused; give one with \
+        let answer = match specific.or(from_bare) {
+            Some(answer) => Some(answer),
+            None => default(ty)?,
+        };
+        let answer = answer.unwrap_or_else(|| {
+            warnings.push(format!(
+                "no answer for `{name}` ({}): its calls are refused; give one with \
                  `--reply '{name}=WAVE'`",
-                    served.signature
-                ));
-                Answer::Refuse {
-                    reason: format!(
-                        "wrpcurl serve was given no answer for `{name}`; start it with `--reply \
+                served.signature
+            ));
+            Answer::Refuse {
+                reason: format!(
+                    "wrpcurl serve was given no answer for `{name}`; start it with `--reply \
                      '{name}=WAVE'` to answer"
-                    ),
-                }
-            });
+                ),
+            }
+        });
         answers.push(answer);
     }
     if let (Some(text), false) = (bare, fitted) {
@@ -149,34 +151,28 @@ fn looks_like_a_function(name: &str) -> bool {
 }
 
 /// The default answer of a function of type `ty`, if it has one.
-fn default(ty: &FunctionType) -> Option<Answer> {
+fn default(ty: &FunctionType) -> Result<Option<Answer>> {
     match ty.results() {
-        [] => Some(reply_of(ty, Vec::new())),
-        [(_, result)] => {
-            let ok = result.parse("ok").ok()?;
-            Some(reply_of(ty, vec![ok]))
-        }
-        _ => None,
+        [] => reply_of(Vec::new()).map(Some),
+        [(_, result)] => match result.parse("ok") {
+            Ok(ok) => reply_of(vec![ok]).map(Some),
+            Err(_) => Ok(None),
+        },
+        _ => Ok(None),
     }
 }
 
-fn reply_of(ty: &FunctionType, results: Vec<Value>) -> Answer {
-    Answer::Reply {
-        text: show(ty, &results),
+/// Answers with `results`, shown as `call` prints them, or `()` for none.
+fn reply_of(results: Vec<Value>) -> Result<Answer> {
+    let text = crate::results::wave(&results)?;
+    Ok(Answer::Reply {
+        text: if results.is_empty() {
+            "()".to_owned()
+        } else {
+            text
+        },
         results,
-    }
-}
-
-/// The results tuple as WAVE text: `()`, the one value, or `(a, b)`.
-pub fn show(ty: &FunctionType, results: &[Value]) -> String {
-    let texts: Vec<String> = results
-        .iter()
-        .map(|value| wasm_wave::to_string(value).unwrap_or_else(|error| format!("<{error}>")))
-        .collect();
-    match (ty.results(), texts.as_slice()) {
-        ([(name, _)], [one]) if name.is_empty() => one.clone(),
-        _ => format!("({})", texts.join(", ")),
-    }
+    })
 }
 
 /// Parses WAVE text of `ty`'s results tuple.
@@ -315,6 +311,34 @@ mod tests {
         );
         // nothing and signal do not take it; named neither, and has no default.
         assert_eq!(warnings.len(), 4, "{warnings:?}");
+    }
+
+    #[test]
+    fn answers_show_as_call_prints_results_and_unit_as_empty_parens() {
+        let mut resolve = Resolve::default();
+        resolve
+            .push_str(
+                "t.wit",
+                "package a:b;
+                interface i { one: func() -> (v: u32); none: func(); }",
+            )
+            .unwrap();
+        let (_, interface) = resolve.interfaces.iter().next().unwrap();
+        let served: Vec<Served> = interface
+            .functions
+            .values()
+            .map(|function| Served {
+                function: DynamicFunction::new(
+                    "a:b/i",
+                    wire_name(function),
+                    FunctionType::from_wit(&resolve, function).unwrap(),
+                ),
+                signature: signature(&resolve, function),
+            })
+            .collect();
+        // A named single result may be given as `(7)`; it shows as `call` prints it, `7`.
+        let (answers, _) = plan(&served, &["one=(7)".to_owned()]).unwrap();
+        assert_eq!(texts(&answers), ["7", "()"]);
     }
 
     #[test]

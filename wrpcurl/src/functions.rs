@@ -1,4 +1,5 @@
-//! Which function a call names.
+//! The functions a WIT holds, by wRPC instance, and finding one by name: which function a
+//! `call` names, which instance's functions `serve` plays.
 //!
 //! A function is named by its wRPC instance and its name on the wire, joined by a dot:
 //! `wrpc:keyvalue/store@0.2.0-draft.get`, `wasi:keyvalue/store@0.2.0-draft.bucket.get`, or for
@@ -11,6 +12,9 @@
 //!
 //! A short form that names several functions is an error listing them in full. A name that
 //! matches nothing gets a did-you-mean: the closest names by edit distance.
+//!
+//! An instance is named the same way, by its id or a shorter form naming one instance only
+//! ([`Functions::instance`]).
 
 use wit_parser::{Function, InterfaceId, Resolve, WorldId, WorldItem};
 
@@ -47,7 +51,7 @@ impl Target<'_> {
     }
 }
 
-/// The functions a call may name, and where they come from (for messages).
+/// The functions a call may name (or serve may play), and where they come from (for messages).
 #[derive(Debug)]
 pub struct Functions<'a> {
     targets: Vec<Target<'a>>,
@@ -55,6 +59,15 @@ pub struct Functions<'a> {
 }
 
 impl<'a> Functions<'a> {
+    /// The imports and exports of `world` if one is given, else every function of the WIT
+    /// ([`Functions::of_all`]).
+    pub fn of(resolve: &'a Resolve, world: Option<WorldId>) -> Self {
+        match world {
+            Some(world) => Self::of_world(resolve, world),
+            None => Self::of_all(resolve, "the WIT".to_owned()),
+        }
+    }
+
     /// The imports and exports of `world`.
     pub fn of_world(resolve: &'a Resolve, world: WorldId) -> Self {
         let mut functions = Self {
@@ -150,6 +163,66 @@ impl<'a> Functions<'a> {
                 quoted(several.iter().map(|target| target.full_name()))
             ))),
         }
+    }
+
+    /// The functions of the instance `name` names, in WIT order: by its id
+    /// (`wasmcloud:messaging/handler@0.2.0`), or a shorter form (`wasmcloud:messaging/handler`,
+    /// `handler`) that names one instance only. Never empty.
+    pub fn instance(&self, name: &str) -> Result<Vec<&Target<'a>>> {
+        let named: Vec<&str> = self.instances_where(|prefix| prefix == name);
+        match named.as_slice() {
+            [one] => Ok(self
+                .targets
+                .iter()
+                .filter(|target| target.instance == *one)
+                .collect()),
+            [] => Err(Error::Usage(self.no_instance(name))),
+            several => Err(Error::Usage(format!(
+                "`{name}` names several interfaces in {}: {}; give one by its id",
+                self.scope,
+                quoted(several)
+            ))),
+        }
+    }
+
+    /// Why no instance is called `name`: the closest ids, else all of them.
+    fn no_instance(&self, name: &str) -> String {
+        if self.targets.is_empty() {
+            return format!("there are no functions in {}", self.scope);
+        }
+        let forms = self.targets.iter().flat_map(|target| &target.prefixes);
+        let close = closest(name, forms);
+        let suggestions: Vec<String> = self
+            .instances_where(|prefix| close.iter().any(|close| close == prefix))
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        if !suggestions.is_empty() {
+            return format!(
+                "no interface `{name}` with functions in {}; did you mean {}?",
+                self.scope,
+                or_list(&suggestions)
+            );
+        }
+        format!(
+            "no interface `{name}` with functions in {}; give one by its id, one of {} (or \
+             another WIT with `--wit PATH`)",
+            self.scope,
+            quoted(self.instances_where(|_| true))
+        )
+    }
+
+    /// The instances (each once, sorted) with a name form for which `wanted` holds.
+    fn instances_where(&self, wanted: impl Fn(&str) -> bool) -> Vec<&str> {
+        let mut instances: Vec<&str> = self
+            .targets
+            .iter()
+            .filter(|target| target.prefixes.iter().any(|prefix| wanted(prefix)))
+            .map(|target| target.instance.as_str())
+            .collect();
+        instances.sort_unstable();
+        instances.dedup();
+        instances
     }
 
     /// Why nothing is called `path`, with the closest names there are.
