@@ -1276,3 +1276,95 @@ fn a_list_too_large_in_memory_is_refused_though_its_bytes_are_within_the_limit()
     let value = dynamic::decode(&bytes_ty, &mut Reader::new(&bytes)).unwrap();
     assert_eq!(dynamic::wasm_wave::to_string(&value).unwrap(), "[1, 2, 3]");
 }
+
+/// The fixture's generated server, in process with 64-byte pieces, on a runtime of its own:
+/// one for the whole test binary, for property tests that call it.
+fn fixture_client() -> &'static (tokio::runtime::Runtime, Client) {
+    static FIXTURE: std::sync::OnceLock<(tokio::runtime::Runtime, Client)> =
+        std::sync::OnceLock::new();
+    FIXTURE.get_or_init(|| {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let client = runtime.block_on(async {
+            let transport = Transport::in_process_with(64, provider_sdk::Limits::default());
+            let server = transport.server(ServeOptions::new("roundtrip"));
+            let serving = bindings_ours::serve::<provider_sdk::transport::InvocationContext, _>(
+                &server,
+                ours::Server::default(),
+            )
+            .await
+            .unwrap();
+            // Serves for as long as the test binary runs.
+            std::mem::forget(serving);
+            std::mem::forget(server);
+            transport.client("roundtrip")
+        });
+        (runtime, client)
+    })
+}
+
+/// A WAVE list of `items`.
+fn wave_list<T: ToString>(items: &[T]) -> String {
+    let items: Vec<String> = items.iter().map(ToString::to_string).collect();
+    format!("[{}]", items.join(", "))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// The async types of the fixture, property-tested through calls (a pending `stream` or
+    /// `future` exists only on a call's channel): the dynamic codec sends any stream and
+    /// future to the generated server, which decodes it with the static codec, and reads the
+    /// server's streams and futures back, all in 64-byte pieces.
+    #[test]
+    fn streams_and_futures_of_any_value_cross_between_the_codecs(
+        bytes in prop::collection::vec(any::<u8>(), 0..2_000),
+        a in prop::collection::vec(any::<u32>(), 0..100),
+        b in prop::collection::vec(any::<u32>(), 0..100),
+        text in ".{0,40}",
+        v in any::<u64>(),
+        maybe in prop::option::of(0..u32::MAX),
+    ) {
+        let (runtime, client) = fixture_client();
+        let resolve = resolve();
+        let (c, r) = (client, &resolve);
+        let text_wave = wasm_wave::to_string(&Value::make_string(text.as_str().into())).unwrap();
+        let sum = |v: &[u32]| v.iter().copied().map(u64::from).sum::<u64>();
+        runtime.block_on(async {
+            let bytes_wave = wave_list(&bytes);
+            prop_assert_eq!(
+                call(c, r, "streams", "echo-bytes-stream", &[&bytes_wave]).await,
+                [bytes_wave.clone()]
+            );
+            prop_assert_eq!(
+                call(c, r, "streams", "collect-bytes", &[&bytes_wave]).await,
+                [bytes_wave.clone()]
+            );
+            prop_assert_eq!(
+                call(c, r, "streams", "sum", &[&wave_list(&a)]).await,
+                [sum(&a).to_string()]
+            );
+            prop_assert_eq!(
+                call(c, r, "streams", "fan", &[&wave_list(&a), &wave_list(&b)]).await,
+                [format!("({}, {})", sum(&a), sum(&b))]
+            );
+            let upload = format!("{{name: {text_wave}, data: {bytes_wave}}}");
+            prop_assert_eq!(
+                call(c, r, "streams", "send-upload", &[&upload]).await,
+                [(text.len() + bytes.len()).to_string()]
+            );
+            let got = wasm_wave::to_string(&Value::make_string(format!("got {text}").into())).unwrap();
+            prop_assert_eq!(call(c, r, "streams", "await-string", &[&text_wave]).await, [got]);
+            prop_assert_eq!(call(c, r, "streams", "later", &[&v.to_string()]).await, [v.to_string()]);
+            let (arg, expected) = match maybe {
+                Some(n) => (format!("some({n})"), format!("some({})", n + 1)),
+                None => ("none".to_owned(), "none".to_owned()),
+            };
+            prop_assert_eq!(call(c, r, "streams", "maybe-later", &[&arg]).await, [expected]);
+            Ok(())
+        })?;
+    }
+}
