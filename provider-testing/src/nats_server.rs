@@ -145,7 +145,7 @@ impl NatsServer {
                     "nats-server exited with {status}: {log}"
                 )));
             }
-            if TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_ok() {
+            if says_info(addr) {
                 return Ok(child);
             }
             if Instant::now() > deadline {
@@ -241,6 +241,18 @@ impl Drop for NatsServer {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// Whether a NATS server answers on `addr`: it greets with `INFO`. That a connection is
+/// accepted is not enough: probing a free port of the ephemeral range can connect the socket
+/// to itself (TCP simultaneous open) before the server listens.
+fn says_info(addr: SocketAddr) -> bool {
+    let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_millis(100)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+    let mut greeting = [0u8; 4];
+    matches!(stream.read_exact(&mut greeting), Ok(()) if &greeting == b"INFO")
 }
 
 fn free_port() -> io::Result<SocketAddr> {

@@ -125,7 +125,9 @@ impl RedisServer {
                 None => ping(addr),
                 // A TLS server does not answer plain text: that it accepts connections is
                 // what there is to see without a TLS client.
-                Some(_) => TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_ok(),
+                // Not a socket connected to itself (see `NatsServer`'s readiness check).
+                Some(_) => TcpStream::connect_timeout(&addr, Duration::from_millis(100))
+                    .is_ok_and(|stream| stream.local_addr().ok() != stream.peer_addr().ok()),
             };
             if up {
                 return Ok(child);
