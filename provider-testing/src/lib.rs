@@ -9,12 +9,14 @@
 mod certificates;
 pub mod criterion;
 mod host;
+mod large_stack;
 mod logs;
 mod nats_server;
 mod redis_server;
 
 pub use self::certificates::TestCertificates;
 pub use self::host::{ChildProvider, TestHost, TestLink, eventually};
+pub use self::large_stack::run_on_large_stack;
 pub use self::logs::Logs;
 pub use self::nats_server::{NatsServer, NatsServerConfig};
 pub use self::redis_server::RedisServer;

@@ -135,26 +135,14 @@ const CALLS: &[(&str, &str)] = &[
     ("signal()", "ok"),
 ];
 
-/// Runs `test` on a runtime with 64 MiB thread stacks: the peer's generated futures for this
-/// world are too large for the default 2 MiB in debug builds.
+/// The peer's generated futures for this world are too large for the default 2 MiB stack in
+/// debug builds.
 fn run<F, Fut>(test: F) -> anyhow::Result<()>
 where
     F: FnOnce() -> Fut + Send + 'static,
     Fut: std::future::Future<Output = anyhow::Result<()>>,
 {
-    const STACK: usize = 64 << 20;
-    std::thread::Builder::new()
-        .stack_size(STACK)
-        .spawn(move || {
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .thread_stack_size(STACK)
-                .enable_all()
-                .build()?
-                .block_on(Box::pin(test()))
-        })?
-        .join()
-        .expect("the test thread does not panic")
+    provider_testing::run_on_large_stack(test)
 }
 
 /// `wrpcurl call PREFIX CALL` with the fixture's WIT, `flags` after.
