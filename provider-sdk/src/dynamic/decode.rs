@@ -156,13 +156,13 @@ pub(super) fn read_elements(
     first_index: usize,
     r: &mut Reader<'_>,
 ) -> Result<Vec<Decoded>> {
-    check_elements("list", len, r.limit())?;
     if !element.is_async() {
         return Ok(read_plain_elements(element, len, r)?
             .into_iter()
             .map(Decoded::Done)
             .collect());
     }
+    check_elements("list", len, r.limit())?;
     let mut items = Vec::with_capacity(len);
     for i in 0..len {
         items.push(wanting_rest(
