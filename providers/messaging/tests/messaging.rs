@@ -299,7 +299,15 @@ async fn a_request_with_timeout_ms_20000_gets_a_reply_sent_after_12_s() {
         .with_timeout(Duration::from_secs(30));
     let bus = setup.bus.connect().await.unwrap();
     let mut slow = bus.subscribe("slow").await.unwrap();
-    bus.flush().await.unwrap();
+    // A flush only writes the SUB out; a message of its own coming back proves the server has
+    // it (seen: "no responders" on nats-server 2.15 with only the flush).
+    bus.publish("slow", Bytes::from_static(b"probe"))
+        .await
+        .unwrap();
+    assert_eq!(
+        slow.next().await.unwrap().payload,
+        Bytes::from_static(b"probe")
+    );
     let responder = tokio::spawn({
         let bus = bus.clone();
         async move {
