@@ -227,7 +227,14 @@ async fn a_request_gets_the_responders_reply_and_no_responders_is_an_error() {
     let client = setup.consumer("default").await;
     let bus = setup.bus.connect().await.unwrap();
     let mut requests = bus.subscribe("echo").await.unwrap();
-    bus.flush().await.unwrap();
+    // The SUB is at the server once a message of its own comes back (a flush only writes it).
+    bus.publish("echo", Bytes::from_static(b"probe"))
+        .await
+        .unwrap();
+    assert_eq!(
+        requests.next().await.unwrap().payload,
+        Bytes::from_static(b"probe")
+    );
     let responder = tokio::spawn({
         let bus = bus.clone();
         async move {
@@ -1046,7 +1053,15 @@ async fn runs_under_a_host_as_a_process_and_exits_0() {
     let _serving = handler::serve(&server, component.clone()).await.unwrap();
     let responder = bus.connect().await.unwrap();
     let mut requests = responder.subscribe("echo").await.unwrap();
-    responder.flush().await.unwrap();
+    // The SUB is at the server once a message of its own comes back (a flush only writes it).
+    responder
+        .publish("echo", Bytes::from_static(b"probe"))
+        .await
+        .unwrap();
+    assert_eq!(
+        requests.next().await.unwrap().payload,
+        Bytes::from_static(b"probe")
+    );
     tokio::spawn({
         let responder = responder.clone();
         async move {
