@@ -288,6 +288,15 @@ pub enum Error {
         reason: String,
     },
 
+    /// A file of a configuration or secrets folder could not be used.
+    #[error("{}: {reason}", path.display())]
+    ConfigFile {
+        /// The file (or folder) at fault.
+        path: std::path::PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+
     /// The host's start-up data is unusable.
     #[error("bad host data: {reason}")]
     HostData {

@@ -9,6 +9,7 @@
 mod certificates;
 pub mod criterion;
 mod host;
+mod kubernetes_mount;
 mod large_stack;
 mod logs;
 mod nats_server;
@@ -16,6 +17,7 @@ mod redis_server;
 
 pub use self::certificates::TestCertificates;
 pub use self::host::{ChildProvider, TestHost, TestLink, eventually};
+pub use self::kubernetes_mount::KubernetesMount;
 pub use self::large_stack::run_on_large_stack;
 pub use self::logs::Logs;
 pub use self::nats_server::{NatsServer, NatsServerConfig};

@@ -71,6 +71,13 @@ pub trait Provider: Send + Sync + Sized + 'static {
         async { Ok(()) }
     }
 
+    /// The provider's secrets changed (named secrets it refers to changed in their folder);
+    /// `secrets` is all of them, merged. A link's changed secrets reach its put hook instead.
+    fn secrets_updated(&self, secrets: &Secrets) -> impl Future<Output = HookResult> + Send {
+        let _ = secrets;
+        async { Ok(()) }
+    }
+
     /// How the provider is. Runs concurrently with the other hooks; one that takes longer than
     /// [`RuntimeOptions::health_timeout`](super::RuntimeOptions::health_timeout) is answered as unhealthy.
     fn health(&self) -> impl Future<Output = Health> + Send {
@@ -114,6 +121,10 @@ impl<P: Provider> Provider for Arc<P> {
 
     fn config_updated(&self, config: &Config) -> impl Future<Output = HookResult> + Send {
         P::config_updated(self, config)
+    }
+
+    fn secrets_updated(&self, secrets: &Secrets) -> impl Future<Output = HookResult> + Send {
+        P::secrets_updated(self, secrets)
     }
 
     fn health(&self) -> impl Future<Output = Health> + Send {

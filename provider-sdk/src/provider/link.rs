@@ -223,6 +223,16 @@ impl Link {
         self
     }
 
+    /// Replaces this provider's side of the secrets (used when named secrets the link refers to
+    /// change).
+    pub(crate) fn with_secrets(mut self, secrets: Secrets) -> Self {
+        match self.role {
+            Role::Target => self.target_secrets = secrets,
+            Role::Source => self.source_secrets = secrets,
+        }
+        self
+    }
+
     pub(crate) fn same_definition(&self, other: &Link) -> bool {
         self.key == other.key
             && self.role == other.role

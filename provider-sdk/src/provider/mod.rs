@@ -8,6 +8,8 @@
 //! - reads the host's `HostData` line from stdin, or standalone settings from flags and
 //!   environment ([`StandaloneArgs`]);
 //! - connects to NATS (credentials, TLS, a retried first connect, reconnects afterwards);
+//! - looks up the named configuration and secrets it refers to in their stores (the lattice's
+//!   bucket, mounted folders, the environment: [`stores`]) and watches them;
 //! - subscribes the host's control subjects and applies link puts and deletes and config updates
 //!   in the order the host sent them, one at a time, through the hooks; answers health requests
 //!   on their own task;
@@ -89,6 +91,7 @@ mod run; // start-up as named steps: run, run_with, start
 mod shutdown; // the shutdown sequence
 mod startup; // Startup: host data or standalone flags
 mod state; // State: identity, links, config; the one source of truth
+pub mod stores; // where named configuration and secrets are kept: bucket, folders, environment
 
 pub use self::config::{Config, ConfigSource, ConfigValue, Secrets};
 pub use self::connect::{NatsAuth, NatsOptions};

@@ -4,9 +4,10 @@
 //!
 //! 1. connect to NATS ([`super::connect`]) and subscribe the host's control subjects before
 //!    anything else, so nothing is missed ([`super::control`]);
-//! 2. [`configure`]: how named configuration is resolved;
-//! 3. [`initialize`]: the provider's configuration, [`Provider::init`], then the links it
-//!    starts with, through their hooks;
+//! 2. [`configure`]: the stores named configuration and secrets are looked up in
+//!    ([`super::stores`]), watched from before they are first read;
+//! 3. [`initialize`]: the provider's configuration and secrets, [`Provider::init`], then the
+//!    links it starts with, through their hooks;
 //! 4. [`serve`]: the exports, behind the link check ([`super::policy`]);
 //! 5. route control messages from then on, and stop when asked ([`super::shutdown`]).
 
@@ -15,14 +16,13 @@ use std::sync::Arc;
 
 use tracing::Instrument as _;
 
-use super::config::{Config, Secrets};
-use super::control::{Applier, ControlPlane, Resolver};
+use super::control::{Applier, ControlPlane, ProviderRefs, Resolver};
 use super::handle::ProviderHandle;
 use super::hooks::{InitContext, Provider};
 use super::options::RuntimeOptions;
 use super::policy::LinkCheck;
 use super::shutdown::{Running, stop_when_asked};
-use super::startup::{InitialLink, Startup, StartupSource};
+use super::startup::{InitialLink, Startup};
 use super::state::{Identity, State};
 use crate::error::{Error, Result};
 use crate::transport::{ServeOptions, Server, Serving, Transport};
@@ -110,6 +110,8 @@ async fn start_steps<P: Provider>(
     startup: Startup,
     options: RuntimeOptions,
 ) -> Result<Running<P>> {
+    let lookups = startup.names_config();
+    let names_secrets = startup.names_secrets();
     let Startup {
         lattice,
         provider_id,
@@ -118,10 +120,12 @@ async fn start_steps<P: Provider>(
         config,
         config_names,
         secrets,
+        secret_names,
+        stores,
+        custom_stores,
         links,
         keys,
         default_rpc_timeout,
-        source,
         ..
     } = startup;
     let identity = Identity {
@@ -135,12 +139,21 @@ async fn start_steps<P: Provider>(
     let state = Arc::new(State::new(identity, transport, default_rpc_timeout));
     let provider = Arc::new(provider);
 
-    let standalone = matches!(source, StartupSource::Standalone { .. });
-    let needs_bucket =
-        standalone && (!config_names.is_empty() || links.iter().any(InitialLink::names_config));
-    let resolver = configure(&mut control, &state, needs_bucket, config_names, config).await?;
+    let stores = Stores {
+        args: stores,
+        custom: custom_stores,
+        lookups,
+        names_secrets,
+    };
+    let refs = ProviderRefs {
+        host_config: config,
+        host_secrets: secrets,
+        config_names,
+        secret_names,
+    };
+    let resolver = configure(&mut control, &state, stores, refs).await?;
     let mut applier = Applier::new(Arc::clone(&provider), Arc::clone(&state), keys, resolver);
-    initialize(&provider, &state, &mut applier, secrets, links).await?;
+    initialize(&provider, &state, &mut applier, links).await?;
     let (server, serving) = serve(&provider, &state, &options).await?;
     let control = control.start(applier, Arc::clone(&provider), options.health_timeout);
     Ok(Running {
@@ -153,36 +166,54 @@ async fn start_steps<P: Provider>(
     })
 }
 
-/// How the provider's configuration is resolved. Standalone, named configurations come from
-/// the lattice's bucket, looked up only if a name needs it (`needs_bucket`), and watched from
-/// before it is first read.
+/// What [`configure`] opens.
+struct Stores {
+    args: super::stores::StoreArgs,
+    custom: Vec<Arc<dyn super::stores::ConfigStore>>,
+    /// Whether anything names a configuration (otherwise the bucket is not opened).
+    lookups: bool,
+    /// Whether anything names secrets (then a secrets folder is required).
+    names_secrets: bool,
+}
+
+/// How named configuration and secrets are resolved: the stores are opened and watched from
+/// before they are first read, so no change is missed.
 async fn configure(
     control: &mut ControlPlane,
     state: &State,
-    needs_bucket: bool,
-    config_names: Vec<String>,
-    host_config: Config,
+    stores: Stores,
+    refs: ProviderRefs,
 ) -> Result<Resolver> {
-    let named = if needs_bucket {
-        control.watch_named_configs(&state.identity.lattice).await?
-    } else {
-        None
-    };
-    Ok(Resolver::new(named, config_names, host_config))
+    let nats = state.transport.nats_client().ok_or(Error::Closed)?;
+    let secrets = stores.args.open_secrets(stores.names_secrets)?;
+    let stores = stores
+        .args
+        .open(nats, &state.identity.lattice, stores.lookups, stores.custom)
+        .await?;
+    control.watch_stores(&stores, secrets.as_ref()).await?;
+    if !stores.is_empty() || secrets.is_some() {
+        let described: Vec<String> = stores.iter().map(|store| store.describe()).collect();
+        tracing::info!(
+            config_stores = %described.join(", "),
+            secrets_dir = ?secrets.as_ref().map(|dir| dir.dir().display().to_string()),
+            "named configuration and secrets: watching"
+        );
+    }
+    Ok(Resolver::new(stores, secrets, refs))
 }
 
-/// The provider's own start: its configuration resolved and put in effect, [`Provider::init`],
-/// then the links it starts with, each through its hook.
+/// The provider's own start: its configuration and secrets resolved and put in effect,
+/// [`Provider::init`], then the links it starts with, each through its hook.
 async fn initialize<P: Provider>(
     provider: &Arc<P>,
     state: &Arc<State>,
     applier: &mut Applier<P>,
-    secrets: Secrets,
     links: Vec<InitialLink>,
 ) -> Result<()> {
+    let (config, secrets) = applier.resolve_provider().await?;
     let init = InitContext {
         handle: ProviderHandle::new(Arc::clone(state)),
-        config: applier.resolve_provider_config().await,
+        config,
         secrets,
     };
     provider.init(&init).await.map_err(|source| Error::Hook {

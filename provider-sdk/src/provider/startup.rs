@@ -10,8 +10,10 @@ use serde::Deserialize;
 
 use super::config::{Config, ConfigSource, Secrets};
 use super::connect::{NatsAuth, NatsOptions};
+use super::link::Role;
 use super::nats_args::NatsArgs;
 use super::options::RuntimeOptions;
+use super::stores::{ConfigStore, StoreArgs};
 use crate::error::{Error, Result};
 use crate::redact::redact_credentials;
 use crate::wasmcloud::{HostData, Level, LinkDefinition, SecretKeys, SecretValue};
@@ -52,18 +54,22 @@ pub struct StandaloneArgs {
     #[arg(long = "host-id", env = "WASMCLOUD_HOST_ID", default_value = "")]
     pub host_id: String,
     /// Named configurations for the provider, comma-separated, merged in order (later wins),
-    /// read from and watched in the `CONFIGDATA_<lattice>` bucket.
+    /// looked up in the configuration stores (--config-stores) and watched.
     #[arg(
         long = "config",
         env = "WASMCLOUD_PROVIDER_CONFIG",
         value_delimiter = ',',
         help = "Named configurations for the provider, comma-separated, merged in order (later \
-                wins), read from and watched in the CONFIGDATA_<lattice> bucket"
+                wins), looked up in the configuration stores (--config-stores) and watched"
     )]
     pub config: Vec<String>,
+    /// Where named configuration and secrets are kept.
+    #[command(flatten)]
+    pub stores: StoreArgs,
     /// A JSON file of links to apply at start: an array of objects with source_id, name,
-    /// wit_namespace, wit_package, interfaces, and source_config / target_config (an object of
-    /// values, or a list of named configurations).
+    /// wit_namespace, wit_package, interfaces, source_config / target_config (an object of
+    /// values, or a list of named configurations) and source_secrets / target_secrets (an
+    /// object of values, or a list of named secrets).
     #[arg(long = "links", env = "WASMCLOUD_PROVIDER_LINKS")]
     pub links: Option<PathBuf>,
     /// Log level: error, warn, info, debug or trace (RUST_LOG takes precedence).
@@ -81,6 +87,7 @@ impl std::fmt::Debug for StandaloneArgs {
             .field("lattice", &self.lattice)
             .field("provider_id", &self.provider_id)
             .field("config", &self.config)
+            .field("stores", &self.stores)
             .field("links", &self.links)
             .field("nats_connect_attempts", &self.nats_connect_attempts)
             .field("host_id", &self.host_id)
@@ -90,11 +97,12 @@ impl std::fmt::Debug for StandaloneArgs {
     }
 }
 
-/// Configuration given either as named configurations to look up, or as values.
+/// Configuration or secrets given either as names to look up, or as values.
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(untagged)]
 pub enum ConfigRefs {
-    /// Names in `CONFIGDATA_<lattice>`, merged in order.
+    /// Names to look up (configuration in the configuration stores, secrets in the secrets
+    /// folder), merged in order.
     Names(Vec<String>),
     /// Values.
     Values(HashMap<String, String>),
@@ -115,8 +123,9 @@ impl Default for ConfigRefs {
 /// ```
 ///
 /// `target` defaults to the provider's id. `source_config` and `target_config` are either lists
-/// of named configurations (looked up and watched) or objects of values; the secrets fields are
-/// objects of plain strings.
+/// of named configurations (looked up in the stores and watched) or objects of values;
+/// `source_secrets` and `target_secrets` are either lists of named secrets (read from the
+/// secrets folder and watched) or objects of plain strings.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
@@ -144,10 +153,10 @@ pub struct LinkSpec {
     pub target_config: ConfigRefs,
     /// The source's secrets.
     #[serde(default)]
-    pub source_secrets: HashMap<String, String>,
+    pub source_secrets: ConfigRefs,
     /// The target's secrets.
     #[serde(default)]
-    pub target_secrets: HashMap<String, String>,
+    pub target_secrets: ConfigRefs,
 }
 
 fn default_name() -> String {
@@ -160,16 +169,49 @@ pub(crate) struct InitialLink {
     pub(crate) definition: LinkDefinition,
     pub(crate) source_secrets: Secrets,
     pub(crate) target_secrets: Secrets,
-    pub(crate) source_names: Vec<String>,
-    pub(crate) target_names: Vec<String>,
+    /// The names its sides refer to.
+    pub(crate) refs: LinkRefs,
     /// Whether the definition's secrets are sealed (host) or given above (standalone).
     pub(crate) sealed: bool,
 }
 
-impl InitialLink {
-    /// Whether a side of the link names configurations to look up.
-    pub(crate) fn names_config(&self) -> bool {
-        !self.source_names.is_empty() || !self.target_names.is_empty()
+/// The named configurations and secrets a standalone link's sides refer to.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct LinkRefs {
+    pub(crate) source_config: Vec<String>,
+    pub(crate) target_config: Vec<String>,
+    pub(crate) source_secrets: Vec<String>,
+    pub(crate) target_secrets: Vec<String>,
+}
+
+impl LinkRefs {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.source_config.is_empty()
+            && self.target_config.is_empty()
+            && self.source_secrets.is_empty()
+            && self.target_secrets.is_empty()
+    }
+
+    pub(crate) fn names_config(&self, name: &str) -> bool {
+        self.source_config
+            .iter()
+            .chain(&self.target_config)
+            .any(|n| n == name)
+    }
+
+    pub(crate) fn names_secrets(&self, name: &str) -> bool {
+        self.source_secrets
+            .iter()
+            .chain(&self.target_secrets)
+            .any(|n| n == name)
+    }
+
+    /// This provider's side of the link: its configuration names and its secret names.
+    pub(crate) fn side(&self, role: Role) -> (&[String], &[String]) {
+        match role {
+            Role::Target => (&self.target_config, &self.target_secrets),
+            Role::Source => (&self.source_config, &self.source_secrets),
+        }
     }
 }
 
@@ -191,9 +233,16 @@ pub struct Startup {
     pub(crate) nats: NatsOptions,
     /// The provider's configuration as the host merged it.
     pub(crate) config: Config,
-    /// Standalone: the named configurations to merge into the provider's configuration.
+    /// The named configurations to merge into the provider's configuration, after the host's.
     pub(crate) config_names: Vec<String>,
+    /// The provider's secrets as the host gave them.
     pub(crate) secrets: Secrets,
+    /// The named secrets to merge into the provider's secrets, after the host's.
+    pub(crate) secret_names: Vec<String>,
+    /// Which stores to look names up in.
+    pub(crate) stores: StoreArgs,
+    /// Stores the program added, after those `stores` names.
+    pub(crate) custom_stores: Vec<std::sync::Arc<dyn ConfigStore>>,
     pub(crate) links: Vec<InitialLink>,
     pub(crate) keys: Option<SecretKeys>,
     pub(crate) log_level: Option<String>,
@@ -247,8 +296,7 @@ impl Startup {
                 definition: definition.clone(),
                 source_secrets: Secrets::new(),
                 target_secrets: Secrets::new(),
-                source_names: Vec::new(),
-                target_names: Vec::new(),
+                refs: LinkRefs::default(),
                 sealed: true,
             })
             .collect();
@@ -263,6 +311,9 @@ impl Startup {
             config: Config::from_map(data.config.clone(), ConfigSource::HostProvider),
             config_names: Vec::new(),
             secrets: Secrets::from_map(data.secrets.clone()),
+            secret_names: Vec::new(),
+            stores: StoreArgs::default(),
+            custom_stores: Vec::new(),
             links,
             keys,
             log_level: data
@@ -303,13 +354,11 @@ impl Startup {
             host_id: args.host_id.clone(),
             nats,
             config: Config::new(),
-            config_names: args
-                .config
-                .iter()
-                .filter(|name| !name.is_empty())
-                .cloned()
-                .collect(),
+            config_names: names(&args.config),
             secrets: Secrets::new(),
+            secret_names: names(&args.stores.secrets),
+            stores: args.stores.clone(),
+            custom_stores: Vec::new(),
             links: links.into_iter().map(InitialLink::from).collect(),
             keys: None,
             log_level: args.log_level.clone(),
@@ -330,7 +379,14 @@ impl Startup {
     pub async fn from_process(options: &RuntimeOptions) -> Result<Self> {
         let args = parse_args(options);
         match read_host_data_line().await? {
-            HostLine::Line(line) => Self::from_host_data(HostData::from_stdin_line(&line)?),
+            HostLine::Line(line) => {
+                // The host resolved its own names; those given here come after.
+                let mut startup = Self::from_host_data(HostData::from_stdin_line(&line)?)?;
+                startup.config_names = names(&args.config);
+                startup.secret_names = names(&args.stores.secrets);
+                startup.stores = args.stores;
+                Ok(startup)
+            }
             HostLine::None { why } => {
                 let mut startup = Self::standalone(args)?;
                 startup.source = StartupSource::Standalone { why };
@@ -360,6 +416,29 @@ impl Startup {
         }
     }
 
+    /// Adds a store of named configuration, after those the flags chose: it wins a key over
+    /// them. See [`ConfigStore`].
+    pub fn add_config_store(&mut self, store: std::sync::Arc<dyn ConfigStore>) -> &mut Self {
+        self.custom_stores.push(store);
+        self
+    }
+
+    /// Whether anything refers to a named configuration.
+    pub(crate) fn names_config(&self) -> bool {
+        !self.config_names.is_empty()
+            || self.links.iter().any(|link| {
+                !link.refs.source_config.is_empty() || !link.refs.target_config.is_empty()
+            })
+    }
+
+    /// Whether anything refers to named secrets.
+    pub(crate) fn names_secrets(&self) -> bool {
+        !self.secret_names.is_empty()
+            || self.links.iter().any(|link| {
+                !link.refs.source_secrets.is_empty() || !link.refs.target_secrets.is_empty()
+            })
+    }
+
     /// The provider's id.
     pub fn provider_id(&self) -> &str {
         &self.provider_id
@@ -385,6 +464,8 @@ impl From<LinkSpec> for InitialLink {
     fn from(spec: LinkSpec) -> Self {
         let (source_config, source_names) = split(spec.source_config);
         let (target_config, target_names) = split(spec.target_config);
+        let (source_secrets, source_secret_names) = split(spec.source_secrets);
+        let (target_secrets, target_secret_names) = split(spec.target_secrets);
         let secrets = |map: HashMap<String, String>| {
             Secrets::from_map(
                 map.into_iter()
@@ -404,13 +485,26 @@ impl From<LinkSpec> for InitialLink {
                 source_secrets: None,
                 target_secrets: None,
             },
-            source_secrets: secrets(spec.source_secrets),
-            target_secrets: secrets(spec.target_secrets),
-            source_names,
-            target_names,
+            source_secrets: secrets(source_secrets),
+            target_secrets: secrets(target_secrets),
+            refs: LinkRefs {
+                source_config: source_names,
+                target_config: target_names,
+                source_secrets: source_secret_names,
+                target_secrets: target_secret_names,
+            },
             sealed: false,
         }
     }
+}
+
+/// The names given, without empty ones (`--config ""`).
+fn names(given: &[String]) -> Vec<String> {
+    given
+        .iter()
+        .filter(|name| !name.is_empty())
+        .cloned()
+        .collect()
 }
 
 fn split(refs: ConfigRefs) -> (HashMap<String, String>, Vec<String>) {
@@ -606,7 +700,7 @@ mod tests {
             ..StandaloneArgs::default()
         };
         let shown = format!("{args:?}");
-        assert!(!shown.contains("secret"), "{shown}");
+        assert!(!shown.contains("-secret"), "{shown}");
         assert!(shown.contains("nats://me:***@h:4222"), "{shown}");
     }
 
@@ -627,7 +721,7 @@ mod tests {
             .into_iter()
             .map(InitialLink::from)
             .collect();
-        assert_eq!(links[0].target_names, ["redis", "big-pool"]);
+        assert_eq!(links[0].refs.target_config, ["redis", "big-pool"]);
         assert_eq!(links[0].definition.name, "default");
         assert_eq!(links[1].definition.target_config["backend"], "memory");
         assert_eq!(links[1].target_secrets.get_str("password"), Some("pw"));

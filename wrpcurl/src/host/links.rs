@@ -60,17 +60,17 @@ fn to_test_link(spec: LinkSpec, provider_id: &str) -> Result<TestLink, String> {
     for (key, value) in values(&spec.target_config, "target_config")? {
         link = link.target_config(key, value);
     }
-    for (key, value) in &spec.source_secrets {
+    for (key, value) in values(&spec.source_secrets, "source_secrets")? {
         link = link.source_secret(key, value);
     }
-    for (key, value) in &spec.target_secrets {
+    for (key, value) in values(&spec.target_secrets, "target_secrets")? {
         link = link.target_secret(key, value);
     }
     Ok(link)
 }
 
-/// The values of a side's configuration, sorted by key (so links are put the same way each
-/// time); names of configurations are refused, as a host resolves them before it sends a link.
+/// The values of a side's configuration or secrets, sorted by key (so links are put the same
+/// way each time); names are refused, as a host resolves them before it sends a link.
 fn values<'a>(config: &'a ConfigRefs, field: &str) -> Result<Vec<(&'a str, &'a str)>, String> {
     match config {
         ConfigRefs::Values(values) => {
@@ -83,8 +83,8 @@ fn values<'a>(config: &'a ConfigRefs, field: &str) -> Result<Vec<(&'a str, &'a s
         }
         ConfigRefs::Names(names) if names.is_empty() => Ok(Vec::new()),
         ConfigRefs::Names(names) => Err(format!(
-            "`{field}` names configurations ({}); give their values instead, as an object of \
-             strings (`{{\"key\": \"value\"}}`)",
+            "`{field}` gives names ({}); give the values instead, as an object of strings \
+             (`{{\"key\": \"value\"}}`)",
             names.join(", ")
         )),
     }
@@ -131,7 +131,7 @@ mod tests {
         )
         .unwrap_err();
         assert!(
-            error.starts_with("`target_config` names configurations (redis-cache)"),
+            error.starts_with("`target_config` gives names (redis-cache)"),
             "{error}"
         );
     }

@@ -1,17 +1,18 @@
-//! The ordered control loop: link puts and deletes, configuration changes, one at a time, each
-//! through the provider's hook, each committed only if the hook succeeded.
+//! The ordered control loop: link puts and deletes, configuration and secrets changes, one at a
+//! time, each through the provider's hook, each committed only if the hook succeeded.
 //!
-//! The loop is the only writer of the links and configuration in [`State`]; it resolves named
-//! configuration through a [`Resolver`] before a change reaches a hook.
+//! Two streams feed it, each in its own order: the host's control messages, and the changes the
+//! stores of named configuration and secrets report. The loop is the only writer of the links
+//! and configuration in [`State`]; it resolves named configuration and secrets through a
+//! [`Resolver`] before a change reaches a hook.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::resolve::{LinkRefs, Resolver};
+use super::resolve::Resolver;
 use super::router::ControlEvent;
 use crate::error::Result;
 use crate::provider::config::{Config, ConfigSource, Secrets};
@@ -20,6 +21,7 @@ use crate::provider::link::{Link, LinkKey, Role};
 use crate::provider::link_table::{Change, Origin};
 use crate::provider::startup::InitialLink;
 use crate::provider::state::State;
+use crate::provider::stores::{StoreEvent, Values};
 use crate::wasmcloud::{LinkDefinition, SecretKeys, open_without_keys};
 
 /// Where a link's secrets come from.
@@ -38,6 +40,8 @@ pub(crate) struct Applier<P> {
     state: Arc<State>,
     keys: Option<SecretKeys>,
     resolver: Resolver,
+    /// The provider's secrets as its hooks last accepted them.
+    secrets: Secrets,
 }
 
 impl<P: Provider> Applier<P> {
@@ -52,14 +56,18 @@ impl<P: Provider> Applier<P> {
             state,
             keys,
             resolver,
+            secrets: Secrets::new(),
         }
     }
 
-    /// Resolves the provider's configuration and puts it in effect (before `init`).
-    pub(crate) async fn resolve_provider_config(&mut self) -> Config {
-        let config = self.resolver.provider_config().await;
+    /// Resolves the provider's configuration and secrets and puts them in effect (before
+    /// `init`).
+    pub(crate) async fn resolve_provider(&mut self) -> Result<(Config, Secrets)> {
+        let config = self.resolver.provider_config().await?;
+        let secrets = self.resolver.provider_secrets()?;
         self.state.set_config(config.clone());
-        config
+        self.secrets = secrets.clone();
+        Ok((config, secrets))
     }
 
     /// Applies a link the provider starts with.
@@ -68,8 +76,7 @@ impl<P: Provider> Applier<P> {
             mut definition,
             source_secrets,
             target_secrets,
-            source_names,
-            target_names,
+            refs,
             sealed,
         } = initial;
         if definition.target.is_empty() {
@@ -83,30 +90,42 @@ impl<P: Provider> Applier<P> {
         let Some(mut link) = self.link_from(&definition, secrets) else {
             return;
         };
-        let refs = LinkRefs::new(source_names, target_names);
         if !refs.is_empty() {
-            link = self.resolver.link_config(link, &refs).await;
+            link = match self.resolver.link(link, &refs).await {
+                Ok(link) => link,
+                Err(error) => {
+                    tracing::error!(link = %key_of(&definition), %error, "link not applied: what it names cannot be read");
+                    return;
+                }
+            };
             self.resolver.remember(link.key().clone(), refs);
         }
         self.put(link, Origin::Local).await;
     }
 
-    /// Applies control events in order until told to stop.
+    /// Applies the host's changes and the stores' in their orders until told to stop.
     pub(crate) async fn run(
         mut self,
         mut events: mpsc::Receiver<ControlEvent>,
+        mut store_events: mpsc::Receiver<StoreEvent>,
         stop: CancellationToken,
     ) {
+        // The stores' stream ends when every store has stopped watching (or none watches):
+        // the host's goes on.
+        let mut stores_open = true;
         loop {
-            let event = tokio::select! {
+            tokio::select! {
                 biased;
                 () = stop.cancelled() => break,
                 event = events.recv() => match event {
-                    Some(event) => event,
+                    Some(event) => self.handle(event).await,
                     None => break,
                 },
-            };
-            self.handle(event).await;
+                event = store_events.recv(), if stores_open => match event {
+                    Some(event) => self.store_changed(event).await,
+                    None => stores_open = false,
+                },
+            }
         }
     }
 
@@ -140,7 +159,17 @@ impl<P: Provider> Applier<P> {
                 let config = self.resolver.set_host_config(host_config);
                 self.update_provider_config(config).await;
             }
-            ControlEvent::NamedConfig { name, values } => self.named_changed(name, values).await,
+        }
+    }
+
+    async fn store_changed(&mut self, event: StoreEvent) {
+        match event {
+            StoreEvent::Config {
+                store,
+                name,
+                values,
+            } => self.config_changed(store, &name, values).await,
+            StoreEvent::Secrets { name, values } => self.secrets_changed(&name, values).await,
         }
     }
 
@@ -209,16 +238,51 @@ impl<P: Provider> Applier<P> {
         }
     }
 
-    async fn named_changed(&mut self, name: String, values: Option<HashMap<String, String>>) {
-        if let Some(config) = self.resolver.named_changed(&name, values) {
+    async fn config_changed(&mut self, store: usize, name: &str, values: Option<Values>) {
+        if let Some(config) = self.resolver.config_changed(store, name, values) {
             self.update_provider_config(config).await;
         }
-        for key in self.resolver.links_naming(&name) {
+        let links = self.resolver.links_naming_config(name);
+        self.relink(links).await;
+    }
+
+    async fn secrets_changed(&mut self, name: &str, values: Option<Secrets>) {
+        if let Some(secrets) = self.resolver.secrets_changed(name, values) {
+            self.update_provider_secrets(secrets).await;
+        }
+        let links = self.resolver.links_naming_secrets(name);
+        self.relink(links).await;
+    }
+
+    async fn update_provider_secrets(&mut self, secrets: Secrets) {
+        if self.secrets == secrets {
+            return;
+        }
+        match self.provider.secrets_updated(&secrets).await {
+            Ok(()) => {
+                tracing::info!(keys = secrets.len(), "provider secrets updated");
+                self.secrets = secrets;
+            }
+            Err(error) => {
+                tracing::error!(%error, "the secrets update hook failed; the previous secrets stay in effect");
+            }
+        }
+    }
+
+    /// Puts the links `keys` again, resolved from the names they refer to.
+    async fn relink(&mut self, keys: Vec<LinkKey>) {
+        for key in keys {
             let Some(link) = self.state.link(&key) else {
                 continue;
             };
-            if let Some(relinked) = self.resolver.relink(&link).await {
-                self.put(relinked, Origin::Local).await;
+            match self.resolver.relink(&link).await {
+                Some(Ok(relinked)) => {
+                    self.put(relinked, Origin::Local).await;
+                }
+                Some(Err(error)) => {
+                    tracing::error!(link = %key, %error, "the link stays as it was");
+                }
+                None => {}
             }
         }
     }

@@ -1,5 +1,5 @@
-//! The control plane: everything a wasmCloud host (or, standalone, the named-configuration
-//! bucket) tells a running provider.
+//! The control plane: everything a wasmCloud host, or a store of named configuration and
+//! secrets, tells a running provider.
 //!
 //! - [`ControlPlane::subscribe`] takes the host's subjects before anything else happens, so
 //!   nothing published from then on is missed: the provider's control prefix (link copies,
@@ -7,8 +7,10 @@
 //!   their own, and the sealed link puts named after the provider's xkey.
 //! - [`router`] turns those messages into one ordered stream of [`ControlEvent`]s, and sends
 //!   health and shutdown requests to their own lanes, so a slow hook never delays them.
-//! - [`apply`] applies the ordered stream through the provider's hooks, one change at a time;
-//!   [`resolve`] merges named configuration; [`named_config`] reads and watches the bucket.
+//! - [`ControlPlane::watch_stores`] starts the stores' watches (see [`crate::provider::stores`])
+//!   before anything is read from them; their changes form a second ordered stream.
+//! - [`apply`] applies both streams through the provider's hooks, one change at a time;
+//!   [`resolve`] merges named configuration and secrets.
 //! - [`health`] answers health requests on a task of its own.
 //!
 //! To add a control subject: name it in [`crate::wasmcloud`] (its subject function and
@@ -17,7 +19,6 @@
 
 mod apply;
 mod health;
-mod named_config;
 mod resolve;
 mod router;
 
@@ -29,12 +30,14 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 pub(crate) use self::apply::Applier;
-use self::named_config::NamedConfigs;
-pub(crate) use self::resolve::Resolver;
+pub(crate) use self::resolve::{ProviderRefs, Resolver};
 use self::router::{ControlEvent, Lane, Routes};
 use super::hooks::Provider;
 use super::state::Identity;
 use crate::error::Result;
+use crate::provider::stores::{
+    ConfigStore, STORE_EVENT_QUEUE, SecretsDir, StoreChanges, StoreEvent,
+};
 use crate::transport::Transport;
 use crate::wasmcloud::{self, SecretKeys};
 
@@ -52,7 +55,9 @@ pub(crate) struct ControlPlane {
     sealed: Option<async_nats::Subscriber>,
     events: mpsc::Sender<ControlEvent>,
     queued: mpsc::Receiver<ControlEvent>,
-    named_watch: Option<JoinHandle<()>>,
+    store_events: mpsc::Sender<StoreEvent>,
+    store_queued: mpsc::Receiver<StoreEvent>,
+    store_watches: Vec<JoinHandle<()>>,
 }
 
 impl ControlPlane {
@@ -94,6 +99,7 @@ impl ControlPlane {
             .cloned()
             .ok_or(crate::Error::Closed)?;
         let (events, queued) = mpsc::channel(EVENT_QUEUE);
+        let (store_events, store_queued) = mpsc::channel(STORE_EVENT_QUEUE);
         Ok(Self {
             prefix,
             host_id: host_id.clone(),
@@ -104,21 +110,29 @@ impl ControlPlane {
             sealed,
             events,
             queued,
-            named_watch: None,
+            store_events,
+            store_queued,
+            store_watches: Vec::new(),
         })
     }
 
-    /// Opens the named-configuration bucket of `lattice` and watches it from before it is
-    /// first read, so no change is missed. `None` when the bucket does not exist.
-    pub(crate) async fn watch_named_configs(
+    /// Starts watching `stores` and `secrets`; returns once every watch is in place, so that
+    /// nothing changed after it returns is missed by what is read next.
+    pub(crate) async fn watch_stores(
         &mut self,
-        lattice: &str,
-    ) -> Result<Option<NamedConfigs>> {
-        let Some(named) = NamedConfigs::open(self.client.clone(), lattice).await else {
-            return Ok(None);
-        };
-        self.named_watch = Some(named.clone().watch(self.events.clone()).await?);
-        Ok(Some(named))
+        stores: &[Arc<dyn ConfigStore>],
+        secrets: Option<&SecretsDir>,
+    ) -> Result<()> {
+        for (index, store) in stores.iter().enumerate() {
+            let changes = StoreChanges::new(self.store_events.clone(), index);
+            let watching = Arc::clone(store).watch(changes).await?;
+            self.store_watches.push(tokio::spawn(watching));
+        }
+        if let Some(secrets) = secrets {
+            let watching = secrets.clone().watch(self.store_events.clone())?;
+            self.store_watches.push(tokio::spawn(watching));
+        }
+        Ok(())
     }
 
     /// Starts routing the host's messages: ordered changes to `applier`, health requests
@@ -138,7 +152,7 @@ impl ControlPlane {
             shutdown: shutdown_tx,
             host_id: self.host_id,
         };
-        let mut background: Vec<JoinHandle<()>> = self.named_watch.into_iter().collect();
+        let mut background = self.store_watches;
         for (subscriber, lane) in [
             (self.control, Lane::Ordered),
             (self.health, Lane::Urgent),
@@ -161,7 +175,9 @@ impl ControlPlane {
             health_timeout,
         )));
         let stop = CancellationToken::new();
-        let applier = tokio::spawn(applier.run(self.queued, stop.clone()));
+        // The stores' watches hold the only senders of their stream.
+        drop(self.store_events);
+        let applier = tokio::spawn(applier.run(self.queued, self.store_queued, stop.clone()));
         RunningControl {
             applier,
             stop_applier: stop,

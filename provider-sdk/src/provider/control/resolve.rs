@@ -1,91 +1,102 @@
-//! Named configuration resolved into the provider's and the links' configuration.
+//! Named configuration and secrets resolved into the provider's and the links' own.
 //!
-//! A wasmCloud host resolves names itself and sends merged maps; a standalone provider names
-//! configurations (`--config`, a links file) that live in the `CONFIGDATA_<lattice>` bucket.
-//! The [`Resolver`] merges them in order (later names win), caches what it read, and says
-//! which configurations a change of one name touches.
+//! A wasmCloud host resolves names itself and sends merged maps: they come first. Then come the
+//! names the provider (`--config`, `--secrets`) or a links file refers to: each name is looked up
+//! in every configuration store in order and merged (a later store wins a key), then the names
+//! are merged in order (a later name wins). Secrets come from the secrets folder alone. The
+//! [`Resolver`] caches what it read, takes the stores' changes, and says which configurations a
+//! change touches.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
-use super::named_config::{NamedConfigs, to_config};
-use crate::provider::config::Config;
-use crate::provider::link::{Link, LinkKey, Role};
+use crate::error::{Error, Result};
+use crate::provider::config::{Config, ConfigSource, Secrets};
+use crate::provider::link::{Link, LinkKey};
+use crate::provider::startup::LinkRefs;
+use crate::provider::stores::{ConfigStore, SecretsDir, Values};
 
-/// The named configurations a standalone link's sides refer to.
+/// What the provider's configuration and secrets are made of.
 #[derive(Debug, Default)]
-pub(crate) struct LinkRefs {
-    source_names: Vec<String>,
-    target_names: Vec<String>,
-}
-
-impl LinkRefs {
-    pub(crate) fn new(source_names: Vec<String>, target_names: Vec<String>) -> Self {
-        Self {
-            source_names,
-            target_names,
-        }
-    }
-
-    pub(crate) fn is_empty(&self) -> bool {
-        self.source_names.is_empty() && self.target_names.is_empty()
-    }
-
-    fn mentions(&self, name: &str) -> bool {
-        self.source_names
-            .iter()
-            .chain(&self.target_names)
-            .any(|n| n == name)
-    }
+pub(crate) struct ProviderRefs {
+    /// The host's merged configuration (standalone: empty).
+    pub(crate) host_config: Config,
+    /// The host's secrets (standalone: none).
+    pub(crate) host_secrets: Secrets,
+    pub(crate) config_names: Vec<String>,
+    pub(crate) secret_names: Vec<String>,
 }
 
 pub(crate) struct Resolver {
-    /// The bucket, when some name needs it.
-    named: Option<NamedConfigs>,
-    /// Named configurations read so far, kept current by the bucket watch.
-    cache: HashMap<String, Config>,
-    provider_names: Vec<String>,
-    /// The provider's configuration as the host gave it (standalone: empty).
-    host_config: Config,
+    /// The configuration stores, in merge order.
+    stores: Vec<Arc<dyn ConfigStore>>,
+    secrets: Option<SecretsDir>,
+    /// Named configurations read so far, each store's values in store order; kept current by
+    /// the stores' watches.
+    config_cache: HashMap<String, Vec<Option<Config>>>,
+    secret_cache: HashMap<String, Secrets>,
+    provider: ProviderRefs,
     link_refs: HashMap<LinkKey, LinkRefs>,
 }
 
 impl Resolver {
     pub(crate) fn new(
-        named: Option<NamedConfigs>,
-        provider_names: Vec<String>,
-        host_config: Config,
+        stores: Vec<Arc<dyn ConfigStore>>,
+        secrets: Option<SecretsDir>,
+        provider: ProviderRefs,
     ) -> Self {
         Self {
-            named,
-            cache: HashMap::new(),
-            provider_names,
-            host_config,
+            stores,
+            secrets,
+            config_cache: HashMap::new(),
+            secret_cache: HashMap::new(),
+            provider,
             link_refs: HashMap::new(),
         }
     }
 
     /// The provider's configuration: the host's, then its named configurations in order.
-    pub(crate) async fn provider_config(&mut self) -> Config {
-        let names = self.provider_names.clone();
-        self.merge_named(self.host_config.clone(), &names).await
-    }
-
-    /// A link's configuration from the named configurations it refers to (only this
-    /// provider's side can refer to names; the other side keeps its values).
-    pub(crate) async fn link_config(&mut self, link: Link, refs: &LinkRefs) -> Link {
-        let (names, side) = match link.role() {
-            Role::Target => (&refs.target_names, link.target_config().clone()),
-            Role::Source => (&refs.source_names, link.source_config().clone()),
-        };
-        if names.is_empty() {
-            return link;
+    pub(crate) async fn provider_config(&mut self) -> Result<Config> {
+        let mut config = self.provider.host_config.clone();
+        for name in self.provider.config_names.clone() {
+            config.merge(self.named_config(&name).await?);
         }
-        let config = self.merge_named(side, names).await;
-        link.with_config(config)
+        Ok(config)
     }
 
-    /// Remembers the names a link's configuration came from, to resolve it again when they
-    /// change.
+    /// The provider's secrets: the host's, then its named secrets in order.
+    pub(crate) fn provider_secrets(&mut self) -> Result<Secrets> {
+        let mut secrets = self.provider.host_secrets.clone();
+        for name in self.provider.secret_names.clone() {
+            secrets.merge(self.named_secrets(&name)?);
+        }
+        Ok(secrets)
+    }
+
+    /// `link` with this provider's side resolved from the names in `refs` (only this side can
+    /// refer to names; the other side keeps its values). A side that names configurations (or
+    /// secrets) has no values of its own besides: they merge from nothing.
+    pub(crate) async fn link(&mut self, link: Link, refs: &LinkRefs) -> Result<Link> {
+        let (config_names, secret_names) = refs.side(link.role());
+        let mut link = link;
+        if !config_names.is_empty() {
+            let mut config = Config::new();
+            for name in config_names {
+                config.merge(self.named_config(name).await?);
+            }
+            link = link.with_config(config);
+        }
+        if !secret_names.is_empty() {
+            let mut secrets = Secrets::new();
+            for name in secret_names {
+                secrets.merge(self.named_secrets(name)?);
+            }
+            link = link.with_secrets(secrets);
+        }
+        Ok(link)
+    }
+
+    /// Remembers the names a link refers to, to resolve it again when they change.
     pub(crate) fn remember(&mut self, key: LinkKey, refs: LinkRefs) {
         self.link_refs.insert(key, refs);
     }
@@ -95,82 +106,256 @@ impl Resolver {
         self.link_refs.remove(key);
     }
 
-    /// The links whose configuration names `name`.
-    pub(crate) fn links_naming(&self, name: &str) -> Vec<LinkKey> {
-        self.link_refs
-            .iter()
-            .filter(|(_, refs)| refs.mentions(name))
-            .map(|(key, _)| key.clone())
-            .collect()
+    /// The links that name the configuration `name`.
+    pub(crate) fn links_naming_config(&self, name: &str) -> Vec<LinkKey> {
+        self.links_where(|refs| refs.names_config(name))
     }
 
-    /// `link` with its configuration merged again from its names; `None` if it names none.
-    pub(crate) async fn relink(&mut self, link: &Link) -> Option<Link> {
+    /// The links that name the secrets `name`.
+    pub(crate) fn links_naming_secrets(&self, name: &str) -> Vec<LinkKey> {
+        self.links_where(|refs| refs.names_secrets(name))
+    }
+
+    fn links_where(&self, names: impl Fn(&LinkRefs) -> bool) -> Vec<LinkKey> {
+        let mut keys: Vec<LinkKey> = self
+            .link_refs
+            .iter()
+            .filter(|(_, refs)| names(refs))
+            .map(|(key, _)| key.clone())
+            .collect();
+        // Hooks run in one order whatever the map's.
+        keys.sort_by_key(ToString::to_string);
+        keys
+    }
+
+    /// `link` resolved again from its names; `None` if it names none.
+    pub(crate) async fn relink(&mut self, link: &Link) -> Option<Result<Link>> {
         let refs = self.link_refs.remove(link.key())?;
-        // A side that names configurations has no values of its own: merge from nothing.
-        let relinked = link.clone().with_config(Config::new());
-        let relinked = self.link_config(relinked, &refs).await;
+        let relinked = self.link(link.clone(), &refs).await;
         self.link_refs.insert(link.key().clone(), refs);
         Some(relinked)
     }
 
     /// Takes the host's new provider configuration; returns the provider's configuration.
     pub(crate) fn set_host_config(&mut self, host_config: Config) -> Config {
-        self.host_config = host_config;
+        self.provider.host_config = host_config;
         self.provider_config_from_cache()
     }
 
-    /// Takes a change of the named configuration `name`; returns the provider's new
-    /// configuration if the provider names it.
-    pub(crate) fn named_changed(
+    /// Takes new values of the named configuration `name` in the store at `store`; returns the
+    /// provider's new configuration if the provider names it. Names nobody refers to are not
+    /// kept.
+    pub(crate) fn config_changed(
         &mut self,
+        store: usize,
         name: &str,
-        values: Option<HashMap<String, String>>,
+        values: Option<Values>,
     ) -> Option<Config> {
-        let config = match values {
-            Some(values) => to_config(name, values),
-            None => Config::new(),
-        };
-        self.cache.insert(name.to_owned(), config);
-        self.provider_names
+        let layer = self
+            .config_cache
+            .get_mut(name)
+            .and_then(|layers| layers.get_mut(store))?;
+        *layer = values.map(|values| to_config(name, values));
+        self.provider
+            .config_names
             .iter()
             .any(|n| n == name)
             .then(|| self.provider_config_from_cache())
     }
 
+    /// Takes new values of the secrets `name`; returns the provider's new secrets if the
+    /// provider names them.
+    pub(crate) fn secrets_changed(
+        &mut self,
+        name: &str,
+        values: Option<Secrets>,
+    ) -> Option<Secrets> {
+        let cached = self.secret_cache.get_mut(name)?;
+        *cached = values.unwrap_or_default();
+        if !self.provider.secret_names.iter().any(|n| n == name) {
+            return None;
+        }
+        let mut secrets = self.provider.host_secrets.clone();
+        for name in &self.provider.secret_names {
+            if let Some(named) = self.secret_cache.get(name) {
+                secrets.merge(named.clone());
+            }
+        }
+        Some(secrets)
+    }
+
     fn provider_config_from_cache(&self) -> Config {
-        let mut config = self.host_config.clone();
-        for name in &self.provider_names {
-            if let Some(named) = self.cache.get(name) {
-                config.merge(named.clone());
+        let mut config = self.provider.host_config.clone();
+        for name in &self.provider.config_names {
+            if let Some(layers) = self.config_cache.get(name) {
+                config.merge(merge_layers(layers));
             }
         }
         config
     }
 
-    async fn merge_named(&mut self, base: Config, names: &[String]) -> Config {
-        let mut merged = base;
-        for name in names {
-            merged.merge(self.named(name).await);
+    /// The named configuration `name`, merged across the stores; read on first use.
+    async fn named_config(&mut self, name: &str) -> Result<Config> {
+        if let Some(layers) = self.config_cache.get(name) {
+            return Ok(merge_layers(layers));
         }
-        merged
+        let mut layers = Vec::with_capacity(self.stores.len());
+        for store in &self.stores {
+            let values = store.get(name).await?;
+            layers.push(values.map(|values| to_config(name, values)));
+        }
+        if layers.iter().all(Option::is_none) {
+            let stores: Vec<String> = self.stores.iter().map(|store| store.describe()).collect();
+            tracing::warn!(
+                name,
+                stores = %stores.join(", "),
+                "named config not found in any store; reading it as empty until it appears"
+            );
+        }
+        let merged = merge_layers(&layers);
+        self.config_cache.insert(name.to_owned(), layers);
+        Ok(merged)
     }
 
-    async fn named(&mut self, name: &str) -> Config {
-        if let Some(config) = self.cache.get(name) {
-            return config.clone();
+    /// The named secrets `name`; read on first use.
+    fn named_secrets(&mut self, name: &str) -> Result<Secrets> {
+        if let Some(secrets) = self.secret_cache.get(name) {
+            return Ok(secrets.clone());
         }
-        let config = match &self.named {
-            Some(named) => named.get(name).await,
+        let Some(dir) = &self.secrets else {
+            return Err(Error::NamedConfig {
+                name: name.to_owned(),
+                reason: "secrets are named, but there is no secrets folder (--secrets-dir)"
+                    .to_owned(),
+            });
+        };
+        let secrets = match dir.get(name)? {
+            Some(secrets) => secrets,
             None => {
                 tracing::warn!(
                     name,
-                    "named config requested, but there is no bucket to read it from"
+                    dir = %dir.dir().display(),
+                    "named secrets not found; reading them as empty until they appear"
                 );
-                Config::new()
+                Secrets::new()
             }
         };
-        self.cache.insert(name.to_owned(), config.clone());
-        config
+        self.secret_cache.insert(name.to_owned(), secrets.clone());
+        Ok(secrets)
+    }
+}
+
+/// A named configuration as a [`Config`] whose values remember their name.
+fn to_config(name: &str, values: Values) -> Config {
+    Config::from_map(values, ConfigSource::Named(name.into()))
+}
+
+/// One name's values across the stores, a later store winning.
+fn merge_layers(layers: &[Option<Config>]) -> Config {
+    Config::merged(layers.iter().flatten().cloned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::stores::EnvStore;
+
+    /// A store holding fixed values, for the merge rules.
+    #[derive(Debug)]
+    struct Fixed(Vec<(&'static str, Values)>);
+
+    impl ConfigStore for Fixed {
+        fn describe(&self) -> String {
+            "fixed".to_owned()
+        }
+
+        fn get<'a>(
+            &'a self,
+            name: &'a str,
+        ) -> futures::future::BoxFuture<'a, Result<Option<Values>>> {
+            let found = self
+                .0
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.clone());
+            Box::pin(async move { Ok(found) })
+        }
+
+        fn watch(
+            self: Arc<Self>,
+            _changes: crate::provider::stores::StoreChanges,
+        ) -> futures::future::BoxFuture<'static, Result<crate::provider::stores::Watching>>
+        {
+            Box::pin(async { Ok(Box::pin(async {}) as crate::provider::stores::Watching) })
+        }
+    }
+
+    fn values(pairs: &[(&str, &str)]) -> Values {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    fn resolver(names: &[&str]) -> Resolver {
+        let bucket = Fixed(vec![
+            (
+                "redis",
+                values(&[("url", "bucket"), ("db", "1"), ("pool", "4")]),
+            ),
+            ("pool", values(&[("pool", "8")])),
+        ]);
+        let dir = Fixed(vec![("redis", values(&[("url", "dir"), ("db", "2")]))]);
+        let env = EnvStore::from_vars([("WASMCLOUD_CONFIG_REDIS__URL", "env")]);
+        Resolver::new(
+            vec![Arc::new(bucket), Arc::new(dir), Arc::new(env)],
+            None,
+            ProviderRefs {
+                host_config: Config::from_map(
+                    [("url", "host"), ("host", "h")],
+                    ConfigSource::HostProvider,
+                ),
+                config_names: names.iter().map(|n| (*n).to_owned()).collect(),
+                ..ProviderRefs::default()
+            },
+        )
+    }
+
+    #[test]
+    fn stores_merge_in_order_then_names_in_order_after_the_host() {
+        let mut resolver = resolver(&["redis", "pool"]);
+        let config = futures::executor::block_on(resolver.provider_config()).unwrap();
+        assert_eq!(config.get_str("url"), Some("env"), "env is the last store");
+        assert_eq!(
+            config.get_str("db"),
+            Some("2"),
+            "dir comes after the bucket"
+        );
+        assert_eq!(config.get_str("pool"), Some("8"), "a later name wins");
+        assert_eq!(
+            config.get_str("host"),
+            Some("h"),
+            "the host's values come first"
+        );
+        assert_eq!(
+            config.source("db"),
+            Some(&ConfigSource::Named("redis".into()))
+        );
+
+        // The directory's `redis` changes: the provider's configuration follows.
+        let changed = resolver
+            .config_changed(1, "redis", Some(values(&[("db", "3")])))
+            .unwrap();
+        assert_eq!(changed.get_str("db"), Some("3"));
+        assert_eq!(changed.get_str("url"), Some("env"));
+        // Gone from the directory: the bucket's value shows through.
+        let changed = resolver.config_changed(1, "redis", None).unwrap();
+        assert_eq!(changed.get_str("db"), Some("1"));
+        // A name nobody refers to changes nothing.
+        assert!(
+            resolver
+                .config_changed(0, "other", Some(values(&[])))
+                .is_none()
+        );
     }
 }

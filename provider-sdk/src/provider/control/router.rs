@@ -25,11 +25,6 @@ pub(crate) enum ControlEvent {
     LinkDelete(Box<LinkDefinition>),
     /// The provider's whole merged configuration, from the host.
     ProviderConfig(HashMap<String, String>),
-    /// A named configuration was put (`Some`) or deleted (`None`) in `CONFIGDATA_<lattice>`.
-    NamedConfig {
-        name: String,
-        values: Option<HashMap<String, String>>,
-    },
 }
 
 /// Where the router sends what it read.

@@ -1,0 +1,80 @@
+//! [`DirStore`]: named configuration in files, as Kubernetes mounts ConfigMaps.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+
+use super::mounted::{Contents, Decode, FileValue, Mounted};
+use super::watch::{FolderWatch, Reported};
+use super::{ConfigStore, StoreChanges, Values, Watching};
+use crate::error::Result;
+
+/// Named configurations in a folder: `<dir>/<name>/<key>` (a ConfigMap mounted at
+/// `<dir>/<name>`), or `<dir>/<name>.json` holding a JSON object of strings; `<dir>` itself may
+/// be a mount. Kubernetes' atomic updates (the `..data` symlink swap) are read whole and
+/// reported as one change; the folder is watched with inotify.
+///
+/// Values must be UTF-8 text of at most 1 MiB, in regular files inside the mount once symlinks
+/// are resolved; a name is a single path segment. A file that breaks these rules is an error
+/// naming it, and its name keeps its previous values.
+#[derive(Debug, Clone)]
+pub struct DirStore {
+    mounted: Mounted,
+}
+
+impl DirStore {
+    /// The store in folder `dir`, which must exist.
+    pub fn new(dir: impl Into<PathBuf>) -> Result<Self> {
+        Ok(Self {
+            mounted: Mounted::open(dir, Decode::Text)?,
+        })
+    }
+
+    /// The folder.
+    pub fn dir(&self) -> &Path {
+        self.mounted.root()
+    }
+}
+
+impl ConfigStore for DirStore {
+    fn describe(&self) -> String {
+        format!("directory {}", self.dir().display())
+    }
+
+    fn get<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<Option<Values>>> {
+        Box::pin(async move { Ok(self.mounted.read(name)?.map(to_values)) })
+    }
+
+    fn watch(self: Arc<Self>, changes: StoreChanges) -> BoxFuture<'static, Result<Watching>> {
+        Box::pin(async move {
+            let watch = FolderWatch::start(self.dir())?;
+            let mut reported = Reported::read(&self.mounted);
+            let watching: Watching = Box::pin(async move {
+                loop {
+                    watch.settled().await;
+                    for (name, contents) in reported.changes(&self.mounted) {
+                        if !changes.changed(name, contents.map(to_values)).await {
+                            return;
+                        }
+                    }
+                }
+            });
+            Ok(watching)
+        })
+    }
+}
+
+fn to_values(contents: Contents) -> Values {
+    contents
+        .into_iter()
+        .map(|(key, value)| {
+            let value = match value {
+                FileValue::Text(text) => text,
+                // Decode::Text reads no other kind.
+                FileValue::Bytes(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            };
+            (key, value)
+        })
+        .collect()
+}
