@@ -18,6 +18,7 @@ use tokio::sync::Semaphore;
 
 mod auth;
 mod link_policy;
+mod stores;
 
 mod bindings {
     provider_sdk::generate!({ path: "tests/provider/wit", world: "provider" });
@@ -48,6 +49,8 @@ struct State {
     handle: Mutex<Option<ProviderHandle>>,
     /// `whoami` calls that reached the handler.
     whoami_calls: AtomicUsize,
+    /// The provider's secrets, as `init` and `secrets_updated` last said.
+    secrets: Mutex<Vec<(String, String)>>,
 }
 
 impl Default for State {
@@ -61,6 +64,7 @@ impl Default for State {
             unhealthy: AtomicBool::new(false),
             handle: Mutex::default(),
             whoami_calls: AtomicUsize::new(0),
+            secrets: Mutex::default(),
         }
     }
 }
@@ -92,6 +96,7 @@ impl Provider for Probe {
 
     async fn init(&self, init: &provider::InitContext) -> HookResult {
         *self.0.handle.lock().unwrap() = Some(init.handle().clone());
+        *self.0.secrets.lock().unwrap() = secret_pairs(init.secrets());
         self.0.log(format!(
             "init {} config={:?}",
             init.provider_id(),
@@ -130,6 +135,16 @@ impl Provider for Probe {
 
     async fn config_updated(&self, config: &Config) -> HookResult {
         self.0.log(format!("config {:?}", sorted(config)));
+        Ok(())
+    }
+
+    async fn secrets_updated(&self, secrets: &provider::Secrets) -> HookResult {
+        let pairs = secret_pairs(secrets);
+        self.0.log(format!(
+            "secrets {:?}",
+            pairs.iter().map(|(k, _)| k).collect::<Vec<_>>()
+        ));
+        *self.0.secrets.lock().unwrap() = pairs;
         Ok(())
     }
 
@@ -190,6 +205,18 @@ fn sorted(config: &Config) -> Vec<(String, String)> {
         .collect();
     pairs.sort();
     pairs
+}
+
+fn secret_pairs(secrets: &provider::Secrets) -> Vec<(String, String)> {
+    secrets
+        .keys()
+        .map(|key| {
+            (
+                key.to_owned(),
+                secrets.get_str(key).unwrap_or("<bytes>").to_owned(),
+            )
+        })
+        .collect()
 }
 
 fn link(source: &str, name: &str) -> TestLink {

@@ -239,7 +239,10 @@ impl<P: Provider> Applier<P> {
     }
 
     async fn config_changed(&mut self, store: usize, name: &str, values: Option<Values>) {
-        if let Some(config) = self.resolver.config_changed(store, name, values) {
+        if !self.resolver.config_changed(store, name, values) {
+            return;
+        }
+        if let Some(config) = self.resolver.provider_config_naming(name) {
             self.update_provider_config(config).await;
         }
         let links = self.resolver.links_naming_config(name);
@@ -247,7 +250,10 @@ impl<P: Provider> Applier<P> {
     }
 
     async fn secrets_changed(&mut self, name: &str, values: Option<Secrets>) {
-        if let Some(secrets) = self.resolver.secrets_changed(name, values) {
+        if !self.resolver.secrets_changed(name, values) {
+            return;
+        }
+        if let Some(secrets) = self.resolver.provider_secrets_naming(name) {
             self.update_provider_secrets(secrets).await;
         }
         let links = self.resolver.links_naming_secrets(name);

@@ -142,20 +142,50 @@ impl Resolver {
         self.provider_config_from_cache()
     }
 
-    /// Takes new values of the named configuration `name` in the store at `store`; returns the
-    /// provider's new configuration if the provider names it. Names nobody refers to are not
-    /// kept.
+    /// Takes new values of the named configuration `name` in the store at `store`; returns
+    /// whether anything changed. Names nobody refers to are not kept.
     pub(crate) fn config_changed(
         &mut self,
         store: usize,
         name: &str,
         values: Option<Values>,
-    ) -> Option<Config> {
-        let layer = self
+    ) -> bool {
+        let Some(layer) = self
             .config_cache
             .get_mut(name)
-            .and_then(|layers| layers.get_mut(store))?;
-        *layer = values.map(|values| to_config(name, values));
+            .and_then(|layers| layers.get_mut(store))
+        else {
+            return false;
+        };
+        let values = values.map(|values| to_config(name, values));
+        if *layer == values {
+            return false;
+        }
+        *layer = values;
+        tracing::info!(
+            name,
+            store = %self.stores[store].describe(),
+            "named config changed"
+        );
+        true
+    }
+
+    /// Takes new values of the secrets `name`; returns whether anything changed.
+    pub(crate) fn secrets_changed(&mut self, name: &str, values: Option<Secrets>) -> bool {
+        let Some(cached) = self.secret_cache.get_mut(name) else {
+            return false;
+        };
+        let values = values.unwrap_or_default();
+        if *cached == values {
+            return false;
+        }
+        *cached = values;
+        tracing::info!(name, "named secrets changed");
+        true
+    }
+
+    /// The provider's configuration, if it names `name`.
+    pub(crate) fn provider_config_naming(&self, name: &str) -> Option<Config> {
         self.provider
             .config_names
             .iter()
@@ -163,15 +193,8 @@ impl Resolver {
             .then(|| self.provider_config_from_cache())
     }
 
-    /// Takes new values of the secrets `name`; returns the provider's new secrets if the
-    /// provider names them.
-    pub(crate) fn secrets_changed(
-        &mut self,
-        name: &str,
-        values: Option<Secrets>,
-    ) -> Option<Secrets> {
-        let cached = self.secret_cache.get_mut(name)?;
-        *cached = values.unwrap_or_default();
+    /// The provider's secrets, if they name `name`.
+    pub(crate) fn provider_secrets_naming(&self, name: &str) -> Option<Secrets> {
         if !self.provider.secret_names.iter().any(|n| n == name) {
             return None;
         }
@@ -343,19 +366,18 @@ mod tests {
         );
 
         // The directory's `redis` changes: the provider's configuration follows.
-        let changed = resolver
-            .config_changed(1, "redis", Some(values(&[("db", "3")])))
-            .unwrap();
+        assert!(resolver.config_changed(1, "redis", Some(values(&[("db", "3")]))));
+        let changed = resolver.provider_config_naming("redis").unwrap();
         assert_eq!(changed.get_str("db"), Some("3"));
         assert_eq!(changed.get_str("url"), Some("env"));
+        // The same values again are no change.
+        assert!(!resolver.config_changed(1, "redis", Some(values(&[("db", "3")]))));
         // Gone from the directory: the bucket's value shows through.
-        let changed = resolver.config_changed(1, "redis", None).unwrap();
+        assert!(resolver.config_changed(1, "redis", None));
+        let changed = resolver.provider_config_naming("redis").unwrap();
         assert_eq!(changed.get_str("db"), Some("1"));
         // A name nobody refers to changes nothing.
-        assert!(
-            resolver
-                .config_changed(0, "other", Some(values(&[])))
-                .is_none()
-        );
+        assert!(!resolver.config_changed(0, "other", Some(values(&[]))));
+        assert!(resolver.provider_config_naming("other").is_none());
     }
 }

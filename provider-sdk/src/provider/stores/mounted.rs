@@ -11,10 +11,12 @@
 //!   url -> ..data/url
 //! ```
 //!
-//! An update writes a new timestamped folder and renames a new `..data` symlink over the old one.
-//! Reading a mount through `..data` (rather than through the key symlinks, which Kubernetes
-//! adds and removes after the swap) sees either the whole old set of keys or the whole new one.
-//! A plain folder (no `..data`) is read as it is, file by file.
+//! An update writes a new timestamped folder and renames a new `..data` symlink over the old one,
+//! then adds and removes key symlinks and deletes the old folder. A mount is read from the
+//! folder `..data` points to (resolved once, not through the key symlinks), and read again if
+//! `..data` moved meanwhile: a read sees the whole old set of keys or the whole new one, never
+//! a mix, and never an error from a folder deleted under it. A plain folder (no `..data`) is
+//! read as it is, file by file.
 //!
 //! A store folder holds one such mount per name (`<root>/<name>/<key>`) or one JSON object of
 //! strings per name (`<root>/<name>.json`); the root may itself be a mount.
@@ -36,8 +38,11 @@ pub(crate) const MAX_FILE_BYTES: u64 = 1024 * 1024;
 /// The symlink Kubernetes swaps to update a mount atomically.
 const DATA: &str = "..data";
 
+/// How many times a mount is read while `..data` keeps moving before the last error stands.
+const READ_ATTEMPTS: usize = 5;
+
 /// A value as read from a file.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum FileValue {
     Text(String),
     /// Not UTF-8; only [`Decode::TextOrBytes`] reads such a file.
@@ -126,16 +131,43 @@ impl Mounted {
         }
     }
 
-    /// Every key of the mount `folder`, read through `..data` when it has one.
+    /// Every key of the mount `folder`: of the folder `..data` points to when it has one, read
+    /// again if `..data` moved while it was read.
     fn read_folder(&self, folder: &Path) -> Result<Contents> {
         let boundary = canonical(folder)?;
-        let data = through_data(folder);
-        let entries = fs::read_dir(&data)
-            .map_err(|error| file_error(&data, &format!("cannot be listed ({error})")))?;
+        let link = folder.join(DATA);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let Ok(data) = fs::canonicalize(&link) else {
+                return self.read_keys(&boundary, folder);
+            };
+            let read = self.read_keys(&boundary, &data);
+            let moved = fs::canonicalize(&link).ok().as_ref() != Some(&data);
+            if !moved || attempt == READ_ATTEMPTS {
+                // Errors name the key as the mount shows it, not the timestamped folder.
+                return read.map_err(|error| match error {
+                    Error::ConfigFile { path, reason } => Error::ConfigFile {
+                        path: match path.strip_prefix(&data) {
+                            Ok(key) => link.join(key),
+                            Err(_) => path,
+                        },
+                        reason,
+                    },
+                    other => other,
+                });
+            }
+        }
+    }
+
+    /// The keys in `data`, a folder inside the mount `boundary`.
+    fn read_keys(&self, boundary: &Path, data: &Path) -> Result<Contents> {
+        let entries = fs::read_dir(data)
+            .map_err(|error| file_error(data, &format!("cannot be listed ({error})")))?;
         let mut contents = Contents::new();
         for entry in entries {
             let entry =
-                entry.map_err(|error| file_error(&data, &format!("cannot be listed ({error})")))?;
+                entry.map_err(|error| file_error(data, &format!("cannot be listed ({error})")))?;
             let path = entry.path();
             let Some(key) = entry.file_name().to_str().map(str::to_owned) else {
                 return Err(file_error(&path, "has a name that is not UTF-8"));
@@ -144,7 +176,7 @@ impl Mounted {
                 continue;
             }
             let target = canonical(&path)?;
-            if !target.starts_with(&boundary) {
+            if !target.starts_with(boundary) {
                 return Err(file_error(
                     &path,
                     &format!(
@@ -321,6 +353,39 @@ mod tests {
         let read = store.read("redis").unwrap().unwrap();
         assert_eq!(read.len(), 2);
         assert_eq!(read["db"], text("2"));
+    }
+
+    #[test]
+    fn reads_racing_the_kubelet_see_one_whole_set_and_no_error() {
+        let root = tempfile::tempdir().unwrap();
+        let mut mount = KubernetesMount::create(root.path().join("cfg"), &[("a", "0"), ("b", "0")]);
+        let store = Mounted::open(root.path(), Decode::Text).unwrap();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let swapper = {
+            let stop = std::sync::Arc::clone(&stop);
+            std::thread::spawn(move || {
+                let mut round = 0u32;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    round += 1;
+                    let value = round.to_string();
+                    // Keys come and go, so a read through the key links would fail.
+                    if round.is_multiple_of(2) {
+                        mount.swap(&[("a", &value), ("b", &value)]);
+                    } else {
+                        mount.swap(&[("a", &value), ("c", &value)]);
+                    }
+                }
+                round
+            })
+        };
+        for _ in 0..2000 {
+            let read = store.read("cfg").unwrap().unwrap();
+            let values: BTreeSet<&FileValue> = read.values().collect();
+            assert_eq!(read.len(), 2, "{read:?}");
+            assert_eq!(values.len(), 1, "a mix of two updates: {read:?}");
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        assert!(swapper.join().unwrap() > 10, "the kubelet barely ran");
     }
 
     #[test]
