@@ -319,8 +319,21 @@ impl TestHost {
         nats_url: &str,
         env: &[(&str, &str)],
     ) -> Result<ChildProvider> {
+        self.spawn_standalone_with_args(program, nats_url, &[], env)
+    }
+
+    /// Like [`TestHost::spawn_standalone`], with command-line arguments `args` too (as a
+    /// container's `args:` gives them).
+    pub fn spawn_standalone_with_args(
+        &self,
+        program: &Path,
+        nats_url: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Result<ChildProvider> {
         let mut command = child_command(program);
         command
+            .args(args)
             .stdin(Stdio::null())
             .env("NATS_URL", nats_url)
             .env("WASMCLOUD_LATTICE", &self.lattice)
