@@ -21,7 +21,8 @@ use crate::wasmcloud::SecretValue;
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ConfigSource {
-    /// A named configuration read from the `CONFIGDATA_<lattice>` bucket.
+    /// A named configuration, read from the configuration stores (the `CONFIGDATA_<lattice>`
+    /// bucket, a mounted folder, the environment: see [`stores`](super::stores)).
     Named(Arc<str>),
     /// The provider's configuration, merged by the wasmCloud host.
     HostProvider,

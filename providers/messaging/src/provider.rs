@@ -178,6 +178,13 @@ impl Provider for MessagingProvider {
         self.set_defaults(config, None)
     }
 
+    /// New provider secrets (a rotated mounted Secret) are the defaults of links put from now
+    /// on, as new configuration is.
+    async fn secrets_updated(&self, secrets: &Secrets) -> HookResult {
+        let config = self.defaults().config.clone();
+        self.set_defaults(&config, Some(secrets))
+    }
+
     /// A component that publishes and requests: a connection of its own for this link. A
     /// changed link gets a new connection; the old one closes when its last call ends.
     async fn link_put_as_target(&self, link: &Link) -> HookResult {
