@@ -170,7 +170,7 @@ async fn start_steps<P: Provider>(
 struct Stores {
     args: super::stores::StoreArgs,
     custom: Vec<Arc<dyn super::stores::ConfigStore>>,
-    /// Whether anything names a configuration (otherwise the bucket is not opened).
+    /// Whether anything names a configuration (otherwise no store is opened).
     lookups: bool,
     /// Whether anything names secrets (then a secrets folder is required).
     names_secrets: bool,
@@ -185,11 +185,19 @@ async fn configure(
     refs: ProviderRefs,
 ) -> Result<Resolver> {
     let nats = state.transport.nats_client().ok_or(Error::Closed)?;
-    let secrets = stores.args.open_secrets(stores.names_secrets)?;
-    let stores = stores
-        .args
-        .open(nats, &state.identity.lattice, stores.lookups, stores.custom)
-        .await?;
+    // Stores nothing names are not opened, nor watched; the flags are checked all the same.
+    stores.args.order()?;
+    let secrets = if stores.names_secrets {
+        stores.args.open_secrets(true)?
+    } else {
+        None
+    };
+    let stores = if stores.lookups {
+        let lattice = &state.identity.lattice;
+        stores.args.open(nats, lattice, stores.custom).await?
+    } else {
+        Vec::new()
+    };
     control.watch_stores(&stores, secrets.as_ref()).await?;
     if !stores.is_empty() || secrets.is_some() {
         let described: Vec<String> = stores.iter().map(|store| store.describe()).collect();

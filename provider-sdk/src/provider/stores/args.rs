@@ -75,24 +75,21 @@ impl StoreArgs {
     }
 
     /// Opens the configuration stores in order; `custom` stores come last. The bucket is
-    /// opened only when `lookups` (some name needs looking up) and skipped, with a warning,
-    /// when the lattice has none.
+    /// skipped, with a warning, when the lattice has none.
     pub(crate) async fn open(
         &self,
         nats: &async_nats::Client,
         lattice: &str,
-        lookups: bool,
         custom: Vec<Arc<dyn ConfigStore>>,
     ) -> Result<Vec<Arc<dyn ConfigStore>>> {
         let mut stores: Vec<Arc<dyn ConfigStore>> = Vec::new();
         for kind in self.order()? {
             match kind {
-                StoreKind::Bucket if lookups => {
+                StoreKind::Bucket => {
                     if let Some(bucket) = BucketStore::open(nats.clone(), lattice).await {
                         stores.push(Arc::new(bucket));
                     }
                 }
-                StoreKind::Bucket => {}
                 StoreKind::Dir => {
                     if let Some(dir) = &self.config_dir {
                         stores.push(Arc::new(DirStore::new(dir)?));
