@@ -3,7 +3,11 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use super::{BucketStore, ConfigStore, DirStore, EnvStore, SecretsDir};
+use super::bucket::BucketStore;
+use super::dir::DirStore;
+use super::env::EnvStore;
+use super::secrets::SecretsDir;
+use super::store::ConfigStore;
 use crate::error::{Error, Result};
 
 /// A kind of configuration store, as `--config-stores` names it. (The variants' docs are the

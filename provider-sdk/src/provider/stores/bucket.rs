@@ -11,7 +11,7 @@ use async_nats::jetstream::kv::{Operation, Store};
 use futures::StreamExt as _;
 use futures::future::BoxFuture;
 
-use super::{ConfigStore, StoreChanges, Values, Watching};
+use super::store::{ConfigStore, StoreChanges, Values, Watching};
 use crate::error::{Error, Result};
 use crate::wasmcloud::config_bucket;
 

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 
 use super::mounted::{Contents, Decode, FileValue, Mounted};
+use super::store::{ConfigStore, StoreChanges, Values, Watching};
 use super::watch::{FolderWatch, Reported};
-use super::{ConfigStore, StoreChanges, Values, Watching};
 use crate::error::Result;
 
 /// Named configurations in a folder: `<dir>/<name>/<key>` (a ConfigMap mounted at

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use futures::future::BoxFuture;
 
-use super::{ConfigStore, StoreChanges, Values, Watching};
+use super::store::{ConfigStore, StoreChanges, Values, Watching};
 use crate::error::{Error, Result};
 
 /// Named configurations in environment variables: key `<key>` of name `<name>` is the variable

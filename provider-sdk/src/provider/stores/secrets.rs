@@ -4,9 +4,8 @@ use std::path::{Path, PathBuf};
 
 use tokio::sync::mpsc;
 
-use super::StoreEvent;
-use super::Watching;
 use super::mounted::{Contents, Decode, FileValue, Mounted};
+use super::store::{StoreEvent, Watching};
 use super::watch::{FolderWatch, Reported};
 use crate::error::Result;
 use crate::provider::config::Secrets;
