@@ -417,7 +417,9 @@ impl Startup {
     }
 
     /// Adds a store of named configuration, after those the flags chose: it wins a key over
-    /// them. See [`ConfigStore`].
+    /// them. See [`ConfigStore`]. [`run`](super::run) makes its own `Startup`: to add a store,
+    /// make it with [`Startup::from_process`], add the store, and hand it to
+    /// [`start`](super::start) (installing logging and stop signals yourself).
     pub fn add_config_store(&mut self, store: std::sync::Arc<dyn ConfigStore>) -> &mut Self {
         self.custom_stores.push(store);
         self

@@ -236,20 +236,16 @@ async fn a_secret_mount_is_used_refreshed_and_never_logged() {
         *state.secrets.lock().unwrap(),
         [("token".to_owned(), "tok2-s3cret".to_owned())]
     );
-    // A bad file in the secrets mount is reported by name, its content never.
-    std::fs::write(
-        secrets_dir.join("provider-auth/..data/x.json"),
-        "oops-s3cret",
-    )
-    .unwrap();
-    std::fs::write(secrets_dir.join("bad.json"), "{\"token\": oops-s3cret}").unwrap();
+    // A bad file in the secrets folder is reported by name, its content never (serde's own
+    // message would quote the number: "invalid type: integer `98765`").
+    std::fs::write(secrets_dir.join("bad.json"), r#"{"pin": 98765}"#).unwrap();
     assert!(eventually(|| async { !logs.with(&["bad.json", "JSON"]).is_empty() }).await);
 
     let lines = logs.lines();
     assert!(lines.len() > 5, "{lines:#?}");
     let leaked: Vec<&String> = lines
         .iter()
-        .filter(|line| line.contains("s3cret"))
+        .filter(|line| line.contains("s3cret") || line.contains("98765"))
         .collect();
     assert!(leaked.is_empty(), "secrets in the log: {leaked:#?}");
 }
@@ -302,5 +298,57 @@ async fn stores_merge_in_their_order_and_a_later_store_wins() {
     assert_eq!(
         state.events().last().unwrap(),
         "config [(\"db\", \"2\"), (\"url\", \"bucket-2\")]"
+    );
+}
+
+#[tokio::test]
+async fn names_swapped_together_reach_the_hook_once() {
+    let (nats, host, state) = setup().await;
+    let files = tempfile::tempdir().unwrap();
+    // The store folder is itself one ConfigMap volume, a JSON file per name.
+    let mut configs = KubernetesMount::create(
+        files.path().join("config"),
+        &[("a.json", r#"{"x":"1"}"#), ("b.json", r#"{"y":"1"}"#)],
+    );
+    let mut args = args(&nats, &host);
+    args.config = vec!["a".into(), "b".into()];
+    args.stores.config_dir = Some(configs.path().to_owned());
+    let _running = start(&state, Startup::standalone(args).unwrap())
+        .await
+        .unwrap();
+    configs.swap(&[("a.json", r#"{"x":"2"}"#), ("b.json", r#"{"y":"2"}"#)]);
+    assert!(eventually(|| async { state.count("config ") == 1 }).await);
+    tokio::time::sleep(SETTLED).await;
+    assert_eq!(
+        state.events()[1..],
+        ["config [(\"x\", \"2\"), (\"y\", \"2\")]".to_owned()],
+        "one hook call with both names' new values, never a mix"
+    );
+}
+
+#[tokio::test]
+async fn a_link_waiting_for_an_unreadable_file_is_put_once_it_reads() {
+    let (nats, host, state) = setup().await;
+    let files = tempfile::tempdir().unwrap();
+    let config_dir = files.path().join("config");
+    let mut link_cfg = KubernetesMount::create(config_dir.join("link-cfg"), &[("bucket", "x")]);
+    std::fs::write(link_cfg.path().join("..data/broken"), [0xff]).unwrap();
+    let mut args = args(&nats, &host);
+    args.stores.config_dir = Some(config_dir.clone());
+    args.links = Some(links_file(files.path(), &["link-cfg"], &[]));
+    let _running = start(&state, Startup::standalone(args).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(state.count("put "), 0, "{:?}", state.events());
+    refused(&host, "comp", "default").await;
+
+    link_cfg.swap(&[("bucket", "fixed")]);
+    assert!(eventually(|| async { state.count("put comp default") == 1 }).await);
+    assert_eq!(
+        whoami(&host, "comp", "default", "bucket")
+            .await
+            .2
+            .as_deref(),
+        Some("fixed")
     );
 }

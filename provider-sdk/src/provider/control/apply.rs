@@ -6,6 +6,7 @@
 //! and configuration in [`State`]; it resolves named configuration and secrets through a
 //! [`Resolver`] before a change reaches a hook.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -21,7 +22,7 @@ use crate::provider::link::{Link, LinkKey, Role};
 use crate::provider::link_table::{Change, Origin};
 use crate::provider::startup::InitialLink;
 use crate::provider::state::State;
-use crate::provider::stores::{StoreEvent, Values};
+use crate::provider::stores::StoreEvent;
 use crate::wasmcloud::{LinkDefinition, SecretKeys, open_without_keys};
 
 /// Where a link's secrets come from.
@@ -42,6 +43,8 @@ pub(crate) struct Applier<P> {
     resolver: Resolver,
     /// The provider's secrets as its hooks last accepted them.
     secrets: Secrets,
+    /// Links from a links file that name what could not be read: put once it can be.
+    pending: HashMap<LinkKey, Link>,
 }
 
 impl<P: Provider> Applier<P> {
@@ -57,6 +60,7 @@ impl<P: Provider> Applier<P> {
             keys,
             resolver,
             secrets: Secrets::new(),
+            pending: HashMap::new(),
         }
     }
 
@@ -91,14 +95,17 @@ impl<P: Provider> Applier<P> {
             return;
         };
         if !refs.is_empty() {
-            link = match self.resolver.link(link, &refs).await {
+            let key = link.key().clone();
+            let resolved = self.resolver.link(link.clone(), &refs).await;
+            self.resolver.remember(key.clone(), refs);
+            link = match resolved {
                 Ok(link) => link,
                 Err(error) => {
-                    tracing::error!(link = %key_of(&definition), %error, "link not applied: what it names cannot be read");
+                    tracing::error!(link = %key, %error, "link not applied yet: it will be once what it names can be read");
+                    self.pending.insert(key, link);
                     return;
                 }
             };
-            self.resolver.remember(link.key().clone(), refs);
         }
         self.put(link, Origin::Local).await;
     }
@@ -142,6 +149,7 @@ impl<P: Provider> Applier<P> {
                     // configurations the file gave the link no longer apply to it.
                     if self.put(link, origin).await && !matches!(origin, Origin::Local) {
                         self.resolver.forget(&key);
+                        self.pending.remove(&key);
                     }
                 }
             }
@@ -153,6 +161,10 @@ impl<P: Provider> Applier<P> {
                 if self.apply(change).await {
                     self.resolver.forget(&key);
                 }
+                if self.pending.remove(&key).is_some() {
+                    self.resolver.forget(&key);
+                    tracing::info!(link = %key, "a link waiting for what it names was deleted");
+                }
             }
             ControlEvent::ProviderConfig(values) => {
                 let host_config = Config::from_map(values, ConfigSource::HostProvider);
@@ -162,15 +174,39 @@ impl<P: Provider> Applier<P> {
         }
     }
 
+    /// A store's change: the caches first, then the provider's hook and each affected link's
+    /// once, however many names changed together.
     async fn store_changed(&mut self, event: StoreEvent) {
-        match event {
-            StoreEvent::Config {
-                store,
-                name,
-                values,
-            } => self.config_changed(store, &name, values).await,
-            StoreEvent::Secrets { name, values } => self.secrets_changed(&name, values).await,
+        let (config_names, secret_names): (Vec<String>, Vec<String>) = match event {
+            StoreEvent::Config { store, changes } => {
+                let changed = changes
+                    .into_iter()
+                    .filter_map(|(name, values)| {
+                        self.resolver
+                            .config_changed(store, &name, values)
+                            .then_some(name)
+                    })
+                    .collect();
+                (changed, Vec::new())
+            }
+            StoreEvent::Secrets { changes } => {
+                let changed = changes
+                    .into_iter()
+                    .filter_map(|(name, values)| {
+                        self.resolver.secrets_changed(&name, values).then_some(name)
+                    })
+                    .collect();
+                (Vec::new(), changed)
+            }
+        };
+        if let Some(config) = self.resolver.provider_config_naming(&config_names) {
+            self.update_provider_config(config).await;
         }
+        if let Some(secrets) = self.resolver.provider_secrets_naming(&secret_names) {
+            self.update_provider_secrets(secrets).await;
+        }
+        let links = self.resolver.links_naming(&config_names, &secret_names);
+        self.relink(links).await;
     }
 
     /// The link `definition` describes, its secrets opened; `None` (logged) when the secrets do
@@ -238,28 +274,6 @@ impl<P: Provider> Applier<P> {
         }
     }
 
-    async fn config_changed(&mut self, store: usize, name: &str, values: Option<Values>) {
-        if !self.resolver.config_changed(store, name, values) {
-            return;
-        }
-        if let Some(config) = self.resolver.provider_config_naming(name) {
-            self.update_provider_config(config).await;
-        }
-        let links = self.resolver.links_naming_config(name);
-        self.relink(links).await;
-    }
-
-    async fn secrets_changed(&mut self, name: &str, values: Option<Secrets>) {
-        if !self.resolver.secrets_changed(name, values) {
-            return;
-        }
-        if let Some(secrets) = self.resolver.provider_secrets_naming(name) {
-            self.update_provider_secrets(secrets).await;
-        }
-        let links = self.resolver.links_naming_secrets(name);
-        self.relink(links).await;
-    }
-
     async fn update_provider_secrets(&mut self, secrets: Secrets) {
         if self.secrets == secrets {
             return;
@@ -275,15 +289,23 @@ impl<P: Provider> Applier<P> {
         }
     }
 
-    /// Puts the links `keys` again, resolved from the names they refer to.
+    /// Puts the links `keys` again (or for the first time, if they were waiting), resolved from
+    /// the names they refer to.
     async fn relink(&mut self, keys: Vec<LinkKey>) {
         for key in keys {
-            let Some(link) = self.state.link(&key) else {
-                continue;
+            let link = match self.state.link(&key) {
+                Some(link) => Link::clone(&link),
+                None => match self.pending.get(&key) {
+                    Some(link) => link.clone(),
+                    None => continue,
+                },
             };
             match self.resolver.relink(&link).await {
                 Some(Ok(relinked)) => {
-                    self.put(relinked, Origin::Local).await;
+                    let applied = self.put(relinked, Origin::Local).await;
+                    if applied {
+                        self.pending.remove(&key);
+                    }
                 }
                 Some(Err(error)) => {
                     tracing::error!(link = %key, %error, "the link stays as it was");

@@ -57,7 +57,20 @@ pub(crate) struct ControlPlane {
     queued: mpsc::Receiver<ControlEvent>,
     store_events: mpsc::Sender<StoreEvent>,
     store_queued: mpsc::Receiver<StoreEvent>,
-    store_watches: Vec<JoinHandle<()>>,
+    store_watches: Watches,
+}
+
+/// The stores' watches, stopped if the provider never starts (dropped before
+/// [`ControlPlane::start`] takes them over).
+#[derive(Default)]
+struct Watches(Vec<JoinHandle<()>>);
+
+impl Drop for Watches {
+    fn drop(&mut self) {
+        for task in &self.0 {
+            task.abort();
+        }
+    }
 }
 
 impl ControlPlane {
@@ -112,7 +125,7 @@ impl ControlPlane {
             queued,
             store_events,
             store_queued,
-            store_watches: Vec::new(),
+            store_watches: Watches::default(),
         })
     }
 
@@ -126,11 +139,11 @@ impl ControlPlane {
         for (index, store) in stores.iter().enumerate() {
             let changes = StoreChanges::new(self.store_events.clone(), index);
             let watching = Arc::clone(store).watch(changes).await?;
-            self.store_watches.push(tokio::spawn(watching));
+            self.store_watches.0.push(tokio::spawn(watching));
         }
         if let Some(secrets) = secrets {
             let watching = secrets.clone().watch(self.store_events.clone())?;
-            self.store_watches.push(tokio::spawn(watching));
+            self.store_watches.0.push(tokio::spawn(watching));
         }
         Ok(())
     }
@@ -139,7 +152,7 @@ impl ControlPlane {
     /// answered by `provider` within `health_timeout`, shutdown requests to the returned
     /// [`RunningControl`].
     pub(crate) fn start<P: Provider>(
-        self,
+        mut self,
         applier: Applier<P>,
         provider: Arc<P>,
         health_timeout: Duration,
@@ -152,7 +165,7 @@ impl ControlPlane {
             shutdown: shutdown_tx,
             host_id: self.host_id,
         };
-        let mut background = self.store_watches;
+        let mut background = std::mem::take(&mut self.store_watches.0);
         for (subscriber, lane) in [
             (self.control, Lane::Ordered),
             (self.health, Lane::Urgent),

@@ -35,6 +35,8 @@ pub(crate) struct Resolver {
     /// the stores' watches.
     config_cache: HashMap<String, Vec<Option<Config>>>,
     secret_cache: HashMap<String, Secrets>,
+    /// Names whose last read failed, with why: they resolve to that error until they change.
+    unreadable: HashMap<String, String>,
     provider: ProviderRefs,
     link_refs: HashMap<LinkKey, LinkRefs>,
 }
@@ -50,6 +52,7 @@ impl Resolver {
             secrets,
             config_cache: HashMap::new(),
             secret_cache: HashMap::new(),
+            unreadable: HashMap::new(),
             provider,
             link_refs: HashMap::new(),
         }
@@ -106,14 +109,12 @@ impl Resolver {
         self.link_refs.remove(key);
     }
 
-    /// The links that name the configuration `name`.
-    pub(crate) fn links_naming_config(&self, name: &str) -> Vec<LinkKey> {
-        self.links_where(|refs| refs.names_config(name))
-    }
-
-    /// The links that name the secrets `name`.
-    pub(crate) fn links_naming_secrets(&self, name: &str) -> Vec<LinkKey> {
-        self.links_where(|refs| refs.names_secrets(name))
+    /// The links that name any of `config` (configurations) or `secrets`, in one order.
+    pub(crate) fn links_naming(&self, config: &[String], secrets: &[String]) -> Vec<LinkKey> {
+        self.links_where(|refs| {
+            config.iter().any(|name| refs.names_config(name))
+                || secrets.iter().any(|name| refs.names_secrets(name))
+        })
     }
 
     fn links_where(&self, names: impl Fn(&LinkRefs) -> bool) -> Vec<LinkKey> {
@@ -158,10 +159,11 @@ impl Resolver {
             return false;
         };
         let values = values.map(|values| to_config(name, values));
-        if *layer == values {
+        if *layer == values && !self.unreadable.contains_key(name) {
             return false;
         }
         *layer = values;
+        self.unreadable.remove(name);
         tracing::info!(
             name,
             store = %self.stores[store].describe(),
@@ -176,32 +178,34 @@ impl Resolver {
             return false;
         };
         let values = values.unwrap_or_default();
-        if *cached == values {
+        if *cached == values && !self.unreadable.contains_key(name) {
             return false;
         }
         *cached = values;
+        self.unreadable.remove(name);
         tracing::info!(name, "named secrets changed");
         true
     }
 
-    /// The provider's configuration, if it names `name`.
-    pub(crate) fn provider_config_naming(&self, name: &str) -> Option<Config> {
-        self.provider
-            .config_names
+    /// The provider's configuration, if it names any of `names`.
+    pub(crate) fn provider_config_naming(&self, names: &[String]) -> Option<Config> {
+        let named = &self.provider.config_names;
+        names
             .iter()
-            .any(|n| n == name)
+            .any(|name| named.contains(name))
             .then(|| self.provider_config_from_cache())
     }
 
-    /// The provider's secrets, if they name `name`.
-    pub(crate) fn provider_secrets_naming(&self, name: &str) -> Option<Secrets> {
-        if !self.provider.secret_names.iter().any(|n| n == name) {
+    /// The provider's secrets, if they name any of `names`.
+    pub(crate) fn provider_secrets_naming(&self, names: &[String]) -> Option<Secrets> {
+        let named = &self.provider.secret_names;
+        if !names.iter().any(|name| named.contains(name)) {
             return None;
         }
         let mut secrets = self.provider.host_secrets.clone();
-        for name in &self.provider.secret_names {
-            if let Some(named) = self.secret_cache.get(name) {
-                secrets.merge(named.clone());
+        for name in named {
+            if let Some(cached) = self.secret_cache.get(name) {
+                secrets.merge(cached.clone());
             }
         }
         Some(secrets)
@@ -217,17 +221,26 @@ impl Resolver {
         config
     }
 
-    /// The named configuration `name`, merged across the stores; read on first use.
+    /// The named configuration `name`, merged across the stores; read on first use. A name
+    /// that could not be read is cached as unreadable (its error stands until a store reports
+    /// it again), so a link naming it can be put once it can be read.
     async fn named_config(&mut self, name: &str) -> Result<Config> {
+        self.check_readable(name)?;
         if let Some(layers) = self.config_cache.get(name) {
             return Ok(merge_layers(layers));
         }
         let mut layers = Vec::with_capacity(self.stores.len());
+        let mut failed = None;
         for store in &self.stores {
-            let values = store.get(name).await?;
-            layers.push(values.map(|values| to_config(name, values)));
+            match store.get(name).await {
+                Ok(values) => layers.push(values.map(|values| to_config(name, values))),
+                Err(error) => {
+                    layers.push(None);
+                    failed.get_or_insert(error);
+                }
+            }
         }
-        if layers.iter().all(Option::is_none) {
+        if failed.is_none() && layers.iter().all(Option::is_none) {
             let stores: Vec<String> = self.stores.iter().map(|store| store.describe()).collect();
             tracing::warn!(
                 name,
@@ -237,11 +250,18 @@ impl Resolver {
         }
         let merged = merge_layers(&layers);
         self.config_cache.insert(name.to_owned(), layers);
-        Ok(merged)
+        match failed {
+            Some(error) => {
+                self.unreadable.insert(name.to_owned(), error.to_string());
+                Err(error)
+            }
+            None => Ok(merged),
+        }
     }
 
-    /// The named secrets `name`; read on first use.
+    /// The named secrets `name`; read on first use, cached as unreadable as configuration is.
     fn named_secrets(&mut self, name: &str) -> Result<Secrets> {
+        self.check_readable(name)?;
         if let Some(secrets) = self.secret_cache.get(name) {
             return Ok(secrets.clone());
         }
@@ -252,9 +272,9 @@ impl Resolver {
                     .to_owned(),
             });
         };
-        let secrets = match dir.get(name)? {
-            Some(secrets) => secrets,
-            None => {
+        let secrets = match dir.get(name) {
+            Ok(Some(secrets)) => secrets,
+            Ok(None) => {
                 tracing::warn!(
                     name,
                     dir = %dir.dir().display(),
@@ -262,9 +282,25 @@ impl Resolver {
                 );
                 Secrets::new()
             }
+            Err(error) => {
+                self.secret_cache.insert(name.to_owned(), Secrets::new());
+                self.unreadable.insert(name.to_owned(), error.to_string());
+                return Err(error);
+            }
         };
         self.secret_cache.insert(name.to_owned(), secrets.clone());
         Ok(secrets)
+    }
+
+    /// The error a name's last read ended in, if it has not changed since.
+    fn check_readable(&self, name: &str) -> Result<()> {
+        match self.unreadable.get(name) {
+            Some(reason) => Err(Error::NamedConfig {
+                name: name.to_owned(),
+                reason: format!("could not be read: {reason}"),
+            }),
+            None => Ok(()),
+        }
     }
 }
 
@@ -367,17 +403,17 @@ mod tests {
 
         // The directory's `redis` changes: the provider's configuration follows.
         assert!(resolver.config_changed(1, "redis", Some(values(&[("db", "3")]))));
-        let changed = resolver.provider_config_naming("redis").unwrap();
+        let changed = resolver.provider_config_naming(&["redis".into()]).unwrap();
         assert_eq!(changed.get_str("db"), Some("3"));
         assert_eq!(changed.get_str("url"), Some("env"));
         // The same values again are no change.
         assert!(!resolver.config_changed(1, "redis", Some(values(&[("db", "3")]))));
         // Gone from the directory: the bucket's value shows through.
         assert!(resolver.config_changed(1, "redis", None));
-        let changed = resolver.provider_config_naming("redis").unwrap();
+        let changed = resolver.provider_config_naming(&["redis".into()]).unwrap();
         assert_eq!(changed.get_str("db"), Some("1"));
         // A name nobody refers to changes nothing.
         assert!(!resolver.config_changed(0, "other", Some(values(&[]))));
-        assert!(resolver.provider_config_naming("other").is_none());
+        assert!(resolver.provider_config_naming(&["other".into()]).is_none());
     }
 }

@@ -10,44 +10,60 @@ use super::secrets::SecretsDir;
 use super::store::ConfigStore;
 use crate::error::{Error, Result};
 
-/// A kind of configuration store, as `--config-stores` names it. (The variants' docs are the
-/// `--help` text.)
+/// A kind of configuration store, as `--config-stores` names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum StoreKind {
-    /// The lattice's CONFIGDATA_<lattice> JetStream bucket.
+    /// The lattice's `CONFIGDATA_<lattice>` JetStream bucket.
+    #[value(help = "The lattice's CONFIGDATA_<lattice> JetStream bucket")]
     Bucket,
-    /// The folder --config-dir.
+    /// The folder `--config-dir`.
+    #[value(help = "The folder --config-dir")]
     Dir,
-    /// WASMCLOUD_CONFIG_<NAME>__<KEY> environment variables.
+    /// `WASMCLOUD_CONFIG_<NAME>__<KEY>` environment variables.
+    #[value(help = "WASMCLOUD_CONFIG_<NAME>__<KEY> environment variables")]
     Env,
 }
 
-/// Where named configuration and secrets are looked up. The field docs are the `--help` text.
+/// Where named configuration and secrets are looked up. Every flag has an environment variable.
 #[derive(Clone, Debug, Default, clap::Args)]
 #[non_exhaustive]
 pub struct StoreArgs {
-    /// Where named configurations are looked up, comma-separated, in merge order (a later store
-    /// wins a key): bucket, dir, env. Default: bucket,dir,env (dir only with --config-dir).
+    /// Where named configurations are looked up, in merge order (a later store wins a key).
+    /// Default: `bucket,dir,env`, `dir` only with `--config-dir`.
     #[arg(
         long = "config-stores",
         env = "WASMCLOUD_PROVIDER_CONFIG_STORES",
-        value_delimiter = ','
+        value_delimiter = ',',
+        help = "Where named configurations are looked up, comma-separated, in merge order (a \
+                later store wins a key). Default: bucket,dir,env (dir only with --config-dir)"
     )]
     pub config_stores: Vec<StoreKind>,
-    /// A folder of named configurations, watched: <dir>/<name>/<key> (a Kubernetes ConfigMap
-    /// mounted at <dir>/<name>) or <dir>/<name>.json (a JSON object of strings).
-    #[arg(long = "config-dir", env = "WASMCLOUD_PROVIDER_CONFIG_DIR")]
+    /// A folder of named configurations, watched: `<dir>/<name>/<key>` (a Kubernetes ConfigMap
+    /// mounted at `<dir>/<name>`) or `<dir>/<name>.json` (a JSON object of strings).
+    #[arg(
+        long = "config-dir",
+        env = "WASMCLOUD_PROVIDER_CONFIG_DIR",
+        help = "A folder of named configurations, watched: <dir>/<name>/<key> (a Kubernetes \
+                ConfigMap mounted at <dir>/<name>) or <dir>/<name>.json (a JSON object of strings)"
+    )]
     pub config_dir: Option<PathBuf>,
     /// A folder of named secrets in the same layout (a Kubernetes Secret mounted at
-    /// <dir>/<name>), watched. Secrets never appear in logs.
-    #[arg(long = "secrets-dir", env = "WASMCLOUD_PROVIDER_SECRETS_DIR")]
+    /// `<dir>/<name>`), watched. Secrets never appear in logs.
+    #[arg(
+        long = "secrets-dir",
+        env = "WASMCLOUD_PROVIDER_SECRETS_DIR",
+        help = "A folder of named secrets in the same layout (a Kubernetes Secret mounted at \
+                <dir>/<name>), watched. Secrets never appear in logs"
+    )]
     pub secrets_dir: Option<PathBuf>,
     /// Named secrets for the provider, comma-separated, merged in order (later wins), read from
-    /// --secrets-dir.
+    /// `--secrets-dir`.
     #[arg(
         long = "secrets",
         env = "WASMCLOUD_PROVIDER_SECRETS",
-        value_delimiter = ','
+        value_delimiter = ',',
+        help = "Named secrets for the provider, comma-separated, merged in order (later wins), \
+                read from --secrets-dir"
     )]
     pub secrets: Vec<String>,
 }

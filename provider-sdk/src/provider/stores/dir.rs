@@ -53,10 +53,13 @@ impl ConfigStore for DirStore {
             let watching: Watching = Box::pin(async move {
                 loop {
                     watch.settled().await;
-                    for (name, contents) in reported.changes(&self.mounted) {
-                        if !changes.changed(name, contents.map(to_values)).await {
-                            return;
-                        }
+                    let changed: Vec<_> = reported
+                        .changes(&self.mounted)
+                        .into_iter()
+                        .map(|(name, contents)| (name, contents.map(to_values)))
+                        .collect();
+                    if !changed.is_empty() && !changes.changed_together(changed).await {
+                        return;
                     }
                 }
             });

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 /// Named configurations in environment variables: key `<key>` of name `<name>` is the variable
 /// `WASMCLOUD_CONFIG_<NAME>__<KEY>`, where `<NAME>` is the name upper-cased with every character
 /// other than a letter or digit written `_`, and `<KEY>` is the key (keys are case-insensitive,
-/// so `__URL` is `url`).
+/// so `__URL` is `url`). The name ends at the last `__`: a key cannot contain `__`.
 ///
 /// ```text
 /// WASMCLOUD_CONFIG_REDIS_CACHE__URL=redis://cache:6379   # name redis-cache, key url
@@ -96,13 +96,14 @@ impl ConfigStore for EnvStore {
     }
 
     fn get<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<Option<Values>>> {
-        let prefix = format!("{}__", encode(name));
+        let encoded = encode(name);
         let values: Values = self
             .vars
             .iter()
             .filter_map(|(var, value)| {
-                let key = var.strip_prefix(&prefix)?;
-                (!key.is_empty()).then(|| (key.to_lowercase(), value.clone()))
+                let (var_name, key) = var.rsplit_once("__")?;
+                (var_name == encoded && !key.is_empty())
+                    .then(|| (key.to_lowercase(), value.clone()))
             })
             .collect();
         Box::pin(async move { Ok((!name.is_empty() && !values.is_empty()).then_some(values)) })
@@ -129,6 +130,9 @@ mod tests {
             ("WASMCLOUD_CONFIG_REDIS_CACHE__TLS_CA_FILE", "/ca.pem"),
             ("WASMCLOUD_CONFIG_REDIS__URL", "redis://other"),
             ("WASMCLOUD_CONFIG_REDIS_CACHE__", "no key"),
+            // `redis-`'s and `redis--cache`'s, not `redis`'s.
+            ("WASMCLOUD_CONFIG_REDIS___URL", "redis-"),
+            ("WASMCLOUD_CONFIG_REDIS__CACHE__URL", "redis--cache"),
             ("PATH", "/bin"),
         ]);
         let values = get(&store, "redis-cache").unwrap();
@@ -136,7 +140,11 @@ mod tests {
         assert_eq!(values["url"], "redis://cache");
         assert_eq!(values["tls_ca_file"], "/ca.pem");
         assert_eq!(get(&store, "redis.cache"), Some(values));
-        assert_eq!(get(&store, "redis").unwrap()["url"], "redis://other");
+        let redis = get(&store, "redis").unwrap();
+        assert_eq!(redis.len(), 1, "{redis:?}");
+        assert_eq!(redis["url"], "redis://other");
+        assert_eq!(get(&store, "redis-").unwrap()["url"], "redis-");
+        assert_eq!(get(&store, "redis--cache").unwrap()["url"], "redis--cache");
         assert_eq!(get(&store, "absent"), None);
         assert_eq!(get(&store, ""), None);
         assert_eq!(

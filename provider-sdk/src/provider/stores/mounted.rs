@@ -41,12 +41,21 @@ const DATA: &str = "..data";
 /// How many times a mount is read while `..data` keeps moving before the last error stands.
 const READ_ATTEMPTS: usize = 5;
 
-/// A value as read from a file.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+/// A value as read from a file. `Debug` shows its length only: it may be a secret.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum FileValue {
     Text(String),
     /// Not UTF-8; only [`Decode::TextOrBytes`] reads such a file.
     Bytes(Vec<u8>),
+}
+
+impl std::fmt::Debug for FileValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FileValue::Text(text) => write!(f, "Text({} bytes)", text.len()),
+            FileValue::Bytes(bytes) => write!(f, "Bytes({} bytes)", bytes.len()),
+        }
+    }
 }
 
 /// What a file may hold.
@@ -87,77 +96,66 @@ impl Mounted {
     /// The names present: folders, and `.json` files by their stem. Hidden entries (Kubernetes'
     /// own `..data` and timestamped folders among them) are not names.
     pub(crate) fn names(&self) -> Result<BTreeSet<String>> {
-        let folder = through_data(&self.root);
-        let entries = fs::read_dir(&folder)
-            .map_err(|error| file_error(&folder, &format!("cannot be listed ({error})")))?;
-        let mut names = BTreeSet::new();
-        for entry in entries {
-            let entry = entry
-                .map_err(|error| file_error(&folder, &format!("cannot be listed ({error})")))?;
-            let Some(file_name) = entry.file_name().to_str().map(str::to_owned) else {
-                continue;
-            };
-            if file_name.starts_with('.') {
-                continue;
+        read_settled(&self.root, |folder| {
+            let entries = fs::read_dir(folder)
+                .map_err(|error| file_error(folder, &format!("cannot be listed ({error})")))?;
+            let mut names = BTreeSet::new();
+            for entry in entries {
+                let entry = entry
+                    .map_err(|error| file_error(folder, &format!("cannot be listed ({error})")))?;
+                let Some(file_name) = entry.file_name().to_str().map(str::to_owned) else {
+                    continue;
+                };
+                if file_name.starts_with('.') {
+                    continue;
+                }
+                if entry.path().is_dir() {
+                    names.insert(file_name);
+                } else if let Some(stem) = file_name.strip_suffix(".json") {
+                    names.insert(stem.to_owned());
+                }
             }
-            let path = entry.path();
-            if path.is_dir() {
-                names.insert(file_name);
-            } else if let Some(stem) = file_name.strip_suffix(".json") {
-                names.insert(stem.to_owned());
-            }
-        }
-        Ok(names)
+            Ok(names)
+        })
     }
 
     /// The values of `name`: `None` if the folder holds no such name.
     pub(crate) fn read(&self, name: &str) -> Result<Option<Contents>> {
         check_name(name)?;
-        let base = through_data(&self.root);
-        let folder = base.join(name);
-        let json = base.join(format!("{name}.json"));
-        match (folder.is_dir(), exists(&json)) {
-            (true, true) => Err(Error::NamedConfig {
-                name: name.to_owned(),
-                reason: format!(
-                    "both {} and {} exist; keep one",
-                    folder.display(),
-                    json.display()
-                ),
-            }),
-            (true, false) => self.read_folder(&folder).map(Some),
-            (false, true) => self.read_json(&json).map(Some),
-            (false, false) => Ok(None),
-        }
+        let root = canonical(&self.root)?;
+        read_settled(&self.root, |base| {
+            let folder = base.join(name);
+            let json = base.join(format!("{name}.json"));
+            match (folder.is_dir(), exists(&json)) {
+                (true, true) => Err(Error::NamedConfig {
+                    name: name.to_owned(),
+                    reason: format!(
+                        "both {} and {} exist; keep one",
+                        folder.display(),
+                        json.display()
+                    ),
+                }),
+                (true, false) => self.read_folder(&root, &folder).map(Some),
+                (false, true) => self.read_json(&root, &json).map(Some),
+                (false, false) => Ok(None),
+            }
+        })
     }
 
-    /// Every key of the mount `folder`: of the folder `..data` points to when it has one, read
-    /// again if `..data` moved while it was read.
-    fn read_folder(&self, folder: &Path) -> Result<Contents> {
+    /// Every key of the mount `folder`, which must lie inside `root`.
+    fn read_folder(&self, root: &Path, folder: &Path) -> Result<Contents> {
         let boundary = canonical(folder)?;
-        let link = folder.join(DATA);
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let Ok(data) = fs::canonicalize(&link) else {
-                return self.read_keys(&boundary, folder);
-            };
-            let read = self.read_keys(&boundary, &data);
-            let moved = fs::canonicalize(&link).ok().as_ref() != Some(&data);
-            if !moved || attempt == READ_ATTEMPTS {
-                // Errors name the key as the mount shows it, not the timestamped folder.
-                return read.map_err(|error| match error {
-                    Error::ConfigFile { path, reason } => Error::ConfigFile {
-                        path: match path.strip_prefix(&data) {
-                            Ok(key) => link.join(key),
-                            Err(_) => path,
-                        },
-                        reason,
-                    },
-                    other => other,
-                });
-            }
+        if !boundary.starts_with(root) {
+            return Err(file_error(
+                folder,
+                &format!(
+                    "points outside {} (to {})",
+                    root.display(),
+                    boundary.display()
+                ),
+            ));
         }
+        read_settled(folder, |data| self.read_keys(&boundary, data))
     }
 
     /// The keys in `data`, a folder inside the mount `boundary`.
@@ -202,11 +200,10 @@ impl Mounted {
         Ok(contents)
     }
 
-    /// A JSON object of strings.
-    fn read_json(&self, path: &Path) -> Result<Contents> {
-        let boundary = canonical(&self.root)?;
+    /// A JSON object of strings, in a file inside `boundary`.
+    fn read_json(&self, boundary: &Path, path: &Path) -> Result<Contents> {
         let target = canonical(path)?;
-        if !target.starts_with(&boundary) {
+        if !target.starts_with(boundary) {
             return Err(file_error(
                 path,
                 &format!(
@@ -255,13 +252,31 @@ pub(crate) fn check_name(name: &str) -> Result<()> {
     })
 }
 
-/// `folder/..data` if the folder is an atomically written mount, else `folder`.
-fn through_data(folder: &Path) -> PathBuf {
-    let data = folder.join(DATA);
-    if data.is_dir() {
-        data
-    } else {
-        folder.to_owned()
+/// `read` of the folder `dir/..data` points to when `dir` is an atomically written mount (else
+/// of `dir`), read again while `..data` moves under it, so the result is one whole update's.
+/// Errors name files as the mount shows them (`dir/..data/key`), not by the timestamped folder.
+fn read_settled<T>(dir: &Path, read: impl Fn(&Path) -> Result<T>) -> Result<T> {
+    let link = dir.join(DATA);
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let Ok(data) = fs::canonicalize(&link) else {
+            return read(dir);
+        };
+        let result = read(&data);
+        let moved = fs::canonicalize(&link).ok().as_ref() != Some(&data);
+        if !moved || attempt == READ_ATTEMPTS {
+            return result.map_err(|error| match error {
+                Error::ConfigFile { path, reason } => Error::ConfigFile {
+                    path: match path.strip_prefix(&data) {
+                        Ok(rest) => link.join(rest),
+                        Err(_) => path,
+                    },
+                    reason,
+                },
+                other => other,
+            });
+        }
     }
 }
 
@@ -288,8 +303,14 @@ fn read_text(path: &Path, target: &Path) -> Result<String> {
 }
 
 /// Reads `target` (what `path` resolves to), refusing anything but a regular file of at most
-/// [`MAX_FILE_BYTES`].
+/// [`MAX_FILE_BYTES`]. Checked before opening: opening a FIFO would wait for a writer.
 fn read_bytes(path: &Path, target: &Path) -> Result<Vec<u8>> {
+    let regular = fs::metadata(target)
+        .map_err(|error| file_error(path, &format!("cannot be read ({error})")))?
+        .is_file();
+    if !regular {
+        return Err(file_error(path, "is not a regular file"));
+    }
     let file = fs::File::open(target)
         .map_err(|error| file_error(path, &format!("cannot be read ({error})")))?;
     let meta = file
@@ -448,13 +469,48 @@ mod tests {
             error.contains("bad.json") && error.contains("JSON object of strings"),
             "{error}"
         );
+        assert!(!error.contains("6379"), "quotes the value: {error}");
 
         for name in ["", "../etc", "a/b", "..data", ".hidden"] {
             let error = store.read(name).unwrap_err().to_string();
             assert!(error.contains("name"), "{name:?}: {error}");
         }
+        std::fs::remove_file(root.path().join("bad.json")).unwrap();
+
+        // A name's folder that is a symlink out of the store folder.
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("url"), "from-outside").unwrap();
+        std::os::unix::fs::symlink(outside.path(), root.path().join("away")).unwrap();
+        let error = store.read("away").unwrap_err().to_string();
+        assert!(
+            error.contains("away") && error.contains("outside"),
+            "{error}"
+        );
+
         let missing = Mounted::open(root.path().join("nope"), Decode::Text).unwrap_err();
         assert!(missing.to_string().contains("nope"), "{missing}");
+    }
+
+    #[test]
+    fn a_fifo_is_refused_not_waited_on() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir(root.path().join("cfg")).unwrap();
+        let made = std::process::Command::new("mkfifo")
+            .arg(root.path().join("cfg/pipe"))
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let store = Mounted::open(root.path(), Decode::Text).unwrap();
+        let (sender, read) = std::sync::mpsc::channel();
+        std::thread::spawn(move || sender.send(store.read("cfg").map_err(|e| e.to_string())));
+        let result = read
+            .recv_timeout(std::time::Duration::from_secs(5))
+            .expect("reading a folder with a FIFO hung");
+        let error = result.unwrap_err();
+        assert!(
+            error.contains("cfg/pipe") && error.contains("not a regular file"),
+            "{error}"
+        );
     }
 
     #[test]

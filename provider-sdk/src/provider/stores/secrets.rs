@@ -45,14 +45,15 @@ impl SecretsDir {
         Ok(Box::pin(async move {
             loop {
                 watch.settled().await;
-                for (name, contents) in reported.changes(&self.mounted) {
-                    let event = StoreEvent::Secrets {
-                        name,
-                        values: contents.map(to_secrets),
-                    };
-                    if events.send(event).await.is_err() {
-                        return;
-                    }
+                let changes: Vec<_> = reported
+                    .changes(&self.mounted)
+                    .into_iter()
+                    .map(|(name, contents)| (name, contents.map(to_secrets)))
+                    .collect();
+                if !changes.is_empty()
+                    && events.send(StoreEvent::Secrets { changes }).await.is_err()
+                {
+                    return;
                 }
             }
         }))

@@ -21,8 +21,8 @@ pub type Watching = BoxFuture<'static, ()>;
 /// The runtime calls [`get`](ConfigStore::get) for each name a provider or link refers to, once
 /// at start, after [`watch`](ConfigStore::watch) is in place, and learns of every later change
 /// from the watch. A read that fails at start fails the start (for the provider's own
-/// configuration) or the link; a change that cannot be read is the store's to log, and the
-/// previous values stay in force.
+/// configuration) or holds the link back until the store reports the name again; a change that
+/// cannot be read is the store's to log, and the previous values stay in force.
 pub trait ConfigStore: Send + Sync + fmt::Debug + 'static {
     /// What the store is, for logs and errors: `directory /etc/provider/config`.
     fn describe(&self) -> String;
@@ -52,10 +52,15 @@ impl StoreChanges {
     /// `name` now holds `values` (`None`: it is gone). Waits while the provider is busy applying
     /// earlier changes; returns `false` once the provider has stopped, when the watch should end.
     pub async fn changed(&self, name: impl Into<String>, values: Option<Values>) -> bool {
+        self.changed_together(vec![(name.into(), values)]).await
+    }
+
+    /// Several names changed in one update (one swap of a mount holding them all): the provider
+    /// and each link that names any of them hear of it once.
+    pub async fn changed_together(&self, changes: Vec<(String, Option<Values>)>) -> bool {
         let event = StoreEvent::Config {
             store: self.store,
-            name: name.into(),
-            values,
+            changes,
         };
         self.events.send(event).await.is_ok()
     }
@@ -69,16 +74,15 @@ impl StoreChanges {
 /// A change in a store, on its way to the provider's hooks.
 #[derive(Debug)]
 pub(crate) enum StoreEvent {
-    /// The configuration store at `store` (its place in the order) holds new values for `name`.
+    /// The configuration store at `store` (its place in the order) holds new values for these
+    /// names (`None`: gone), changed together.
     Config {
         store: usize,
-        name: String,
-        values: Option<Values>,
+        changes: Vec<(String, Option<Values>)>,
     },
-    /// The secrets named `name` changed.
+    /// These named secrets changed together.
     Secrets {
-        name: String,
-        values: Option<Secrets>,
+        changes: Vec<(String, Option<Secrets>)>,
     },
 }
 

@@ -36,7 +36,8 @@ impl std::fmt::Debug for FolderWatch {
 }
 
 impl FolderWatch {
-    /// Watches `root` and everything under it; in place when this returns.
+    /// Watches `root` and everything under it (symlinks not followed: a mount's own folders
+    /// are all inside it); in place when this returns.
     pub(crate) fn start(root: &Path) -> Result<Self> {
         let changed = Arc::new(Notify::new());
         let signal = Arc::clone(&changed);
@@ -44,17 +45,24 @@ impl FolderWatch {
             path: root.to_owned(),
             reason: format!("cannot be watched ({error})"),
         };
-        let mut watcher =
-            notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        let root = std::fs::canonicalize(root).map_err(|error| Error::ConfigFile {
+            path: root.to_owned(),
+            reason: format!("cannot be resolved ({error})"),
+        })?;
+        let config = notify::Config::default().with_follow_symlinks(false);
+        let mut watcher = notify::RecommendedWatcher::new(
+            move |event: notify::Result<notify::Event>| {
                 // Reads (the store's own among them) change nothing.
                 if !matches!(event, Ok(ref event) if matches!(event.kind, EventKind::Access(_))) {
                     // A permit is kept if nobody waits: no change is missed between two waits.
                     signal.notify_one();
                 }
-            })
-            .map_err(failed)?;
+            },
+            config,
+        )
+        .map_err(failed)?;
         watcher
-            .watch(root, RecursiveMode::Recursive)
+            .watch(&root, RecursiveMode::Recursive)
             .map_err(failed)?;
         Ok(Self {
             _watcher: watcher,
@@ -102,7 +110,7 @@ impl Reported {
         let names = match mounted.names() {
             Ok(names) => names,
             Err(error) => {
-                tracing::error!(%error, "configuration folder not re-read; the previous values stay in force");
+                tracing::error!(%error, "folder not re-read; the previous values stay in force");
                 return Vec::new();
             }
         };
