@@ -244,9 +244,15 @@ async fn order_provider(
     dir: &Path,
     links: &Path,
     env_url: &str,
+    bucket_url: Option<&str>,
     stores: &[&str],
 ) -> (TestHost, ChildProvider) {
     let host = TestHost::new(&nats.url(), PROVIDER).await.unwrap();
+    if let Some(url) = bucket_url {
+        // The lattice's CONFIGDATA bucket, as a wasmCloud host keeps named configuration.
+        let values = std::collections::HashMap::from([("url".to_owned(), url.to_owned())]);
+        host.put_named_config("kv-order", &values).await.unwrap();
+    }
     let dir = dir.display().to_string();
     let links = links.display().to_string();
     let mut args = vec!["--config-dir", &dir, "--links", &links];
@@ -264,9 +270,10 @@ async fn order_provider(
 }
 
 #[tokio::test]
-async fn the_environment_wins_a_key_over_the_directory_unless_the_order_says_otherwise() {
+async fn stores_merge_in_the_order_given_across_the_bucket_the_directory_and_the_environment() {
     let nats = NatsServer::start().unwrap();
     let (in_dir, in_env) = (RedisServer::start().unwrap(), RedisServer::start().unwrap());
+    let in_bucket = RedisServer::start().unwrap();
     let root = tempfile::tempdir().unwrap();
     let dir = root.path().join("config");
     KubernetesMount::create(
@@ -282,17 +289,43 @@ async fn the_environment_wins_a_key_over_the_directory_unless_the_order_says_oth
     .unwrap();
     let env_url = format!("redis://{}", in_env.addr());
 
-    // Two providers, each in a lattice of its own: the default order (bucket, dir, env) and
-    // `--config-stores env,dir`.
-    let (default_host, default_child) = order_provider(&nats, &dir, &links, &env_url, &[]).await;
+    let bucket_url = format!("redis://{}", in_bucket.addr());
+
+    // Three providers, each in a lattice of its own: the default order (bucket, dir, env; this
+    // lattice has no bucket), `--config-stores env,dir`, and `dir,env,bucket` with the name in
+    // the lattice's bucket too.
+    let (default_host, default_child) =
+        order_provider(&nats, &dir, &links, &env_url, None, &[]).await;
     let (flipped_host, flipped_child) = order_provider(
         &nats,
         &dir,
         &links,
         &env_url,
+        None,
         &["--config-stores", "env,dir"],
     )
     .await;
+    let (bucket_host, bucket_child) = order_provider(
+        &nats,
+        &dir,
+        &links,
+        &env_url,
+        Some(&bucket_url),
+        &["--config-stores", "dir,env,bucket"],
+    )
+    .await;
+    let bucket_kv = bucket_host.component("comp", "default").unwrap();
+    until_served(&bucket_kv, &bucket_child, "the bucket-last order's link").await;
+    store::set(&bucket_kv, "b", "who", b"dir,env,bucket")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        redis_get(&in_bucket, false, 0, "b:who").await.as_deref(),
+        Some("dir,env,bucket"),
+        "with --config-stores dir,env,bucket the bucket wins"
+    );
+    stop(bucket_child).await;
     let default_kv = default_host.component("comp", "default").unwrap();
     let flipped_kv = flipped_host.component("comp", "default").unwrap();
     until_served(&default_kv, &default_child, "the default order's link").await;
