@@ -35,8 +35,12 @@ pub(crate) struct Resolver {
     /// the stores' watches.
     config_cache: HashMap<String, Vec<Option<Config>>>,
     secret_cache: HashMap<String, Secrets>,
-    /// Names whose last read failed, with why: they resolve to that error until they change.
-    unreadable: HashMap<String, String>,
+    /// Configuration names whose last read failed, with why: they resolve to that error until
+    /// a store reports them again.
+    unreadable_config: HashMap<String, String>,
+    /// The same for secret names (a namespace of their own: a ConfigMap and a Secret are often
+    /// named alike).
+    unreadable_secrets: HashMap<String, String>,
     provider: ProviderRefs,
     link_refs: HashMap<LinkKey, LinkRefs>,
 }
@@ -52,7 +56,8 @@ impl Resolver {
             secrets,
             config_cache: HashMap::new(),
             secret_cache: HashMap::new(),
-            unreadable: HashMap::new(),
+            unreadable_config: HashMap::new(),
+            unreadable_secrets: HashMap::new(),
             provider,
             link_refs: HashMap::new(),
         }
@@ -159,11 +164,11 @@ impl Resolver {
             return false;
         };
         let values = values.map(|values| to_config(name, values));
-        if *layer == values && !self.unreadable.contains_key(name) {
+        let was_unreadable = self.unreadable_config.remove(name).is_some();
+        if *layer == values && !was_unreadable {
             return false;
         }
         *layer = values;
-        self.unreadable.remove(name);
         tracing::info!(
             name,
             store = %self.stores[store].describe(),
@@ -178,11 +183,11 @@ impl Resolver {
             return false;
         };
         let values = values.unwrap_or_default();
-        if *cached == values && !self.unreadable.contains_key(name) {
+        let was_unreadable = self.unreadable_secrets.remove(name).is_some();
+        if *cached == values && !was_unreadable {
             return false;
         }
         *cached = values;
-        self.unreadable.remove(name);
         tracing::info!(name, "named secrets changed");
         true
     }
@@ -225,7 +230,7 @@ impl Resolver {
     /// that could not be read is cached as unreadable (its error stands until a store reports
     /// it again), so a link naming it can be put once it can be read.
     async fn named_config(&mut self, name: &str) -> Result<Config> {
-        self.check_readable(name)?;
+        readable(&self.unreadable_config, name)?;
         if let Some(layers) = self.config_cache.get(name) {
             return Ok(merge_layers(layers));
         }
@@ -252,7 +257,8 @@ impl Resolver {
         self.config_cache.insert(name.to_owned(), layers);
         match failed {
             Some(error) => {
-                self.unreadable.insert(name.to_owned(), error.to_string());
+                self.unreadable_config
+                    .insert(name.to_owned(), error.to_string());
                 Err(error)
             }
             None => Ok(merged),
@@ -261,7 +267,7 @@ impl Resolver {
 
     /// The named secrets `name`; read on first use, cached as unreadable as configuration is.
     fn named_secrets(&mut self, name: &str) -> Result<Secrets> {
-        self.check_readable(name)?;
+        readable(&self.unreadable_secrets, name)?;
         if let Some(secrets) = self.secret_cache.get(name) {
             return Ok(secrets.clone());
         }
@@ -284,23 +290,24 @@ impl Resolver {
             }
             Err(error) => {
                 self.secret_cache.insert(name.to_owned(), Secrets::new());
-                self.unreadable.insert(name.to_owned(), error.to_string());
+                self.unreadable_secrets
+                    .insert(name.to_owned(), error.to_string());
                 return Err(error);
             }
         };
         self.secret_cache.insert(name.to_owned(), secrets.clone());
         Ok(secrets)
     }
+}
 
-    /// The error a name's last read ended in, if it has not changed since.
-    fn check_readable(&self, name: &str) -> Result<()> {
-        match self.unreadable.get(name) {
-            Some(reason) => Err(Error::NamedConfig {
-                name: name.to_owned(),
-                reason: format!("could not be read: {reason}"),
-            }),
-            None => Ok(()),
-        }
+/// The error `name`'s last read ended in, if it is in `unreadable`.
+fn readable(unreadable: &HashMap<String, String>, name: &str) -> Result<()> {
+    match unreadable.get(name) {
+        Some(reason) => Err(Error::NamedConfig {
+            name: name.to_owned(),
+            reason: format!("could not be read: {reason}"),
+        }),
+        None => Ok(()),
     }
 }
 
@@ -378,6 +385,32 @@ mod tests {
                 ..ProviderRefs::default()
             },
         )
+    }
+
+    #[test]
+    fn an_unreadable_secret_leaves_the_configuration_of_the_same_name_readable() {
+        let secrets = tempfile::tempdir().unwrap();
+        std::fs::create_dir(secrets.path().join("redis")).unwrap();
+        std::fs::write(secrets.path().join("redis/password"), "pw").unwrap();
+        std::os::unix::fs::symlink("/etc/hostname", secrets.path().join("redis/escape")).unwrap();
+        let mut resolver = resolver(&["redis"]);
+        resolver.secrets = Some(SecretsDir::new(secrets.path()).unwrap());
+        resolver.provider.secret_names = vec!["redis".into()];
+        let error = resolver.provider_secrets().unwrap_err().to_string();
+        assert!(error.contains("redis/escape"), "{error}");
+        // The ConfigMap of the same name still reads...
+        let config = futures::executor::block_on(resolver.provider_config()).unwrap();
+        assert_eq!(config.get_str("db"), Some("2"));
+        // ...and its changes do not make the secret readable.
+        assert!(resolver.config_changed(1, "redis", Some(values(&[("db", "3")]))));
+        assert!(resolver.provider_secrets().is_err());
+        // The Secret's own change does.
+        let fixed = Secrets::from_map([(
+            "password",
+            crate::wasmcloud::SecretValue::String("pw".into()),
+        )]);
+        assert!(resolver.secrets_changed("redis", Some(fixed.clone())));
+        assert_eq!(resolver.provider_secrets().unwrap(), fixed);
     }
 
     #[test]
