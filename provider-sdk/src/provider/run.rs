@@ -188,7 +188,7 @@ async fn configure(
     // Stores nothing names are not opened, nor watched; the flags are checked all the same.
     stores.args.order()?;
     let secrets = if stores.names_secrets {
-        stores.args.open_secrets(true)?
+        Some(stores.args.open_secrets()?)
     } else {
         None
     };

@@ -186,10 +186,17 @@ pub(crate) struct LinkRefs {
 
 impl LinkRefs {
     pub(crate) fn is_empty(&self) -> bool {
-        self.source_config.is_empty()
-            && self.target_config.is_empty()
-            && self.source_secrets.is_empty()
-            && self.target_secrets.is_empty()
+        !self.names_any_config() && !self.names_any_secrets()
+    }
+
+    /// Whether a side names configurations.
+    pub(crate) fn names_any_config(&self) -> bool {
+        !self.source_config.is_empty() || !self.target_config.is_empty()
+    }
+
+    /// Whether a side names secrets.
+    pub(crate) fn names_any_secrets(&self) -> bool {
+        !self.source_secrets.is_empty() || !self.target_secrets.is_empty()
     }
 
     pub(crate) fn names_config(&self, name: &str) -> bool {
@@ -427,18 +434,12 @@ impl Startup {
 
     /// Whether anything refers to a named configuration.
     pub(crate) fn names_config(&self) -> bool {
-        !self.config_names.is_empty()
-            || self.links.iter().any(|link| {
-                !link.refs.source_config.is_empty() || !link.refs.target_config.is_empty()
-            })
+        !self.config_names.is_empty() || self.links.iter().any(|link| link.refs.names_any_config())
     }
 
     /// Whether anything refers to named secrets.
     pub(crate) fn names_secrets(&self) -> bool {
-        !self.secret_names.is_empty()
-            || self.links.iter().any(|link| {
-                !link.refs.source_secrets.is_empty() || !link.refs.target_secrets.is_empty()
-            })
+        !self.secret_names.is_empty() || self.links.iter().any(|link| link.refs.names_any_secrets())
     }
 
     /// The provider's id.

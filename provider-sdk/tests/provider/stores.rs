@@ -46,6 +46,81 @@ async fn start(
 }
 
 #[tokio::test]
+async fn names_in_the_bucket_are_merged_watched_and_reach_links() {
+    let (nats, host, state) = setup().await;
+    host.put_named_config(
+        "base",
+        &HashMap::from([("url".into(), "a".into()), ("pool".into(), "1".into())]),
+    )
+    .await
+    .unwrap();
+    host.put_named_config("override", &HashMap::from([("pool".into(), "8".into())]))
+        .await
+        .unwrap();
+    host.put_named_config(
+        "link-cfg",
+        &HashMap::from([("bucket".into(), "first".into())]),
+    )
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = args(&nats, &host);
+    args.config = vec!["base".into(), "override".into(), "missing".into()];
+    args.links = Some(links_file(dir.path(), &["link-cfg"], &[]));
+    let _running = start(&state, Startup::standalone(args).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        state.events()[0],
+        format!("init {PROVIDER} config=[(\"pool\", \"8\"), (\"url\", \"a\")]")
+    );
+    assert_eq!(
+        whoami(&host, "comp", "default", "bucket")
+            .await
+            .2
+            .as_deref(),
+        Some("first")
+    );
+
+    // A change to a named config the provider uses reaches its hook...
+    host.put_named_config("override", &HashMap::from([("pool".into(), "16".into())]))
+        .await
+        .unwrap();
+    assert!(eventually(|| async { state.count("config ") == 1 }).await);
+    assert_eq!(
+        state.events().last().unwrap(),
+        "config [(\"pool\", \"16\"), (\"url\", \"a\")]"
+    );
+    // ...one that was missing at start counts once it appears...
+    host.put_named_config("missing", &HashMap::from([("extra".into(), "y".into())]))
+        .await
+        .unwrap();
+    assert!(eventually(|| async { state.count("config ") == 2 }).await);
+    // ...and one a link uses updates the live link.
+    host.put_named_config(
+        "link-cfg",
+        &HashMap::from([("bucket".into(), "second".into())]),
+    )
+    .await
+    .unwrap();
+    assert!(eventually(|| async { state.count("put comp default") == 2 }).await);
+    assert_eq!(
+        whoami(&host, "comp", "default", "bucket")
+            .await
+            .2
+            .as_deref(),
+        Some("second")
+    );
+    // Unrelated names change nothing.
+    host.put_named_config("unrelated", &HashMap::from([("z".into(), "1".into())]))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(state.count("config "), 2);
+    assert_eq!(state.count("put "), 2);
+}
+
+#[tokio::test]
 async fn a_configmap_swap_reaches_the_provider_and_its_link_once() {
     let (nats, host, state) = setup().await;
     let files = tempfile::tempdir().unwrap();

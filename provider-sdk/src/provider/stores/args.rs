@@ -122,15 +122,13 @@ impl StoreArgs {
         Ok(stores)
     }
 
-    /// The secrets folder, if one was given; an error if `named` (something names secrets)
-    /// and none was.
-    pub(crate) fn open_secrets(&self, named: bool) -> Result<Option<SecretsDir>> {
+    /// The secrets folder, for secrets something names: an error if none was given.
+    pub(crate) fn open_secrets(&self) -> Result<SecretsDir> {
         match &self.secrets_dir {
-            Some(dir) => SecretsDir::new(dir).map(Some),
-            None if named => Err(Error::Startup {
+            Some(dir) => SecretsDir::new(dir),
+            None => Err(Error::Startup {
                 reason: "secrets are named (--secrets, or a links file's source_secrets or target_secrets), but there is no folder to read them from: pass --secrets-dir or set WASMCLOUD_PROVIDER_SECRETS_DIR".to_owned(),
             }),
-            None => Ok(None),
         }
     }
 }
@@ -164,7 +162,7 @@ mod tests {
         args.config_dir = Some("/etc/config".into());
         let error = args.order().unwrap_err().to_string();
         assert!(error.contains("leaves `dir` out"), "{error}");
-        let error = StoreArgs::default().open_secrets(true).unwrap_err();
+        let error = StoreArgs::default().open_secrets().unwrap_err();
         assert!(error.to_string().contains("--secrets-dir"), "{error}");
     }
 }
