@@ -7,7 +7,7 @@ use futures::future::BoxFuture;
 
 use super::mounted::{Contents, Decode, FileValue, Mounted};
 use super::store::{ConfigStore, StoreChanges, Values, Watching};
-use super::watch::{FolderWatch, Reported};
+use super::watch::watch_folder;
 use crate::error::Result;
 
 /// Named configurations in a folder: `<dir>/<name>/<key>` (a ConfigMap mounted at
@@ -47,24 +47,17 @@ impl ConfigStore for DirStore {
     }
 
     fn watch(self: Arc<Self>, changes: StoreChanges) -> BoxFuture<'static, Result<Watching>> {
-        Box::pin(async move {
-            let watch = FolderWatch::start(self.dir())?;
-            let mut reported = Reported::read(&self.mounted);
-            let watching: Watching = Box::pin(async move {
-                loop {
-                    watch.settled().await;
-                    let changed: Vec<_> = reported
-                        .changes(&self.mounted)
-                        .into_iter()
-                        .map(|(name, contents)| (name, contents.map(to_values)))
-                        .collect();
-                    if !changed.is_empty() && !changes.changed_together(changed).await {
-                        return;
-                    }
-                }
-            });
-            Ok(watching)
-        })
+        let watching = watch_folder(self.mounted.clone(), move |changed| {
+            let changes = changes.clone();
+            async move {
+                let changed = changed
+                    .into_iter()
+                    .map(|(name, contents)| (name, contents.map(to_values)))
+                    .collect();
+                changes.changed_together(changed).await
+            }
+        });
+        Box::pin(async move { watching })
     }
 }
 

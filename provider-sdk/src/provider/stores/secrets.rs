@@ -6,7 +6,7 @@ use tokio::sync::mpsc;
 
 use super::mounted::{Contents, Decode, FileValue, Mounted};
 use super::store::{StoreEvent, Watching};
-use super::watch::{FolderWatch, Reported};
+use super::watch::watch_folder;
 use crate::error::Result;
 use crate::provider::config::Secrets;
 use crate::wasmcloud::SecretValue;
@@ -40,23 +40,16 @@ impl SecretsDir {
 
     /// Starts watching (in place when this returns); the watch reports changes to `events`.
     pub(crate) fn watch(self, events: mpsc::Sender<StoreEvent>) -> Result<Watching> {
-        let watch = FolderWatch::start(self.dir())?;
-        let mut reported = Reported::read(&self.mounted);
-        Ok(Box::pin(async move {
-            loop {
-                watch.settled().await;
-                let changes: Vec<_> = reported
-                    .changes(&self.mounted)
+        watch_folder(self.mounted, move |changed| {
+            let events = events.clone();
+            async move {
+                let changes = changed
                     .into_iter()
                     .map(|(name, contents)| (name, contents.map(to_secrets)))
                     .collect();
-                if !changes.is_empty()
-                    && events.send(StoreEvent::Secrets { changes }).await.is_err()
-                {
-                    return;
-                }
+                events.send(StoreEvent::Secrets { changes }).await.is_ok()
             }
-        }))
+        })
     }
 }
 

@@ -7,6 +7,7 @@
 //! and a burst that ends the way it started is none.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,6 +16,7 @@ use notify::{EventKind, RecursiveMode, Watcher as _};
 use tokio::sync::Notify;
 
 use super::mounted::{Contents, Mounted};
+use super::store::Watching;
 use crate::error::{Error, Result};
 
 /// How long a folder stays quiet before it is re-read.
@@ -23,7 +25,7 @@ const QUIET: Duration = Duration::from_millis(50);
 const SETTLE_AT_MOST: Duration = Duration::from_secs(1);
 
 /// A folder under watch: [`FolderWatch::settled`] resolves after each burst of changes.
-pub(crate) struct FolderWatch {
+struct FolderWatch {
     // Dropping the watcher ends the watch.
     _watcher: notify::RecommendedWatcher,
     changed: Arc<Notify>,
@@ -38,7 +40,7 @@ impl std::fmt::Debug for FolderWatch {
 impl FolderWatch {
     /// Watches `root` and everything under it (symlinks not followed: a mount's own folders
     /// are all inside it); in place when this returns.
-    pub(crate) fn start(root: &Path) -> Result<Self> {
+    fn start(root: &Path) -> Result<Self> {
         let changed = Arc::new(Notify::new());
         let signal = Arc::clone(&changed);
         let failed = |error: notify::Error| Error::ConfigFile {
@@ -71,7 +73,7 @@ impl FolderWatch {
     }
 
     /// Resolves once something changed and the folder has been quiet since for [`QUIET`].
-    pub(crate) async fn settled(&self) {
+    async fn settled(&self) {
         self.changed.notified().await;
         let deadline = tokio::time::Instant::now() + SETTLE_AT_MOST;
         while tokio::time::Instant::now() < deadline {
@@ -85,9 +87,30 @@ impl FolderWatch {
     }
 }
 
+/// Watches the store folder `mounted` (in place when this returns) and, after each settled burst
+/// of events, hands the names whose values changed to `report`, together; ends when `report`
+/// says the provider has stopped listening.
+pub(crate) fn watch_folder<F, Fut>(mounted: Mounted, mut report: F) -> Result<Watching>
+where
+    F: FnMut(Vec<NameChange>) -> Fut + Send + 'static,
+    Fut: Future<Output = bool> + Send,
+{
+    let watch = FolderWatch::start(mounted.root())?;
+    let mut reported = Reported::read(&mounted);
+    Ok(Box::pin(async move {
+        loop {
+            watch.settled().await;
+            let changes = reported.changes(&mounted);
+            if !changes.is_empty() && !report(changes).await {
+                return;
+            }
+        }
+    }))
+}
+
 /// What a store folder held when last reported, to tell real changes from event noise.
 #[derive(Debug, Default)]
-pub(crate) struct Reported {
+struct Reported {
     by_name: BTreeMap<String, Contents>,
 }
 
@@ -97,7 +120,7 @@ pub(crate) type NameChange = (String, Option<Contents>);
 impl Reported {
     /// Everything `mounted` holds now, as the baseline (names that cannot be read are left out,
     /// and logged).
-    pub(crate) fn read(mounted: &Mounted) -> Self {
+    fn read(mounted: &Mounted) -> Self {
         let mut reported = Self::default();
         // The first re-read reports whatever differs from this.
         let _ = reported.changes(mounted);
@@ -106,7 +129,7 @@ impl Reported {
 
     /// Re-reads `mounted` and returns what changed since the last call. A name that cannot be
     /// read is logged with the file at fault and keeps its previous values.
-    pub(crate) fn changes(&mut self, mounted: &Mounted) -> Vec<NameChange> {
+    fn changes(&mut self, mounted: &Mounted) -> Vec<NameChange> {
         let names = match mounted.names() {
             Ok(names) => names,
             Err(error) => {
