@@ -715,24 +715,12 @@ async fn finish(
     }
 }
 
-/// Runs a test on a runtime with 32 MiB thread stacks: the peer's generated `serve` future is
+/// Runs a test on a runtime with large thread stacks: the peer's generated `serve` future is
 /// too large for the default 2 MiB in debug builds (ours is a few kilobytes).
 pub(crate) fn run(
     test: impl std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
 ) -> anyhow::Result<()> {
-    const STACK: usize = 32 << 20;
-    std::thread::Builder::new()
-        .stack_size(STACK)
-        .spawn(move || {
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .thread_stack_size(STACK)
-                .enable_all()
-                .build()?
-                .block_on(test)
-        })?
-        .join()
-        .expect("the test thread does not panic")
+    provider_testing::run_on_large_stack(move || test)
 }
 
 pub(crate) async fn our_transport(nats: &NatsServer) -> anyhow::Result<Transport> {
