@@ -72,10 +72,13 @@ pub async fn run_with<P: Provider>(provider: P, options: RuntimeOptions) -> Resu
         install_logging(&startup);
     }
     startup.log_source();
+    // Listening before anything starts: a SIGTERM that comes while the provider starts (or
+    // just after) stops it cleanly instead of killing it.
+    let stop = StopSignals::listen();
     let running = start(provider, startup, options).await?;
     let handle = running.handle().clone();
     let signals = tokio::spawn(async move {
-        let signal = stop_signal().await;
+        let signal = stop.recv().await;
         tracing::info!(signal, "stopping");
         handle.shutdown();
     });
@@ -264,27 +267,60 @@ fn serve_options(state: &Arc<State>, options: &RuntimeOptions) -> ServeOptions {
         .with_state(Arc::clone(state))
 }
 
-/// Resolves on SIGTERM or Ctrl-C (SIGINT).
-async fn stop_signal() -> &'static str {
+/// SIGTERM and Ctrl-C (SIGINT), listened for from the moment this is made: a signal that comes
+/// before [`StopSignals::recv`] is polled is kept, not left to kill the process.
+struct StopSignals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut terminate) => tokio::select! {
-                _ = terminate.recv() => "SIGTERM",
-                _ = tokio::signal::ctrl_c() => "SIGINT",
-            },
-            Err(error) => {
-                tracing::warn!(%error, "cannot listen for SIGTERM; Ctrl-C still stops");
-                let _ = tokio::signal::ctrl_c().await;
-                "SIGINT"
+    terminate: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    interrupt: Option<tokio::signal::unix::Signal>,
+}
+
+impl StopSignals {
+    fn listen() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let listen = |kind: SignalKind, name: &str| match signal(kind) {
+                Ok(signal) => Some(signal),
+                Err(error) => {
+                    tracing::warn!(%error, "cannot listen for {name}; it will not stop the provider cleanly");
+                    None
+                }
+            };
+            Self {
+                terminate: listen(SignalKind::terminate(), "SIGTERM"),
+                interrupt: listen(SignalKind::interrupt(), "SIGINT"),
             }
         }
+        #[cfg(not(unix))]
+        {
+            Self {}
+        }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-        "Ctrl-C"
+
+    /// Resolves on the first signal, with its name.
+    async fn recv(self) -> &'static str {
+        #[cfg(unix)]
+        {
+            async fn next(signal: Option<tokio::signal::unix::Signal>) {
+                match signal {
+                    Some(mut signal) => {
+                        signal.recv().await;
+                    }
+                    None => std::future::pending().await,
+                }
+            }
+            tokio::select! {
+                () = next(self.terminate) => "SIGTERM",
+                () = next(self.interrupt) => "SIGINT",
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            "Ctrl-C"
+        }
     }
 }
 
