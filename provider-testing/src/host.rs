@@ -392,7 +392,7 @@ impl TestHost {
     ) -> Result<()> {
         let js = async_nats::jetstream::new(self.nats.clone());
         let store =
-            wasmcloud::open_or_create_kv_bucket(&js, &config_bucket(&self.lattice), 1).await?;
+            wasmcloud::open_or_create_kv_bucket(&js, &config_bucket(&self.lattice), 1, 1).await?;
         let json = serde_json::to_vec(values).unwrap_or_default();
         store
             .put(name, json.into())

@@ -3,7 +3,8 @@
 //!
 //! Tests never share state with each other or with a server already running on the machine:
 //! each [`NatsServer`] is a fresh `nats-server` process with its own JetStream directory, each
-//! [`RedisServer`] a fresh `redis-server`, stopped when dropped. A [`TestHost`] starts a
+//! [`RedisServer`] a fresh `redis-server`, each [`NatsCluster`] routed `nats-server` processes
+//! with JetStream stores of their own, all stopped when dropped. A [`TestHost`] starts a
 //! provider and drives it over the control protocol as a wasmCloud host would.
 
 mod certificates;
@@ -12,6 +13,7 @@ mod host;
 mod kubernetes_mount;
 mod large_stack;
 mod logs;
+mod nats_cluster;
 mod nats_server;
 mod redis_server;
 
@@ -20,5 +22,6 @@ pub use self::host::{ChildProvider, TestHost, TestLink, eventually};
 pub use self::kubernetes_mount::KubernetesMount;
 pub use self::large_stack::run_on_large_stack;
 pub use self::logs::Logs;
+pub use self::nats_cluster::NatsCluster;
 pub use self::nats_server::{NatsServer, NatsServerConfig};
 pub use self::redis_server::RedisServer;

@@ -16,7 +16,8 @@ pub struct NatsServerConfig {
     pub jetstream: bool,
     /// More configuration, verbatim (an `authorization` or `tls` block, say).
     pub extra: String,
-    /// Whether to serve the HTTP monitoring endpoints (for [`NatsServer::connections`]).
+    /// Whether to serve the HTTP monitoring endpoints (for [`NatsServer::connections`] and
+    /// [`NatsServer::healthy`]).
     pub monitoring: bool,
 }
 
@@ -184,22 +185,8 @@ impl NatsServer {
     /// its monitoring endpoint: the server must have been started with
     /// [`NatsServerConfig::monitoring`].
     pub fn connections(&self) -> io::Result<Vec<String>> {
-        let http = self.http.ok_or_else(|| {
-            io::Error::other(
-                "start the server with NatsServerConfig::monitoring() to count its connections",
-            )
-        })?;
-        let mut stream = TcpStream::connect_timeout(&http, Duration::from_secs(2))?;
-        stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-        stream.write_all(b"GET /connz?limit=100000 HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")?;
-        let mut response = Vec::new();
-        stream.read_to_end(&mut response)?;
-        let body = response
-            .windows(4)
-            .position(|window| window == b"\r\n\r\n")
-            .map(|end| &response[end + 4..])
-            .ok_or_else(|| io::Error::other("the monitoring endpoint answered no HTTP body"))?;
-        let connz: serde_json::Value = serde_json::from_slice(body)?;
+        let (_, body) = self.monitoring_get("/connz?limit=100000")?;
+        let connz: serde_json::Value = serde_json::from_slice(&body)?;
         Ok(connz["connections"]
             .as_array()
             .map(|connections| {
@@ -209,6 +196,44 @@ impl NatsServer {
                     .collect()
             })
             .unwrap_or_default())
+    }
+
+    /// Whether the server reports itself healthy on its monitoring endpoint (`/healthz`): it
+    /// accepts connections and, with JetStream in a cluster, knows the cluster's meta leader and
+    /// has caught up with it. The server must have been started with
+    /// [`NatsServerConfig::monitoring`].
+    pub fn healthy(&self) -> bool {
+        matches!(self.monitoring_get("/healthz"), Ok((200, _)))
+    }
+
+    /// `GET path` from the monitoring endpoint: the status code and the body.
+    fn monitoring_get(&self, path: &str) -> io::Result<(u16, Vec<u8>)> {
+        let http = self.http.ok_or_else(|| {
+            io::Error::other(
+                "start the server with NatsServerConfig::monitoring() to ask its monitoring endpoint",
+            )
+        })?;
+        let mut stream = TcpStream::connect_timeout(&http, Duration::from_secs(2))?;
+        stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+        write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")?;
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response)?;
+        let head_end = response
+            .windows(4)
+            .position(|window| window == b"\r\n\r\n")
+            .ok_or_else(|| io::Error::other("the monitoring endpoint answered no HTTP body"))?;
+        // "HTTP/1.0 200 OK": the code is the second word of the status line.
+        let status = std::str::from_utf8(&response[..head_end])
+            .ok()
+            .and_then(|head| head.split_whitespace().nth(1))
+            .and_then(|code| code.parse().ok())
+            .ok_or_else(|| io::Error::other("the monitoring endpoint answered no HTTP status"))?;
+        Ok((status, response[head_end + 4..].to_vec()))
+    }
+
+    /// Whether the server process is running (not stopped, not exited).
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
     }
 
     /// Stops the server and starts it again on the same port, with the same JetStream store.
@@ -255,6 +280,6 @@ fn says_info(addr: SocketAddr) -> bool {
     matches!(stream.read_exact(&mut greeting), Ok(()) if &greeting == b"INFO")
 }
 
-fn free_port() -> io::Result<SocketAddr> {
+pub(crate) fn free_port() -> io::Result<SocketAddr> {
     TcpListener::bind("127.0.0.1:0")?.local_addr()
 }

@@ -9,12 +9,14 @@ use async_nats::jetstream::{self, kv::Store, stream::DiscardPolicy};
 
 use crate::error::{Error, Result};
 
-/// Opens the key-value bucket `bucket`, creating it (keeping `history` values per key) if it
-/// does not exist.
+/// Opens the key-value bucket `bucket`, creating it if it does not exist: keeping `history`
+/// values per key, stored on `replicas` servers of a JetStream cluster (1 to 5; with 3, an
+/// acknowledged write survives the loss of a server). An existing bucket is opened as it is.
 pub async fn open_or_create_kv_bucket(
     js: &jetstream::Context,
     bucket: &str,
     history: i64,
+    replicas: usize,
 ) -> Result<Store> {
     if let Ok(store) = js.get_key_value(bucket).await {
         return Ok(store);
@@ -27,6 +29,7 @@ pub async fn open_or_create_kv_bucket(
         deny_delete: true,
         allow_direct: true,
         discard: DiscardPolicy::New,
+        num_replicas: replicas.max(1),
         ..Default::default()
     };
     js.get_or_create_stream(config)

@@ -164,7 +164,7 @@ async fn start() -> Setup {
         .await
         .unwrap();
     let js = async_nats::jetstream::new(nats.connect().await.unwrap());
-    let kv = open_or_create_kv_bucket(&js, BUCKET, 1).await.unwrap();
+    let kv = open_or_create_kv_bucket(&js, BUCKET, 1, 1).await.unwrap();
     let stacks = vec![
         (host.component("bench", "memory").unwrap(), Direct::Raw(raw)),
         (

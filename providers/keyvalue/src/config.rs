@@ -28,6 +28,7 @@ pub(crate) const KNOWN_KEYS: &[&str] = &[
     "tls_ca_file",
     "connect_timeout_ms",
     "response_timeout_ms",
+    "replicas",
     "username",
     "password",
 ];
@@ -104,6 +105,8 @@ pub(crate) struct NatsSettings {
     /// One KV bucket for every WIT bucket (their names become key prefixes).
     pub(crate) bucket: Option<String>,
     pub(crate) auto_create: bool,
+    /// Replicas of the KV buckets the provider creates (1 to 5).
+    pub(crate) replicas: usize,
     pub(crate) connect_timeout: Duration,
     pub(crate) response_timeout: Duration,
 }
@@ -125,6 +128,7 @@ impl fmt::Debug for NatsSettings {
             .field("js_domain", &self.js_domain)
             .field("bucket", &self.bucket)
             .field("auto_create", &self.auto_create)
+            .field("replicas", &self.replicas)
             .finish_non_exhaustive()
     }
 }
@@ -192,6 +196,22 @@ impl Settings<'_> {
             });
         }
         Ok(Some(pem))
+    }
+
+    /// `replicas`: how many servers of a JetStream cluster keep a bucket the provider creates
+    /// (JetStream allows 1 to 5).
+    fn replicas(&self) -> Result<usize> {
+        match self.str("replicas") {
+            None => Ok(1),
+            Some(value) => match value.parse::<usize>() {
+                Ok(replicas @ 1..=5) => Ok(replicas),
+                _ => Err(Error::InvalidConfig {
+                    key: "replicas",
+                    value: value.to_owned(),
+                    expected: "a whole number from 1 to 5 (JetStream's limit), at most the servers in the cluster",
+                }),
+            },
+        }
     }
 
     fn flag(&self, key: &'static str) -> Result<bool> {
@@ -272,6 +292,7 @@ impl BackendConfig {
                 js_domain: settings.str("js_domain").map(str::to_owned),
                 bucket: settings.str("bucket").map(str::to_owned),
                 auto_create: settings.flag("enable_bucket_auto_create")?,
+                replicas: settings.replicas()?,
                 connect_timeout: settings.millis("connect_timeout_ms", DEFAULT_CONNECT_TIMEOUT)?,
                 response_timeout: settings
                     .millis("response_timeout_ms", DEFAULT_RESPONSE_TIMEOUT)?,
@@ -402,6 +423,25 @@ mod tests {
         assert_eq!(redis.url, "redis://link:6379");
         assert_eq!(redis.password.as_deref(), Some("from-secret"));
         assert!(!format!("{:?}", BackendConfig::Redis(redis)).contains("from-secret"));
+    }
+
+    #[test]
+    fn replicas_default_to_one_and_must_be_what_jetstream_allows() {
+        let replicas = |config: &[(&str, &str)]| match backend(config) {
+            Ok(BackendConfig::Nats(nats)) => Ok(nats.replicas),
+            Ok(other) => panic!("not nats: {other:?}"),
+            Err(error) => Err(error.to_string()),
+        };
+        assert_eq!(replicas(&[("url", "nats://h")]), Ok(1));
+        assert_eq!(replicas(&[("url", "nats://h"), ("REPLICAS", " 3 ")]), Ok(3));
+        assert_eq!(replicas(&[("url", "nats://h"), ("replicas", "5")]), Ok(5));
+        for bad in ["0", "6", "three", "-1"] {
+            let error = replicas(&[("url", "nats://h"), ("replicas", bad)]).unwrap_err();
+            assert!(
+                error.contains(&format!("`replicas` = \"{bad}\"")) && error.contains("1 to 5"),
+                "{error}"
+            );
+        }
     }
 
     #[test]

@@ -648,7 +648,7 @@ async fn nats_without_auto_create_reports_missing_buckets() {
     ));
     // Once it exists, it is used.
     let js = async_nats::jetstream::new(setup.kv_nats.connect().await.unwrap());
-    provider_sdk::wasmcloud::open_or_create_kv_bucket(&js, "absent", 1)
+    provider_sdk::wasmcloud::open_or_create_kv_bucket(&js, "absent", 1, 1)
         .await
         .unwrap();
     store::set(&kv, "absent", "k", b"v").await.unwrap().unwrap();

@@ -31,6 +31,8 @@ pub(crate) struct NatsStore {
     response_timeout: std::time::Duration,
     fixed_bucket: Option<String>,
     auto_create: bool,
+    /// Replicas of the buckets this store creates.
+    replicas: usize,
     open: Mutex<HashMap<String, kv::Store>>,
     shown_url: String,
 }
@@ -90,6 +92,7 @@ impl NatsStore {
             response_timeout: settings.response_timeout,
             fixed_bucket: settings.bucket.clone(),
             auto_create: settings.auto_create,
+            replicas: settings.replicas,
             open: Mutex::new(HashMap::new()),
             shown_url,
         })
@@ -132,7 +135,7 @@ impl NatsStore {
                         if !self.auto_create {
                             return Err(Error::NoSuchStore(name.to_owned()));
                         }
-                        open_or_create_kv_bucket(&self.js, name, 1)
+                        open_or_create_kv_bucket(&self.js, name, 1, self.replicas)
                             .await
                             .map_err(backend)?
                     }

@@ -1,0 +1,85 @@
+//! The test cluster itself: its nodes route messages to each other, hold replicated JetStream
+//! streams, and come back from a kill with their store.
+
+use async_nats::jetstream::{self, stream};
+use futures::StreamExt as _;
+use provider_testing::{NatsCluster, eventually};
+
+#[tokio::test]
+async fn nodes_route_to_each_other_and_a_replicated_stream_outlives_a_killed_node() {
+    let mut cluster = NatsCluster::start(3).unwrap();
+    let on_first = async_nats::connect(cluster.url(0)).await.unwrap();
+    let on_last = async_nats::connect(cluster.url(2)).await.unwrap();
+    let mut subscriber = on_last.subscribe("routed").await.unwrap();
+    on_last.flush().await.unwrap();
+    // A subscription reaches the other nodes by route: publish until it has.
+    let heard = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        loop {
+            on_first.publish("routed", "hello".into()).await.unwrap();
+            tokio::select! {
+                message = subscriber.next() => break message.unwrap().payload,
+                () = tokio::time::sleep(std::time::Duration::from_millis(50)) => {}
+            }
+        }
+    })
+    .await
+    .expect("a message published on node 0 never reached a subscriber on node 2");
+    assert_eq!(heard, "hello");
+
+    let js = jetstream::new(on_last.clone());
+    let mut created = js
+        .create_stream(stream::Config {
+            name: "R3".to_owned(),
+            subjects: vec!["r3.>".to_owned()],
+            num_replicas: 3,
+            ..Default::default()
+        })
+        .await
+        .expect("a healthy 3-node cluster takes a stream with 3 replicas at once");
+    js.publish("r3.a", "kept".into())
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    let leader = created
+        .info()
+        .await
+        .unwrap()
+        .cluster
+        .clone()
+        .unwrap()
+        .leader
+        .unwrap();
+    let leader = cluster
+        .index_of(&leader)
+        .expect("the leader is one of the nodes");
+    let survivor = async_nats::connect(cluster.url((leader + 1) % 3))
+        .await
+        .unwrap();
+
+    cluster.kill(leader);
+    // The stream answers again once the survivors have elected a new leader for it.
+    let survivor = jetstream::new(survivor);
+    let kept = eventually(|| async {
+        match survivor.get_stream("R3").await {
+            Ok(stream) => {
+                matches!(stream.get_raw_message(1).await, Ok(m) if m.payload == "kept")
+            }
+            Err(_) => false,
+        }
+    })
+    .await;
+    assert!(kept, "the message did not outlive its leader's node");
+
+    cluster.restart(leader).unwrap();
+    assert!(cluster.node(leader).healthy());
+    let after = jetstream::new(async_nats::connect(cluster.url(leader)).await.unwrap());
+    let caught_up = eventually(|| async {
+        match after.get_stream("R3").await {
+            Ok(mut stream) => matches!(stream.info().await, Ok(info) if info.state.messages == 1),
+            Err(_) => false,
+        }
+    })
+    .await;
+    assert!(caught_up, "the restarted node does not serve the stream");
+}
