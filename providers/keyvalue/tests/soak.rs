@@ -1,4 +1,4 @@
-//! The soak of issue 14: 32 workers put a mixed keyvalue load through the provider's binary,
+//! A soak: 32 workers put a mixed keyvalue load through the provider's binary,
 //! run as a child process under the test host, for 60 s, on a memory link and a Redis link at
 //! once. It asserts that no call failed or answered wrongly, and that the child's resident memory
 //! at the end is within 20% of what it was after the first sixth of the run (10 s of 60). The
