@@ -11,6 +11,12 @@
 //!   channel is abandoned: what is buffered is freed, and what still arrives is dropped.
 //! - Once it has ended and nobody wants it, it is removed, so a long stream of futures does not
 //!   fill the table.
+//!
+//! What a peer makes this side hold is counted twice over: per call, the bytes waiting in its
+//! channels (`Limits::max_buffered_bytes`, which in-process writers also wait on); per transport,
+//! those plus the bytes readers have taken out of their channels but not yet decoded into a value
+//! (`Limits::max_total_buffered_bytes`). A value that arrives in pieces sits in its reader until it
+//! is complete, so a peer that starts values and never finishes them is bounded by the latter.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -26,7 +32,8 @@ use super::{Limits, push_path};
 use crate::error::{Error, Result};
 use crate::wire;
 
-/// Bytes buffered across all calls of one transport, against [`Limits::max_total_buffered_bytes`].
+/// Bytes buffered across all calls of one transport, against [`Limits::max_total_buffered_bytes`]:
+/// waiting in their channels, or held by their readers for a value not yet complete.
 #[derive(Debug)]
 pub(crate) struct Budget {
     used: AtomicUsize,
@@ -252,11 +259,27 @@ impl Inbox {
 
     /// Forgets `len` bytes that were counted as buffered.
     pub(crate) fn unbuffer(&self, len: usize) {
+        self.dequeue(len);
+        self.release_held(len);
+    }
+
+    /// `len` bytes left the call's channels for a reader: no longer waiting in the call, but
+    /// still on the transport's budget until the reader lets go of them.
+    fn dequeue(&self, len: usize) {
         self.buffered.fetch_sub(len, Ordering::Relaxed);
-        self.budget.used.fetch_sub(len, Ordering::Relaxed);
         if self.writers_waiting.load(Ordering::Acquire) > 0 {
             self.room.notify_waiters();
         }
+    }
+
+    /// A reader holds `len` more bytes (a channel's leftover, which it takes over).
+    fn hold(&self, len: usize) {
+        self.budget.used.fetch_add(len, Ordering::Relaxed);
+    }
+
+    /// A reader let go of `len` bytes it held.
+    fn release_held(&self, len: usize) {
+        self.budget.used.fetch_sub(len, Ordering::Relaxed);
     }
 
     /// Whether `len` more bytes fit comfortably (half the call's limit), or nothing waits.
@@ -400,10 +423,12 @@ impl Inbox {
         let buf = mem::take(&mut slot.leftover);
         let received = slot.received;
         drop(state);
+        self.hold(buf.len());
         Ok(ChannelReader {
             inbox: Arc::clone(self),
             path,
             rx: Some(rx),
+            held: buf.len(),
             buf,
             received,
         })
@@ -517,6 +542,11 @@ pub(crate) struct ChannelReader {
     pub(super) rx: Option<mpsc::UnboundedReceiver<Bytes>>,
     /// Received, not yet consumed bytes.
     pub(super) buf: Bytes,
+    /// Bytes taken from the channel and not yet consumed by a decoded value (`buf`, and what a
+    /// read in progress has gathered), which count against the transport's budget. A read
+    /// cancelled halfway drops what it gathered, which stays counted until the reader goes:
+    /// over-counted, never under (no reader in this crate is cancelled without being dropped).
+    pub(super) held: usize,
     pub(super) received: usize,
 }
 
@@ -531,7 +561,10 @@ impl fmt::Debug for ChannelReader {
 }
 
 impl Drop for ChannelReader {
+    /// Gives back what the reader held; unread bytes go back to the channel for whoever
+    /// continues on it, counted again when claimed.
     fn drop(&mut self) {
+        self.inbox.release_held(mem::take(&mut self.held));
         self.inbox
             .release(&self.path, self.rx.take(), mem::take(&mut self.buf));
     }
@@ -561,8 +594,7 @@ impl ChannelReader {
         };
         match message {
             Some(message) => {
-                self.inbox.unbuffer(message.len());
-                self.received += message.len();
+                self.took(message.len());
                 Ok(Some(message))
             }
             None => {
@@ -578,9 +610,22 @@ impl ChannelReader {
     /// The next message if one is already there.
     pub(super) fn try_next_message(&mut self) -> Option<Bytes> {
         let message = self.rx.as_mut()?.try_recv().ok()?;
-        self.inbox.unbuffer(message.len());
-        self.received += message.len();
+        self.took(message.len());
         Some(message)
+    }
+
+    /// `len` bytes left the channel for this reader, which holds them until they are consumed.
+    fn took(&mut self, len: usize) {
+        self.inbox.dequeue(len);
+        self.held += len;
+        self.received += len;
+    }
+
+    /// `len` held bytes became (part of) a decoded value: no longer the transport's to count.
+    pub(super) fn consumed(&mut self, len: usize) {
+        let len = len.min(self.held);
+        self.held -= len;
+        self.inbox.release_held(len);
     }
 
     fn idle_error(&self, idle: Duration) -> Error {

@@ -45,7 +45,10 @@ pub struct Limits {
     pub max_value_bytes: usize,
     /// The most bytes one call may have waiting in its incoming channels, across all of them.
     pub max_buffered_bytes: usize,
-    /// The most bytes all calls of one transport may have waiting, together.
+    /// The most bytes all calls of one transport may have waiting, together: in their channels,
+    /// or received as the start of a value that is not complete yet (so that peers starting
+    /// many values and never finishing them cannot make this side hold `max_value_bytes` for
+    /// each).
     pub max_total_buffered_bytes: usize,
     /// The most sub-channels (pending `stream`s and `future`s) one call may have open at once.
     pub max_channels: usize,

@@ -75,8 +75,10 @@ impl ChannelReader {
             let used = reader.position();
             match decoded {
                 Ok(value) => {
+                    let armings = decoding.armings;
                     self.buf.advance(used);
-                    for arming in decoding.armings {
+                    self.consumed(used);
+                    for arming in armings {
                         arming.arm()?;
                     }
                     return Ok(value);

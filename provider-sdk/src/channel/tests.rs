@@ -280,6 +280,55 @@ fn the_transport_budget_is_shared_by_its_calls() {
     assert_eq!(budget.used(), 0);
 }
 
+/// A peer that starts a value and never finishes it makes this side hold what came: out of the
+/// channel and into the reader's buffer, but still memory the peer chose. It counts against the
+/// transport's budget until the value is decoded or the reader goes; otherwise every call could
+/// hold up to `max_value_bytes` whatever `max_total_buffered_bytes` says.
+#[test]
+fn an_incomplete_value_a_reader_holds_counts_against_the_transport_budget() {
+    let budget = Budget::new(100);
+    let call = |name| {
+        Arc::new(Inbox::new(
+            name,
+            Limits::default(),
+            Arc::clone(&budget),
+            None,
+        ))
+    };
+    let (one, two) = (call("one"), call("two"));
+    // A 79-byte value (a 78-byte string), of which 40 bytes arrive.
+    let value = encode("x".repeat(78)).unwrap();
+    runtime().block_on(async {
+        let mut reader = one.claim_root().unwrap();
+        one.deliver(&[], value.slice(..40));
+        let read = reader.read::<String>("params");
+        tokio::pin!(read);
+        assert!(futures::poll!(read.as_mut()).is_pending());
+        assert_eq!(budget.used(), 40, "the reader holds the start of the value");
+
+        // Another call's 70 bytes do not fit beside it.
+        let mut other = two.claim_root().unwrap();
+        two.deliver(&[], Bytes::from(vec![0x80; 70]));
+        let err = other.read::<String>("params").await.unwrap_err();
+        assert!(matches!(err, Error::BufferFull { limit: 100, .. }), "{err}");
+        assert_eq!(budget.used(), 40);
+
+        // The rest arrives: decoded, the value is the handler's, no longer the transport's.
+        one.deliver(&[], value.slice(40..));
+        assert_eq!(read.await.unwrap(), "x".repeat(78));
+        assert_eq!(budget.used(), 0);
+
+        // A reader that goes with part of a value gives its share back.
+        let three = call("three");
+        let mut reader = three.claim_root().unwrap();
+        three.deliver(&[], value.slice(..40));
+        assert!(futures::poll!(Box::pin(reader.read::<String>("params"))).is_pending());
+        assert_eq!(budget.used(), 40);
+        drop(reader);
+        assert_eq!(budget.used(), 0);
+    });
+}
+
 #[test]
 fn a_silent_sub_channel_times_out() {
     let idle = std::time::Duration::from_millis(50);
