@@ -3,133 +3,24 @@
 //! component is played by the test, serving `handler` on the lattice under `<lattice>.comp`.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use async_nats::jetstream::consumer::AckPolicy;
 use async_nats::jetstream::{self, stream};
 use bytes::Bytes;
 use futures::StreamExt as _;
-use messaging_provider::client::exports::wasmcloud::messaging::handler;
-use messaging_provider::client::wasmcloud::messaging::types::BrokerMessage;
 use provider_sdk::provider::{Link, Provider as _, Secrets};
-use provider_sdk::transport::{InvocationContext, ServeOptions, Serving};
+use provider_sdk::transport::Serving;
 use provider_testing::{NatsServer, NatsServerConfig, TestHost, TestLink, eventually};
 
 mod common;
 
+use common::jetstream::{Component, Policy, all_acked, handler_link, put, serve};
 use common::{PROVIDER, Setup};
-
-/// How the component answers.
-#[derive(Clone, Copy, Default)]
-enum Policy {
-    /// Always `ok`.
-    #[default]
-    Ok,
-    /// `err` the first time it sees a body that is a multiple of ten, `ok` otherwise.
-    FailEveryTenthOnce,
-    /// `err` to a body starting with `poison`, `ok` otherwise.
-    Poison,
-}
-
-/// Counts, per body, the `ok` and `err` answers the component gave.
-#[derive(Clone, Default)]
-struct Component {
-    policy: Policy,
-    delay: Duration,
-    oks: Arc<Mutex<HashMap<Bytes, usize>>>,
-    errs: Arc<Mutex<HashMap<Bytes, usize>>>,
-    in_flight: Arc<AtomicUsize>,
-    most_in_flight: Arc<AtomicUsize>,
-}
-
-impl Component {
-    fn new(policy: Policy, delay: Duration) -> Self {
-        Self {
-            policy,
-            delay,
-            ..Self::default()
-        }
-    }
-
-    fn oks(&self) -> HashMap<Bytes, usize> {
-        self.oks.lock().unwrap().clone()
-    }
-
-    fn errs(&self) -> HashMap<Bytes, usize> {
-        self.errs.lock().unwrap().clone()
-    }
-
-    /// Waits up to `secs` until `count` distinct bodies were answered `ok`.
-    async fn until_ok(&self, count: usize, secs: u64) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-        while self.oks.lock().unwrap().len() < count {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "{} distinct messages handled ok, expected {count}",
-                self.oks.lock().unwrap().len()
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-}
-
-impl handler::Handler<InvocationContext> for Component {
-    async fn handle_message(
-        &self,
-        _cx: InvocationContext,
-        msg: BrokerMessage,
-    ) -> Result<(), String> {
-        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
-        self.most_in_flight.fetch_max(now, Ordering::SeqCst);
-        if !self.delay.is_zero() {
-            tokio::time::sleep(self.delay).await;
-        } else if msg.body.ends_with(b"7") {
-            // An await point, so deliveries in flight overlap (and `most_in_flight` means
-            // something); a tiny sleep on some messages, a yield on the others.
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        } else {
-            tokio::task::yield_now().await;
-        }
-        self.in_flight.fetch_sub(1, Ordering::SeqCst);
-        let fail = match self.policy {
-            Policy::Ok => false,
-            Policy::FailEveryTenthOnce => {
-                let n: usize = std::str::from_utf8(&msg.body).unwrap().parse().unwrap();
-                n.is_multiple_of(10) && !self.errs.lock().unwrap().contains_key(&msg.body)
-            }
-            Policy::Poison => msg.body.starts_with(b"poison"),
-        };
-        let counts = if fail { &self.errs } else { &self.oks };
-        *counts.lock().unwrap().entry(msg.body).or_default() += 1;
-        if fail {
-            Err("failed by the component".to_owned())
-        } else {
-            Ok(())
-        }
-    }
-}
 
 async fn setup() -> Setup {
     common::setup(NatsServerConfig::default().jetstream()).await
-}
-
-/// A handler link from the provider to `comp` with `consumers` and `extra` source config.
-fn handler_link(bus: &NatsServer, consumers: &str, extra: &[(&str, &str)]) -> TestLink {
-    let mut link = TestLink::new(
-        PROVIDER,
-        "comp",
-        "default",
-        ("wasmcloud", "messaging"),
-        &["handler"],
-    )
-    .source_config("cluster_uris", &bus.url())
-    .source_config("consumers", consumers);
-    for (key, value) in extra {
-        link = link.source_config(key, value);
-    }
-    link
 }
 
 impl Setup {
@@ -143,11 +34,7 @@ impl Setup {
 
     /// Puts `link` and waits until the provider holds it (JetStream consumers found first).
     async fn put(&self, link: &TestLink) {
-        self.host.put_link(link).await.unwrap();
-        assert!(
-            eventually(|| async { self.provider.links().1 == 1 }).await,
-            "the handler link never came up"
-        );
+        put(&self.host, link, &self.provider).await;
     }
 
     /// The link put hook's own error for `link`, called directly.
@@ -163,13 +50,6 @@ impl Setup {
     }
 }
 
-async fn serve(host: &TestHost, component: Component) -> Serving {
-    let server = host
-        .transport()
-        .server(ServeOptions::new(format!("{}.comp", host.lattice())));
-    handler::serve(&server, component).await.unwrap()
-}
-
 /// Publishes bodies `range` to `subject_prefix.<n>`, waiting for every JetStream ack.
 async fn publish(js: &jetstream::Context, subject_prefix: &str, range: std::ops::Range<usize>) {
     futures::stream::iter(range)
@@ -183,22 +63,6 @@ async fn publish(js: &jetstream::Context, subject_prefix: &str, range: std::ops:
         .buffer_unordered(256)
         .collect::<Vec<()>>()
         .await;
-}
-
-/// Waits until the consumer has nothing pending or unacked.
-async fn all_acked(js: &jetstream::Context, stream: &str, consumer: &str) -> bool {
-    eventually(|| async {
-        let mut consumer: jetstream::consumer::PullConsumer = js
-            .get_stream(stream)
-            .await
-            .unwrap()
-            .get_consumer(consumer)
-            .await
-            .unwrap();
-        let info = consumer.info().await.unwrap();
-        info.num_ack_pending == 0 && info.num_pending == 0
-    })
-    .await
 }
 
 /// (a) 10,000 messages, every tenth failed once by the component: every message handled `ok`
@@ -221,7 +85,7 @@ async fn ten_thousand_messages_with_every_tenth_failing_once_are_all_handled_ok_
     publish(&js, "orders", 0..5_000).await;
     // The stream exists; the consumer is created by the provider.
     let link = handler_link(
-        &setup.bus,
+        &setup.bus.url(),
         r#"[{"stream":"ORDERS","consumer":"orders-handler","create":true,"subjects":["orders.>"]}]"#,
         &[("max_in_flight", "32")],
     );
@@ -259,7 +123,11 @@ async fn a_missing_stream_fails_the_link_put_unless_create_is_set() {
     let component = Component::default();
     let _serving = setup.serve(component.clone()).await;
 
-    let missing = handler_link(&setup.bus, r#"[{"stream":"NOSUCH","consumer":"c"}]"#, &[]);
+    let missing = handler_link(
+        &setup.bus.url(),
+        r#"[{"stream":"NOSUCH","consumer":"c"}]"#,
+        &[],
+    );
     let error = setup.put_error(&missing).await;
     assert!(
         error.contains("`NOSUCH`") && error.contains("does not exist"),
@@ -279,7 +147,7 @@ async fn a_missing_stream_fails_the_link_put_unless_create_is_set() {
     .await
     .unwrap();
     let no_consumer = handler_link(
-        &setup.bus,
+        &setup.bus.url(),
         r#"[{"stream":"THERE","consumer":"ghost"}]"#,
         &[],
     );
@@ -292,7 +160,7 @@ async fn a_missing_stream_fails_the_link_put_unless_create_is_set() {
 
     // Bad JSON: an error naming the entry and the field.
     let bad = handler_link(
-        &setup.bus,
+        &setup.bus.url(),
         r#"[{"stream":"NOSUCH","consumer":"c","max_deliver":0}]"#,
         &[],
     );
@@ -300,7 +168,7 @@ async fn a_missing_stream_fails_the_link_put_unless_create_is_set() {
     assert!(error.contains("entry 1: `max_deliver` = 0"), "{error}");
 
     let created = handler_link(
-        &setup.bus,
+        &setup.bus.url(),
         r#"[{"stream":"NOSUCH","consumer":"c","create":true,"subjects":["made.>"]}]"#,
         &[],
     );
@@ -324,7 +192,7 @@ async fn a_message_failing_every_time_is_terminated_after_max_deliver_attempts()
     let component = Component::new(Policy::Poison, Duration::ZERO);
     let _serving = setup.serve(component.clone()).await;
     let link = handler_link(
-        &setup.bus,
+        &setup.bus.url(),
         r#"[{"stream":"JOBS","consumer":"jobs","create":true,"subjects":["jobs"],"max_deliver":3}]"#,
         &[],
     );
@@ -369,7 +237,7 @@ async fn every_message_is_handled_at_least_once_across_a_crash() {
     let bus = NatsServer::start_with(NatsServerConfig::default().jetstream()).unwrap();
     let host = TestHost::new(&nats.url(), PROVIDER).await.unwrap();
     host.with_initial_link(handler_link(
-        &bus,
+        &bus.url(),
         r#"[{"stream":"CRASH","consumer":"crash","create":true,"subjects":["crash.>"],"ack_wait_ms":2000}]"#,
         &[("max_in_flight", "16")],
     ));
@@ -461,7 +329,7 @@ async fn an_existing_consumer_without_explicit_ack_fails_the_link_put() {
         )
         .await;
         let link = handler_link(
-            &setup.bus,
+            &setup.bus.url(),
             &format!(r#"[{{"stream":"POLICY","consumer":"{consumer}"}}]"#),
             &[],
         );
@@ -503,7 +371,7 @@ async fn a_consumer_with_a_small_max_ack_pending_and_max_request_batch_still_del
     .await;
     publish(&js, "small", 0..50).await;
     let link = handler_link(
-        &setup.bus,
+        &setup.bus.url(),
         r#"[{"stream":"SMALL","consumer":"small"}]"#,
         &[("max_in_flight", "32")],
     );
@@ -522,7 +390,7 @@ async fn a_deleted_consumer_is_created_again_and_delivery_resumes() {
     let component = Component::default();
     let _serving = setup.serve(component.clone()).await;
     let link = handler_link(
-        &setup.bus,
+        &setup.bus.url(),
         r#"[{"stream":"AGAIN","consumer":"again","create":true,"subjects":["again.>"]}]"#,
         &[],
     );
@@ -566,7 +434,7 @@ async fn the_consumer_s_smaller_max_deliver_decides_the_termination() {
     )
     .await;
     let link = handler_link(
-        &setup.bus,
+        &setup.bus.url(),
         r#"[{"stream":"TWICE","consumer":"twice","max_deliver":5}]"#,
         &[],
     );
@@ -598,7 +466,7 @@ async fn the_consumer_s_smaller_max_deliver_decides_the_termination() {
 async fn a_component_restart_does_not_use_up_max_deliver() {
     let mut setup = setup().await;
     let link = handler_link(
-        &setup.bus,
+        &setup.bus.url(),
         r#"[{"stream":"LATE","consumer":"late","create":true,"subjects":["late"],"max_deliver":5}]"#,
         &[],
     );
@@ -628,7 +496,7 @@ async fn a_created_consumer_s_max_ack_pending_covers_a_large_max_in_flight() {
     let mut setup = setup().await;
     let _serving = setup.serve(Component::default()).await;
     let link = handler_link(
-        &setup.bus,
+        &setup.bus.url(),
         r#"[{"stream":"WIDE","consumer":"wide","create":true,"subjects":["wide"]},
             {"stream":"WIDE","consumer":"narrow","create":true,"subjects":["wide"],"max_ack_pending":64}]"#,
         &[("max_in_flight", "2000")],
@@ -659,11 +527,15 @@ async fn a_failed_change_leaves_the_link_s_consumers_and_subscriptions_deliverin
     let component = Component::default();
     let _serving = setup.serve(component.clone()).await;
     let consumers = r#"[{"stream":"KEPT","consumer":"kept","create":true,"subjects":["kept.>"]}]"#;
-    let link = handler_link(&setup.bus, consumers, &[("subscriptions", "core.kept")]);
+    let link = handler_link(
+        &setup.bus.url(),
+        consumers,
+        &[("subscriptions", "core.kept")],
+    );
     setup.put(&link).await;
 
     let changed = handler_link(
-        &setup.bus,
+        &setup.bus.url(),
         r#"[{"stream":"KEPT","consumer":"kept"},{"stream":"KEPT","consumer":"ghost"}]"#,
         &[("subscriptions", "core.kept,core.new")],
     );
@@ -697,7 +569,7 @@ async fn a_handler_slower_than_ack_wait_is_not_given_the_message_twice() {
     let component = Component::new(Policy::Ok, Duration::from_secs(3));
     let _serving = setup.serve(component.clone()).await;
     let link = handler_link(
-        &setup.bus,
+        &setup.bus.url(),
         r#"[{"stream":"SLOW","consumer":"slow","create":true,"subjects":["slow.>"],"ack_wait_ms":1000}]"#,
         &[],
     );

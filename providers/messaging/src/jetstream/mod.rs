@@ -18,10 +18,12 @@
 //!              batch = min(max_in_flight, the entry's max_ack_pending, the consumer's own
 //!              max_ack_pending and max_request_batch, those > 0): a larger batch would be
 //!              refused by the server (409) and nothing delivered.
-//!              repeated as the batch drains and when a request expires (async-nats' pull
-//!              stream). A missing heartbeat is only reported (logged at warn, as every pull
-//!              stream error, at most once a minute per kind); the pull is not renewed
-//!              because of it, only when its request expires or the client reconnects.
+//!              repeated as the batch drains, when a request expires and after a reconnect
+//!              (async-nats' pull stream). Nothing from the server for two heartbeats (a
+//!              missed heartbeat, logged at warn as every pull stream error, at most once a
+//!              minute per kind): the pull request is lost, as when the consumer leader's node
+//!              dies (a waiting pull lives on the leader only, and dies with it unannounced);
+//!              a new pull stream is started, which reaches the new leader.
 //!              consumer deleted (or no responders to the pull): the consumer is opened again
 //!              as at link put (created again with `create`), retrying with backoff (1 s
 //!              doubling up to 30 s) and a warning for each failure.

@@ -24,8 +24,8 @@ use crate::delivery::{Deliver, Failure, Limits};
 
 /// How long to wait before pulling again after the pull stream failed.
 const RETRY_PULL: Duration = Duration::from_secs(1);
-/// Idle heartbeat of a pull: two of these without anything from the server is reported (as a
-/// pull stream error, logged); the pull itself is renewed only when its request expires.
+/// Idle heartbeat of a pull: two of these without anything from the server (a missed
+/// heartbeat) mean the pull request is lost, and a new pull is started.
 const HEARTBEAT: Duration = Duration::from_secs(5);
 /// At most one warning per kind of pull stream error in this long.
 const WARN_EVERY: Duration = Duration::from_secs(60);
@@ -117,6 +117,7 @@ impl<D: Deliver> Reader<D> {
                     continue;
                 }
             };
+            // Whether the consumer must be opened again before the next pull.
             let mut gone = false;
             while let Some(message) = messages.next().await {
                 match message {
@@ -136,12 +137,22 @@ impl<D: Deliver> Reader<D> {
                     Err(error) => {
                         let kind = error.kind();
                         self.warn_pull(kind.to_string(), &error);
-                        if matches!(
-                            kind,
-                            MessagesErrorKind::ConsumerDeleted | MessagesErrorKind::NoResponders
-                        ) {
-                            gone = true;
-                            break;
+                        match kind {
+                            MessagesErrorKind::ConsumerDeleted
+                            | MessagesErrorKind::NoResponders => {
+                                gone = true;
+                                break;
+                            }
+                            // The pull is lost: its request waits on the consumer leader's
+                            // node only, and when that node dies nothing tells the client.
+                            // async-nats would ask again only once the request expires (35 s
+                            // on nats-server 2.9, where nothing else comes meanwhile); a new
+                            // pull reaches the new leader (or, with no leader yet, gets no
+                            // responders, and the consumer is opened again). Dropping the old
+                            // pull loses nothing: whatever it might still bring would be
+                            // unacked, and redelivered after `ack_wait`.
+                            MessagesErrorKind::MissingHeartbeat => break,
+                            _ => {}
                         }
                     }
                 }
