@@ -598,18 +598,29 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// Retries `check` until it returns `true`, for up to twenty seconds; returns whether it did.
 /// For waiting on what a provider applies in the background (a link put, a config change).
-pub async fn eventually<F, Fut>(mut check: F) -> bool
+pub async fn eventually<F, Fut>(check: F) -> bool
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    within(Duration::from_secs(20), check).await.is_some()
+}
+
+/// Retries `check` (every 20 ms) until it returns `true`, for up to `bound`; returns how long
+/// it took, or `None` if it never did. For a test that states and reports a bound (how long a
+/// change takes to apply, a cluster to elect a leader).
+pub async fn within<F, Fut>(bound: Duration, mut check: F) -> Option<Duration>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = tokio::time::Instant::now();
     loop {
         if check().await {
-            return true;
+            return Some(start.elapsed());
         }
-        if tokio::time::Instant::now() > deadline {
-            return false;
+        if start.elapsed() > bound {
+            return None;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }

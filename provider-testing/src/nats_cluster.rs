@@ -31,7 +31,19 @@ impl NatsCluster {
     /// Like [`NatsCluster::start`], each node also configured by `config` (its `max_payload`,
     /// say); JetStream and monitoring are always on.
     pub fn start_with(size: usize, config: NatsServerConfig) -> io::Result<Self> {
-        let size = size.max(1);
+        // A route port can be taken between choosing it and a node binding it (the node then
+        // exits): start again on fresh ports a few times.
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match Self::try_start(size.max(1), &config) {
+                Err(error) if error.kind() == io::ErrorKind::AddrInUse && attempt < 5 => {}
+                result => return result,
+            }
+        }
+    }
+
+    fn try_start(size: usize, config: &NatsServerConfig) -> io::Result<Self> {
         static CLUSTERS: AtomicUsize = AtomicUsize::new(0);
         let name = format!(
             "test-{}-{}",
@@ -59,7 +71,7 @@ impl NatsCluster {
                 NatsServer::start_with(config.clone().jetstream().monitoring().extra(membership))
             })
             .collect::<io::Result<Vec<_>>>()?;
-        let cluster = Self { name, nodes };
+        let mut cluster = Self { name, nodes };
         for index in 0..size {
             cluster.wait_healthy(index)?;
         }
@@ -125,20 +137,35 @@ impl NatsCluster {
         self.wait_healthy(index)
     }
 
-    /// Waits until node `index` reports itself healthy.
-    pub fn wait_healthy(&self, index: usize) -> io::Result<()> {
+    /// Waits until node `index` reports itself healthy; fails at once, with its log, if it
+    /// exited (an error of kind `AddrInUse` if its route port was taken).
+    pub fn wait_healthy(&mut self, index: usize) -> io::Result<()> {
         let deadline = Instant::now() + Self::READY_TIMEOUT;
         while !self.nodes[index].healthy() {
-            if Instant::now() > deadline {
-                let log = std::fs::read_to_string(self.nodes[index].dir().join("nats-server.log"))
-                    .unwrap_or_default();
-                return Err(io::Error::new(
+            let failure = if !self.nodes[index].is_running() {
+                let log = self.nodes[index].log();
+                let kind = if log.contains("address already in use") {
+                    io::ErrorKind::AddrInUse
+                } else {
+                    io::ErrorKind::Other
+                };
+                Some((kind, "exited".to_owned()))
+            } else if Instant::now() > deadline {
+                Some((
                     io::ErrorKind::TimedOut,
+                    format!("was not healthy within {:?}", Self::READY_TIMEOUT),
+                ))
+            } else {
+                None
+            };
+            if let Some((kind, what)) = failure {
+                return Err(io::Error::new(
+                    kind,
                     format!(
-                        "node {} of cluster {} was not healthy within {:?}; its log:\n{log}",
+                        "node {} of cluster {} {what}; its log:\n{}",
                         Self::server_name(index),
                         self.name,
-                        Self::READY_TIMEOUT
+                        self.nodes[index].log()
                     ),
                 ));
             }

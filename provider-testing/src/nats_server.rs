@@ -123,7 +123,7 @@ impl NatsServer {
         }
         writeln!(file, "{}", config.extra)?;
         drop(file);
-        let log = std::fs::File::create(dir.path().join("nats-server.log"))?;
+        let log = std::fs::File::create(dir.path().join(LOG))?;
         let mut child = Command::new("nats-server")
             .arg("-c")
             .arg(&config_path)
@@ -140,8 +140,7 @@ impl NatsServer {
         let deadline = Instant::now() + Self::READY_TIMEOUT;
         loop {
             if let Some(status) = child.try_wait()? {
-                let log =
-                    std::fs::read_to_string(dir.path().join("nats-server.log")).unwrap_or_default();
+                let log = read_log(dir.path());
                 return Err(io::Error::other(format!(
                     "nats-server exited with {status}: {log}"
                 )));
@@ -198,9 +197,14 @@ impl NatsServer {
             .unwrap_or_default())
     }
 
+    /// What the server has logged so far.
+    pub fn log(&self) -> String {
+        read_log(self.dir.path())
+    }
+
     /// Whether the server reports itself healthy on its monitoring endpoint (`/healthz`): it
     /// accepts connections and, with JetStream in a cluster, knows the cluster's meta leader and
-    /// has caught up with it. The server must have been started with
+    /// has caught up with it. Always `false` for a server started without
     /// [`NatsServerConfig::monitoring`].
     pub fn healthy(&self) -> bool {
         matches!(self.monitoring_get("/healthz"), Ok((200, _)))
@@ -266,6 +270,13 @@ impl Drop for NatsServer {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// The server's log file, in its directory.
+const LOG: &str = "nats-server.log";
+
+fn read_log(dir: &std::path::Path) -> String {
+    std::fs::read_to_string(dir.join(LOG)).unwrap_or_default()
 }
 
 /// Whether a NATS server answers on `addr`: it greets with `INFO`. That a connection is

@@ -73,13 +73,46 @@ async fn nodes_route_to_each_other_and_a_replicated_stream_outlives_a_killed_nod
 
     cluster.restart(leader).unwrap();
     assert!(cluster.node(leader).healthy());
-    let after = jetstream::new(async_nats::connect(cluster.url(leader)).await.unwrap());
-    let caught_up = eventually(|| async {
-        match after.get_stream("R3").await {
-            Ok(mut stream) => matches!(stream.info().await, Ok(info) if info.state.messages == 1),
+    // A restarted node keeps its JetStream store: a stream with one replica lives on one node
+    // only, so nothing but that node's own store can give its message back.
+    let js = jetstream::new(async_nats::connect(cluster.url(leader)).await.unwrap());
+    let single = js
+        .create_stream(stream::Config {
+            name: "R1".to_owned(),
+            subjects: vec!["r1.>".to_owned()],
+            num_replicas: 1,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    js.publish("r1.a", "stored".into())
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    let home = single
+        .cached_info()
+        .cluster
+        .clone()
+        .unwrap()
+        .leader
+        .unwrap();
+    let home = cluster.index_of(&home).unwrap();
+    let elsewhere = jetstream::new(
+        async_nats::connect(cluster.url((home + 1) % 3))
+            .await
+            .unwrap(),
+    );
+    cluster.kill(home);
+    cluster.restart(home).unwrap();
+    let kept = eventually(|| async {
+        match elsewhere.get_stream("R1").await {
+            Ok(stream) => {
+                matches!(stream.get_raw_message(1).await, Ok(m) if m.payload == "stored")
+            }
             Err(_) => false,
         }
     })
     .await;
-    assert!(caught_up, "the restarted node does not serve the stream");
+    assert!(kept, "the restarted node lost its store");
 }

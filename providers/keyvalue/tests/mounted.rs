@@ -5,13 +5,12 @@
 //! a mounted Secret at once; a ConfigMap swapped under the running provider moves the link; the
 //! environment store's place in the merge order holds in a real process.
 
-use std::future::Future;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use keyvalue_provider::client::wrpc::keyvalue::store;
 use provider_sdk::transport::Client;
-use provider_testing::{ChildProvider, KubernetesMount, NatsServer, RedisServer, TestHost};
+use provider_testing::{ChildProvider, KubernetesMount, NatsServer, RedisServer, TestHost, within};
 
 const PROVIDER: &str = "keyvalue-provider";
 /// The Redis user's password: given only in a mounted Secret, and looked for in the log.
@@ -56,24 +55,6 @@ async fn redis_get(server: &RedisServer, auth: bool, db: u8, key: &str) -> Optio
         .query_async(&mut connection)
         .await
         .unwrap()
-}
-
-/// Retries `check` until it holds, for up to `bound`; returns how long it took, or `None`.
-async fn within<F, Fut>(bound: Duration, mut check: F) -> Option<Duration>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let start = Instant::now();
-    loop {
-        if check().await {
-            return Some(start.elapsed());
-        }
-        if start.elapsed() > bound {
-            return None;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
 }
 
 /// Waits until a `set` over `kv` succeeds: the link is in effect and its backend answers.
