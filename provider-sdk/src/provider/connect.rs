@@ -85,6 +85,12 @@ pub struct NatsOptions {
     /// How long a request through the client waits for its reply (async-nats' default, 10 s,
     /// when `None`).
     pub request_timeout: Option<Duration>,
+    /// How often the client pings its server; after two pings unanswered it drops the
+    /// connection and reconnects to another server. A server whose process dies closes the
+    /// connection at once; one whose machine or network vanishes is noticed only this way.
+    /// Default [`NatsOptions::DEFAULT_PING_INTERVAL`] (async-nats' own is a minute, so about
+    /// three minutes to notice).
+    pub ping_interval: Duration,
 }
 
 impl fmt::Debug for NatsOptions {
@@ -99,6 +105,7 @@ impl fmt::Debug for NatsOptions {
             .field("max_retry_delay", &self.max_retry_delay)
             .field("name", &self.name)
             .field("request_timeout", &self.request_timeout)
+            .field("ping_interval", &self.ping_interval)
             .finish()
     }
 }
@@ -115,6 +122,7 @@ impl Default for NatsOptions {
             max_retry_delay: Duration::from_secs(5),
             name: None,
             request_timeout: None,
+            ping_interval: Self::DEFAULT_PING_INTERVAL,
         }
     }
 }
@@ -122,6 +130,9 @@ impl Default for NatsOptions {
 impl NatsOptions {
     /// Where NATS is when nothing says otherwise.
     pub const DEFAULT_URL: &'static str = "nats://127.0.0.1:4222";
+
+    /// The default [`NatsOptions::ping_interval`]: a vanished server is noticed in about 30 s.
+    pub const DEFAULT_PING_INTERVAL: Duration = Duration::from_secs(10);
 
     /// Options for `url`, otherwise default.
     pub fn new(url: impl Into<String>) -> Self {
@@ -220,6 +231,7 @@ impl NatsOptions {
         let events = std::sync::Arc::new(EventLog::new(self.name.as_deref().unwrap_or("nats")));
         let options = ConnectOptions::new()
             .max_reconnects(None)
+            .ping_interval(self.ping_interval)
             .event_callback(move |event| {
                 let events = std::sync::Arc::clone(&events);
                 async move { events.log(event) }

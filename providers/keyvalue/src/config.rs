@@ -105,8 +105,8 @@ pub(crate) struct NatsSettings {
     /// One KV bucket for every WIT bucket (their names become key prefixes).
     pub(crate) bucket: Option<String>,
     pub(crate) auto_create: bool,
-    /// Replicas of the KV buckets the provider creates (1 to 5).
-    pub(crate) replicas: usize,
+    /// Replicas of the KV buckets the provider creates (1 to 5), if set (1 if not).
+    pub(crate) replicas: Option<usize>,
     pub(crate) connect_timeout: Duration,
     pub(crate) response_timeout: Duration,
 }
@@ -200,11 +200,11 @@ impl Settings<'_> {
 
     /// `replicas`: how many servers of a JetStream cluster keep a bucket the provider creates
     /// (JetStream allows 1 to 5).
-    fn replicas(&self) -> Result<usize> {
+    fn replicas(&self) -> Result<Option<usize>> {
         match self.str("replicas") {
-            None => Ok(1),
+            None => Ok(None),
             Some(value) => match value.parse::<usize>() {
-                Ok(replicas @ 1..=5) => Ok(replicas),
+                Ok(replicas @ 1..=5) => Ok(Some(replicas)),
                 _ => Err(Error::InvalidConfig {
                     key: "replicas",
                     value: value.to_owned(),
@@ -426,15 +426,21 @@ mod tests {
     }
 
     #[test]
-    fn replicas_default_to_one_and_must_be_what_jetstream_allows() {
+    fn replicas_are_optional_and_must_be_what_jetstream_allows() {
         let replicas = |config: &[(&str, &str)]| match backend(config) {
             Ok(BackendConfig::Nats(nats)) => Ok(nats.replicas),
             Ok(other) => panic!("not nats: {other:?}"),
             Err(error) => Err(error.to_string()),
         };
-        assert_eq!(replicas(&[("url", "nats://h")]), Ok(1));
-        assert_eq!(replicas(&[("url", "nats://h"), ("REPLICAS", " 3 ")]), Ok(3));
-        assert_eq!(replicas(&[("url", "nats://h"), ("replicas", "5")]), Ok(5));
+        assert_eq!(replicas(&[("url", "nats://h")]), Ok(None));
+        assert_eq!(
+            replicas(&[("url", "nats://h"), ("REPLICAS", " 3 ")]),
+            Ok(Some(3))
+        );
+        assert_eq!(
+            replicas(&[("url", "nats://h"), ("replicas", "5")]),
+            Ok(Some(5))
+        );
         for bad in ["0", "6", "three", "-1"] {
             let error = replicas(&[("url", "nats://h"), ("replicas", bad)]).unwrap_err();
             assert!(

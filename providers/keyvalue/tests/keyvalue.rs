@@ -667,6 +667,31 @@ async fn nats_without_auto_create_reports_missing_buckets() {
     setup.running.unwrap().shutdown().await.unwrap();
 }
 
+#[tokio::test]
+async fn nats_replicas_a_single_server_cannot_hold_are_an_error_naming_the_key() {
+    let setup = setup().await;
+    let link = setup
+        .link("comp", "default", Kind::Nats, 0)
+        .target_config("replicas", "3");
+    setup.host.put_link(&link).await.unwrap();
+    let kv = setup.host.component("comp", "default").unwrap();
+    let named =
+        |error: &str| error.contains("replicas = 3") && error.contains("not a JetStream cluster");
+    let refused = eventually(|| async {
+        match store::set(&kv, "r3", "k", b"v").await {
+            Ok(Err(error)) => named(&other(error)),
+            _ => false,
+        }
+    });
+    assert!(refused.await, "no error naming replicas");
+    // Nothing was created: with replicas 1 the bucket is made and used.
+    let link = link.target_config("replicas", "1");
+    let kv = setup.put(&link).await;
+    store::set(&kv, "r3", "k", b"v").await.unwrap().unwrap();
+    assert_eq!(store::get(&kv, "r3", "k").await.unwrap(), Ok(Some(b("v"))));
+    setup.running.unwrap().shutdown().await.unwrap();
+}
+
 /// A component's watcher export: what it heard, in order.
 #[derive(Clone, Default)]
 struct Recorder(Arc<std::sync::Mutex<Vec<String>>>);

@@ -31,8 +31,8 @@ pub(crate) struct NatsStore {
     response_timeout: std::time::Duration,
     fixed_bucket: Option<String>,
     auto_create: bool,
-    /// Replicas of the buckets this store creates.
-    replicas: usize,
+    /// Replicas of the buckets this store creates, if set (1 if not).
+    replicas: Option<usize>,
     open: Mutex<HashMap<String, kv::Store>>,
     shown_url: String,
 }
@@ -86,6 +86,13 @@ impl NatsStore {
             None => jetstream::new(client.clone()),
         };
         js.set_timeout(settings.response_timeout);
+        if settings.replicas.is_some() && !settings.auto_create {
+            tracing::warn!(
+                url = %shown_url,
+                "`replicas` is set but `enable_bucket_auto_create` is not: the provider creates \
+                 no bucket, so `replicas` changes nothing"
+            );
+        }
         Ok(Self {
             client,
             js,
@@ -135,12 +142,11 @@ impl NatsStore {
                         if !self.auto_create {
                             return Err(Error::NoSuchStore(name.to_owned()));
                         }
-                        open_or_create_kv_bucket(&self.js, name, 1, self.replicas)
-                            .await
-                            .map_err(backend)?
+                        self.create(name).await?
                     }
                     Err(error) => return Err(backend(error)),
                 };
+                self.check_replicas(&store);
                 let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
                 if open.len() >= MAX_OPEN_BUCKETS {
                     open.clear();
@@ -150,6 +156,43 @@ impl NatsStore {
             }
         };
         Ok((store, prefix))
+    }
+
+    /// Creates the KV bucket `name` with the configured replicas; an error that names
+    /// `replicas` if the servers cannot hold that many.
+    async fn create(&self, name: &str) -> Result<kv::Store> {
+        let replicas = self.replicas.unwrap_or(1);
+        if replicas > 1 && self.client.server_info().cluster.is_none() {
+            return Err(backend(format!(
+                "cannot create bucket {name:?} with replicas = {replicas}: {} is not a JetStream \
+                 cluster; set replicas to 1, or connect to a cluster of at least {replicas} servers",
+                self.shown_url
+            )));
+        }
+        open_or_create_kv_bucket(&self.js, name, 1, replicas)
+            .await
+            .map_err(|error| match replicas {
+                1 => backend(error),
+                _ => backend(format!(
+                    "cannot create bucket {name:?} with replicas = {replicas} ({error}); the \
+                     JetStream cluster needs at least {replicas} servers"
+                )),
+            })
+    }
+
+    /// Warns if an existing bucket does not have the replicas the link's `replicas` asks for:
+    /// the key applies to the buckets the provider creates, not to existing ones.
+    fn check_replicas(&self, store: &kv::Store) {
+        let has = store.stream.cached_info().config.num_replicas;
+        if let Some(wanted) = self.replicas.filter(|wanted| *wanted != has) {
+            tracing::warn!(
+                bucket = %store.name,
+                replicas = has,
+                configured = wanted,
+                "the KV bucket exists with other replicas than `replicas` says; the key applies \
+                 only to buckets the provider creates (change the bucket with `nats kv edit`)"
+            );
+        }
     }
 
     /// The KV key for `key`, after checking JetStream would take it.
