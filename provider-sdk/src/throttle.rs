@@ -5,6 +5,8 @@
 //! occurrence at once and later ones at most once per interval, each report carrying how many
 //! occurrences it covers, so that the lines add up to the total.
 
+use std::fmt::Display;
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 /// Decides when to report a recurring event and how many occurrences each report covers.
@@ -36,7 +38,7 @@ pub struct Throttle {
 
 impl Throttle {
     /// At most one report per `every`.
-    pub fn new(every: Duration) -> Self {
+    pub const fn new(every: Duration) -> Self {
         Self {
             every,
             last_report: None,
@@ -81,6 +83,44 @@ impl Throttle {
     /// being watched ends).
     pub fn take(&mut self) -> u64 {
         std::mem::take(&mut self.unreported)
+    }
+}
+
+/// A warning that callers can cause any number of times (an invocation with bad params, one
+/// that outlived its deadline): each occurrence is logged at debug level, and a warning at most
+/// once a second carries how many occurred since the previous warning, so that a flood of bad
+/// calls cannot flood the log (a caller must not be able to, see the link policy).
+pub(crate) struct PacedWarning {
+    what: &'static str,
+    throttle: Mutex<Throttle>,
+}
+
+impl PacedWarning {
+    /// A warning saying `what`.
+    pub(crate) const fn new(what: &'static str) -> Self {
+        Self {
+            what,
+            throttle: Mutex::new(Throttle::new(Duration::from_secs(1))),
+        }
+    }
+
+    /// Notes one occurrence, for `subject`, caused by `error`.
+    pub(crate) fn note(&self, subject: &str, error: &dyn Display) {
+        let due = self
+            .throttle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .note(Instant::now());
+        match due {
+            Some(count) => tracing::warn!(
+                subject,
+                %error,
+                count,
+                "{} ({count} since the last such warning, each logged at debug level)",
+                self.what
+            ),
+            None => tracing::debug!(subject, %error, "{}", self.what),
+        }
     }
 }
 

@@ -30,7 +30,11 @@ use tokio::sync::{Notify, mpsc};
 
 use super::{Limits, push_path};
 use crate::error::{Error, Result};
+use crate::throttle::PacedWarning;
 use crate::wire;
+
+/// Invocations closed for going over a limit (buffered bytes, sub-channels).
+static CLOSED: PacedWarning = PacedWarning::new("closing an invocation's channels");
 
 /// Bytes buffered across all calls of one transport, against [`Limits::max_total_buffered_bytes`]:
 /// waiting in their channels, or held by their readers for a value not yet complete.
@@ -317,7 +321,7 @@ impl Inbox {
             failure,
             Failure::BufferFull { .. } | Failure::TooManyChannels
         ) {
-            tracing::warn!(subject = %self.subject, ?failure, "closing an invocation's channels");
+            CLOSED.note(&self.subject, &format_args!("{failure:?}"));
         }
         state.failure = Some(failure);
         for slot in state.channels.values_mut() {

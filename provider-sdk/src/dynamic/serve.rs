@@ -20,7 +20,7 @@ use wasm_wave::value::Value;
 
 use super::func::{FunctionType, read_tuple};
 use crate::error::Result;
-use crate::transport::{Invocation, InvocationContext, Server, Serving};
+use crate::transport::{BAD_PARAMS, Invocation, InvocationContext, Server, Serving};
 
 impl Invocation {
     /// Reads the params, of the types `ty` gives, as soon as they have all arrived; pending
@@ -185,7 +185,7 @@ async fn handle(
     let params = match invocation.read_params_dynamic(&function.ty).await {
         Ok(params) => params,
         Err(error) => {
-            tracing::warn!(%error, "dropping an invocation: reading its params failed");
+            BAD_PARAMS.note(invocation.context().subject(), &error);
             return;
         }
     };

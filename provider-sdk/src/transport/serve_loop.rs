@@ -24,7 +24,14 @@ use super::backend::{Arrival, Arriving, Source};
 use super::invocation::Attached;
 use super::server::ServerInner;
 use super::{Invocation, InvocationContext};
+use crate::throttle::PacedWarning;
 use crate::trace::TraceContext;
+
+/// Invocations that could not be accepted (the handshake or the channels failed).
+static NOT_ACCEPTED: PacedWarning = PacedWarning::new("could not accept an invocation");
+/// Invocations dropped at their deadline.
+static OUTLIVED: PacedWarning =
+    PacedWarning::new("dropped an invocation that outlived its deadline");
 
 /// How long a stopping serve loop keeps turning away invocations that were already delivered.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
@@ -95,6 +102,8 @@ pub(super) async fn serve_loop<F, Fut>(
     Fut: Future<Output = ()> + Send + 'static,
 {
     let mut stop = server.stop.subscribe();
+    // For the paced warnings of the invocations' tasks: one allocation, not one per invocation.
+    let shown: Arc<str> = subject.as_str().into();
     // One future for the whole loop: cheaper than a new one per invocation.
     let stopped = stopped(&mut stop);
     tokio::pin!(stopped);
@@ -138,6 +147,7 @@ pub(super) async fn serve_loop<F, Fut>(
             parent_span_id = tracing::field::Empty,
             span_id = tracing::field::Empty,
         );
+        let subject = Arc::clone(&shown);
         server.tasks.spawn(
             async move {
                 let handled = tokio::time::timeout(timeout, async {
@@ -148,11 +158,12 @@ pub(super) async fn serve_loop<F, Fut>(
                             let trace = join_trace(invocation.context());
                             crate::trace::scope(trace, handler(invocation)).await;
                         }
-                        Err(error) => tracing::warn!(%error, "could not accept an invocation"),
+                        Err(error) => NOT_ACCEPTED.note(&subject, &error),
                     }
                 });
                 if handled.await.is_err() {
-                    tracing::warn!(?timeout, "dropped an invocation that outlived its deadline");
+                    let error = format!("its deadline of {timeout:?} passed");
+                    OUTLIVED.note(&subject, &error);
                 }
                 drop(permit);
             }

@@ -16,7 +16,12 @@ use super::serve_loop::serve_loop;
 use super::{Admission, Invocation, InvocationContext, Transport, invocation_subject};
 use crate::channel::Tasks;
 use crate::error::{Error, Result};
+use crate::throttle::PacedWarning;
 use crate::wire::{Decode, Encode};
+
+/// Invocations whose params could not be read (malformed, truncated, too large, abandoned).
+pub(crate) static BAD_PARAMS: PacedWarning =
+    PacedWarning::new("dropping an invocation: reading its params failed");
 
 /// Settings of a [`Server`].
 #[derive(Clone, Debug)]
@@ -241,7 +246,7 @@ impl Server {
                 let params = match invocation.read_params::<P>().await {
                     Ok(params) => params,
                     Err(error) => {
-                        tracing::warn!(%error, "dropping an invocation: reading its params failed");
+                        BAD_PARAMS.note(invocation.context().subject(), &error);
                         return;
                     }
                 };

@@ -935,10 +935,17 @@ async fn hostile_callers_leave_the_provider_healthy_bounded_and_serving() {
         (functions.len() * (DISCARDED_PER_FUNCTION + TRAILING_PER_FUNCTION)) >> 20
     );
     let logs = child.logs();
+    let warnings = logs.lines().filter(|line| line.contains("WARN")).count();
     eprintln!(
-        "provider log: {} lines, {} warnings",
-        logs.lines().count(),
-        logs.lines().filter(|line| line.contains("WARN")).count()
+        "provider log: {} lines, {warnings} warnings",
+        logs.lines().count()
+    );
+    // Callers cannot flood the log: each kind of bad call is warned about at most once a
+    // second (with a count), whatever their number.
+    let bound = 8 * (started.elapsed().as_secs() as usize + 1);
+    assert!(
+        warnings <= bound,
+        "{warnings} warnings for the hostile calls (at most {bound}):\n{logs}"
     );
 
     assert!(
