@@ -33,7 +33,9 @@ mod serving;
 mod sink;
 
 use std::any::Any;
+use std::collections::hash_map::RandomState;
 use std::fmt;
+use std::hash::{BuildHasher as _, Hasher as _};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
@@ -59,11 +61,30 @@ const SUBSCRIBE_CONFIRM_TIMEOUT: Duration = Duration::from_secs(10);
 /// The header of a refusal handshake (step 2').
 const REFUSED_HEADER: &str = "wrpc-refused";
 
+/// The ids of a session's calls, which end its reply subjects: a counter through a keyed
+/// hash. Reply subjects are seen by the peers of a call (a server's `R_s` by its caller), and
+/// sequential ids would let one caller guess another's and send data into its call; these
+/// cannot be guessed without the session's key. Two live calls meet on one id with a chance of
+/// about one in 2^64 per pair.
+#[derive(Default)]
+struct CallIds {
+    next: AtomicU64,
+    key: RandomState,
+}
+
+impl CallIds {
+    fn next(&self) -> u64 {
+        let mut hasher = self.key.build_hasher();
+        hasher.write_u64(self.next.fetch_add(1, Ordering::Relaxed));
+        hasher.finish()
+    }
+}
+
 /// A NATS connection with its inbox subscription and demultiplexer.
 pub(crate) struct Session {
     client: async_nats::Client,
     routes: Arc<Routes>,
-    next_id: AtomicU64,
+    ids: CallIds,
     limits: Limits,
     budget: Arc<Budget>,
     demux: tokio::task::JoinHandle<()>,
@@ -109,7 +130,7 @@ impl Session {
         let session = Arc::new(Self {
             client,
             routes,
-            next_id: AtomicU64::new(0),
+            ids: CallIds::default(),
             budget: Budget::new(limits.max_total_buffered_bytes),
             limits,
             demux,
@@ -129,7 +150,7 @@ impl Session {
         handshake: Option<Handshake>,
     ) -> (u64, String, Option<Arc<Inbox>>) {
         self.routes.forget_expired();
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let id = self.ids.next();
         let reply = format!("{}{id}", self.routes.prefix);
         let inbox = (!channel.is_empty()).then(|| {
             let routes = Arc::downgrade(&self.routes);
@@ -321,6 +342,21 @@ fn header_block_len(headers: &HeaderMap) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn call_ids_are_distinct_and_not_in_sequence() {
+        let ids = CallIds::default();
+        let drawn: Vec<u64> = (0..10_000).map(|_| ids.next()).collect();
+        let distinct: std::collections::HashSet<u64> = drawn.iter().copied().collect();
+        assert_eq!(distinct.len(), drawn.len());
+        let steps_of_one = drawn
+            .windows(2)
+            .filter(|w| w[1].wrapping_sub(w[0]) == 1)
+            .count();
+        assert_eq!(steps_of_one, 0, "ids follow each other");
+        // Another session's ids are others.
+        assert_ne!(CallIds::default().next(), CallIds::default().next());
+    }
 
     #[test]
     fn header_block_len_matches_the_wire() {
