@@ -590,6 +590,14 @@ impl ChildProvider {
     }
 }
 
+/// The resident memory (`VmRSS`) of process `pid` in KiB, from `/proc` (Linux); `None` once
+/// the process is gone, or where there is no `/proc`. A [`ChildProvider::id`] gives the pid.
+pub fn resident_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()

@@ -54,6 +54,7 @@ use crate::error::{Error, Result};
 pub use self::admission::{Admission, Refusal};
 pub use self::client::{CallOptions, Client};
 pub use self::invocation::{FromInvocation, Invocation, InvocationContext};
+#[cfg(feature = "dynamic")]
 pub(crate) use self::server::BAD_PARAMS;
 pub use self::server::{ServeOptions, Server, Serving};
 pub use self::subject::invocation_subject;

@@ -1,4 +1,4 @@
-//! Hostile callers (issue 14): a raw NATS client sends every function the keyvalue provider
+//! Hostile callers: a raw NATS client sends every function the keyvalue provider
 //! serves random bytes, oversized length prefixes, truncated params, never-ending streams and
 //! garbage on the subjects the server creates for a call, a bounded amount of each, while a
 //! well-behaved component keeps calling. The provider runs as a child process, as under a host,
@@ -28,7 +28,7 @@ use keyvalue_provider::client::wrpc::keyvalue::{atomics, batch, store};
 use provider_sdk::provider::{Health, Provider as _};
 use provider_sdk::transport::{Client, ServeOptions, Transport};
 use provider_sdk::wire::{self, ByteSlice, Encode};
-use provider_testing::{ChildProvider, NatsServer, TestHost, TestLink, eventually};
+use provider_testing::{ChildProvider, NatsServer, TestHost, TestLink, eventually, resident_kib};
 
 const PROVIDER: &str = "keyvalue-provider";
 
@@ -703,25 +703,12 @@ async fn garbage_on_server_subjects(hostile: &Hostile, functions: &[Function]) {
     .await;
 }
 
-/// The provider process's resident memory in KiB, while it runs.
-fn rss_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()
-}
-
 /// Samples the provider's resident memory until stopped (or the process is gone); returns the
 /// peak.
 fn sample_rss(pid: u32, stop: Arc<AtomicBool>) -> tokio::task::JoinHandle<u64> {
     tokio::spawn(async move {
         let mut peak = 0;
-        while let Some(rss) = rss_kib(pid) {
+        while let Some(rss) = resident_kib(pid) {
             peak = peak.max(rss);
             if stop.load(Ordering::Relaxed) {
                 break;
@@ -886,7 +873,7 @@ async fn hostile_callers_leave_the_provider_healthy_bounded_and_serving() {
     // Warm up: the well-behaved client runs a while before the baseline is taken.
     let mut good = WellBehaved::start(kv);
     good.reach(300, &child).await;
-    let baseline = rss_kib(pid).unwrap();
+    let baseline = resident_kib(pid).unwrap();
     let stop_sampling = Arc::new(AtomicBool::new(false));
     let sampler = sample_rss(pid, Arc::clone(&stop_sampling));
 
@@ -911,7 +898,7 @@ async fn hostile_callers_leave_the_provider_healthy_bounded_and_serving() {
     let (rounds, slowest) = good.stop(&child).await;
     stop_sampling.store(true, Ordering::Relaxed);
     let peak = sampler.await.unwrap();
-    let end = rss_kib(pid).unwrap();
+    let end = resident_kib(pid).unwrap();
 
     let tally = &hostile.tally;
     eprintln!(

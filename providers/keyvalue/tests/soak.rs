@@ -20,7 +20,9 @@ use std::time::Duration;
 use bytes::Bytes;
 use keyvalue_provider::client::wrpc::keyvalue::{atomics, batch, store};
 use provider_sdk::transport::Client;
-use provider_testing::{ChildProvider, NatsServer, RedisServer, TestHost, TestLink, eventually};
+use provider_testing::{
+    ChildProvider, NatsServer, RedisServer, TestHost, TestLink, eventually, resident_kib,
+};
 use tokio::time::Instant;
 
 const PROVIDER: &str = "keyvalue-provider";
@@ -415,13 +417,6 @@ impl Worker {
         }
         Ok(())
     }
-}
-
-/// The resident memory of process `pid` in KiB, or `None` once it is gone.
-fn resident_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|line| line.starts_with("VmRSS:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// The resident memory of `pid` once a second from now until `until`, with when each was
