@@ -646,6 +646,47 @@ async fn an_invocation_past_its_deadline_frees_its_slot() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caller_that_stops_sending_params_gives_its_slot_back_after_the_params_timeout() {
+    let pair = Pair::nats().await;
+    let options = ServeOptions::new("test")
+        .max_concurrency(1)
+        .params_timeout(Duration::from_millis(300));
+    let server = pair.server.server(options);
+    let _serving = server
+        .serve_fn(
+            INSTANCE,
+            "echo",
+            |_, (text,): (String,)| async move { (text,) },
+        )
+        .await
+        .unwrap();
+    // A raw caller: a string param that claims 10 bytes and brings 3, and then nothing, not
+    // even the end of the params. It takes the server's one slot.
+    let raw = pair.nats.as_ref().unwrap().connect().await.unwrap();
+    let subject = provider_sdk::transport::invocation_subject("test", INSTANCE, "echo");
+    let mut handshakes = raw.subscribe("stalled.reply").await.unwrap();
+    raw.publish_with_reply(subject, "stalled.reply", b"\x0aabc"[..].into())
+        .await
+        .unwrap();
+    let handshake = tokio::time::timeout(Duration::from_secs(5), handshakes.next()).await;
+    assert!(handshake.is_ok(), "the stalled call was never accepted");
+
+    let started = Instant::now();
+    let client = pair.client().with_timeout(Duration::from_secs(5));
+    let answer = client
+        .invoke::<_, (String,)>(INSTANCE, "echo", ("hi".to_owned(),))
+        .await
+        .unwrap();
+    assert_eq!(answer, ("hi".to_owned(),));
+    // The slot came back at the params timeout, not at the one-minute invocation deadline.
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
 #[tokio::test]
 async fn results_over_the_value_limit_are_refused() {
     let pair = Pair::nats_with_limits(Limits::default().with_max_value_bytes(1000)).await;

@@ -13,6 +13,10 @@ pub struct RuntimeOptions {
     pub max_concurrency: usize,
     /// How long one invocation may take.
     pub invocation_timeout: Duration,
+    /// How long an invocation's params may take to arrive (within `invocation_timeout`), so a
+    /// caller that stops sending gives its slot back soon
+    /// ([`ServeOptions::params_timeout`]).
+    pub params_timeout: Duration,
     /// How long shutdown waits for invocations in flight (and for a link hook that is running)
     /// before it cancels them.
     pub shutdown_timeout: Duration,
@@ -44,6 +48,7 @@ impl Default for RuntimeOptions {
         Self {
             max_concurrency: ServeOptions::DEFAULT_MAX_CONCURRENCY,
             invocation_timeout: ServeOptions::DEFAULT_TIMEOUT,
+            params_timeout: ServeOptions::DEFAULT_PARAMS_TIMEOUT,
             shutdown_timeout: Duration::from_secs(10),
             health_timeout: Duration::from_secs(5),
             limits: Limits::default(),
@@ -60,6 +65,12 @@ impl RuntimeOptions {
     /// Sets [`RuntimeOptions::max_concurrency`].
     pub fn max_concurrency(mut self, limit: usize) -> Self {
         self.max_concurrency = limit.max(1);
+        self
+    }
+
+    /// Sets [`RuntimeOptions::params_timeout`].
+    pub fn params_timeout(mut self, timeout: Duration) -> Self {
+        self.params_timeout = timeout;
         self
     }
 

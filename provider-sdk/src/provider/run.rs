@@ -260,6 +260,7 @@ fn serve_options(state: &Arc<State>, options: &RuntimeOptions) -> ServeOptions {
     ServeOptions::new(format!("{lattice}.{provider_id}"))
         .max_concurrency(options.max_concurrency)
         .timeout(options.invocation_timeout)
+        .params_timeout(options.params_timeout)
         .admission(Arc::new(LinkCheck::new(
             Arc::clone(state),
             options.require_link,

@@ -40,6 +40,13 @@ pub struct ServeOptions {
     /// incomplete result) and its permit returns, so a stalled caller cannot hold a slot forever.
     /// Pending streams and futures in the results are not counted.
     pub timeout: Duration,
+    /// How long an invocation's params may take to arrive, within [`ServeOptions::timeout`]:
+    /// while they are missing the invocation holds a permit for nothing the server does, so a
+    /// caller that stops sending (or never answers the handshake) gives its permit back after
+    /// this rather than the whole deadline. [`Server::serve_fn`] (what `generate!` serves with)
+    /// applies it; a handler given to [`Server::serve`] reads the params itself and bounds that
+    /// itself.
+    pub params_timeout: Duration,
     /// Handed to every invocation's context.
     state: Option<Attached>,
     /// Checks every invocation before it takes a permit.
@@ -53,6 +60,9 @@ impl ServeOptions {
     /// The default for [`ServeOptions::timeout`].
     pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
+    /// The default for [`ServeOptions::params_timeout`].
+    pub const DEFAULT_PARAMS_TIMEOUT: Duration = Duration::from_secs(10);
+
     /// Options for `prefix`, with the prefix as queue group.
     pub fn new(prefix: impl Into<String>) -> Self {
         let prefix = prefix.into();
@@ -61,6 +71,7 @@ impl ServeOptions {
             prefix,
             max_concurrency: Self::DEFAULT_MAX_CONCURRENCY,
             timeout: Self::DEFAULT_TIMEOUT,
+            params_timeout: Self::DEFAULT_PARAMS_TIMEOUT,
             state: None,
             admission: None,
         }
@@ -81,6 +92,12 @@ impl ServeOptions {
     /// Sets the invocation deadline.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// Sets how long an invocation's params may take to arrive.
+    pub fn params_timeout(mut self, timeout: Duration) -> Self {
+        self.params_timeout = timeout;
         self
     }
 
@@ -240,12 +257,19 @@ impl Server {
         Fut: Future<Output = R> + Send + 'static,
     {
         let handler = Arc::new(handler);
+        let params_timeout = self.inner.options.params_timeout;
         self.serve(instance, func, move |mut invocation: Invocation| {
             let handler = Arc::clone(&handler);
             async move {
-                let params = match invocation.read_params::<P>().await {
-                    Ok(params) => params,
-                    Err(error) => {
+                let read = tokio::time::timeout(params_timeout, invocation.read_params::<P>());
+                let params = match read.await {
+                    Ok(Ok(params)) => params,
+                    Ok(Err(error)) => {
+                        BAD_PARAMS.note(invocation.context().subject(), &error);
+                        return;
+                    }
+                    Err(_) => {
+                        let error = format!("its params did not arrive within {params_timeout:?}");
                         BAD_PARAMS.note(invocation.context().subject(), &error);
                         return;
                     }
