@@ -5,6 +5,14 @@ use async_nats::jetstream::{self, stream};
 use futures::StreamExt as _;
 use provider_testing::{NatsCluster, eventually};
 
+/// Whether `stream` answers, with `payload` as its first message.
+async fn first_message_is(js: &jetstream::Context, stream: &str, payload: &str) -> bool {
+    match js.get_stream(stream).await {
+        Ok(stream) => matches!(stream.get_raw_message(1).await, Ok(m) if m.payload == payload),
+        Err(_) => false,
+    }
+}
+
 #[tokio::test]
 async fn nodes_route_to_each_other_and_a_replicated_stream_outlives_a_killed_node() {
     let mut cluster = NatsCluster::start(3).unwrap();
@@ -60,16 +68,10 @@ async fn nodes_route_to_each_other_and_a_replicated_stream_outlives_a_killed_nod
     cluster.kill(leader);
     // The stream answers again once the survivors have elected a new leader for it.
     let survivor = jetstream::new(survivor);
-    let kept = eventually(|| async {
-        match survivor.get_stream("R3").await {
-            Ok(stream) => {
-                matches!(stream.get_raw_message(1).await, Ok(m) if m.payload == "kept")
-            }
-            Err(_) => false,
-        }
-    })
-    .await;
-    assert!(kept, "the message did not outlive its leader's node");
+    assert!(
+        eventually(|| first_message_is(&survivor, "R3", "kept")).await,
+        "the message did not outlive its leader's node"
+    );
 
     cluster.restart(leader).unwrap();
     assert!(cluster.node(leader).healthy());
@@ -105,14 +107,8 @@ async fn nodes_route_to_each_other_and_a_replicated_stream_outlives_a_killed_nod
     );
     cluster.kill(home);
     cluster.restart(home).unwrap();
-    let kept = eventually(|| async {
-        match elsewhere.get_stream("R1").await {
-            Ok(stream) => {
-                matches!(stream.get_raw_message(1).await, Ok(m) if m.payload == "stored")
-            }
-            Err(_) => false,
-        }
-    })
-    .await;
-    assert!(kept, "the restarted node lost its store");
+    assert!(
+        eventually(|| first_message_is(&elsewhere, "R1", "stored")).await,
+        "the restarted node lost its store"
+    );
 }
