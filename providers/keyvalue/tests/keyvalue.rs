@@ -676,7 +676,7 @@ async fn nats_replicas_a_single_server_cannot_hold_are_an_error_naming_the_key()
     setup.host.put_link(&link).await.unwrap();
     let kv = setup.host.component("comp", "default").unwrap();
     let named =
-        |error: &str| error.contains("replicas = 3") && error.contains("not a JetStream cluster");
+        |error: &str| error.contains("replicas = 3") && error.contains("not part of a cluster");
     let refused = eventually(|| async {
         match store::set(&kv, "r3", "k", b"v").await {
             Ok(Err(error)) => named(&other(error)),
@@ -685,6 +685,11 @@ async fn nats_replicas_a_single_server_cannot_hold_are_an_error_naming_the_key()
     });
     assert!(refused.await, "no error naming replicas");
     // Nothing was created: with replicas 1 the bucket is made and used.
+    let js = async_nats::jetstream::new(setup.kv_nats.connect().await.unwrap());
+    assert!(
+        js.get_key_value("r3").await.is_err(),
+        "a bucket was created"
+    );
     let link = link.target_config("replicas", "1");
     let kv = setup.put(&link).await;
     store::set(&kv, "r3", "k", b"v").await.unwrap().unwrap();

@@ -158,25 +158,17 @@ impl NatsStore {
         Ok((store, prefix))
     }
 
-    /// Creates the KV bucket `name` with the configured replicas; an error that names
-    /// `replicas` if the servers cannot hold that many.
+    /// Creates the KV bucket `name` with the configured replicas; when JetStream cannot place
+    /// that many, an error that names `replicas` and says why.
     async fn create(&self, name: &str) -> Result<kv::Store> {
         let replicas = self.replicas.unwrap_or(1);
-        if replicas > 1 && self.client.server_info().cluster.is_none() {
-            return Err(backend(format!(
-                "cannot create bucket {name:?} with replicas = {replicas}: {} is not a JetStream \
-                 cluster; set replicas to 1, or connect to a cluster of at least {replicas} servers",
-                self.shown_url
-            )));
-        }
         open_or_create_kv_bucket(&self.js, name, 1, replicas)
             .await
-            .map_err(|error| match replicas {
-                1 => backend(error),
-                _ => backend(format!(
-                    "cannot create bucket {name:?} with replicas = {replicas} ({error}); the \
-                     JetStream cluster needs at least {replicas} servers"
+            .map_err(|error| match placement_failure(&error) {
+                Some(why) if replicas > 1 => backend(format!(
+                    "cannot create bucket {name:?} with replicas = {replicas}: {why} ({error})"
                 )),
+                _ => backend(error),
             })
     }
 
@@ -396,6 +388,34 @@ impl Backend for NatsStore {
             std::future::ready(change)
         });
         Ok(changes.boxed())
+    }
+}
+
+/// Why JetStream could not place a stream's replicas, if `error` says so (by its JetStream
+/// error code; the server's own text names no setting).
+fn placement_failure(error: &provider_sdk::Error) -> Option<&'static str> {
+    use async_nats::jetstream::ErrorCode;
+    use async_nats::jetstream::context::{CreateStreamError, CreateStreamErrorKind};
+    let provider_sdk::Error::Nats { source, .. } = error else {
+        return None;
+    };
+    let CreateStreamErrorKind::JetStream(error) =
+        source.downcast_ref::<CreateStreamError>()?.kind()
+    else {
+        return None;
+    };
+    let code = error.error_code();
+    if code == ErrorCode::STREAM_REPLICAS_NOT_SUPPORTED {
+        Some(
+            "the JetStream server is not part of a cluster; set replicas to 1, or use a cluster \
+             of at least that many servers",
+        )
+    } else if code == ErrorCode::CLUSTER_NO_PEERS {
+        Some("the JetStream cluster has fewer servers than that")
+    } else if code == ErrorCode::INSUFFICIENT_RESOURCES {
+        Some("the JetStream cluster may have fewer servers than that, or its limits are reached")
+    } else {
+        None
     }
 }
 
