@@ -88,8 +88,11 @@ impl Throttle {
 
 /// A warning that callers can cause any number of times (an invocation with bad params, one
 /// that outlived its deadline): each occurrence is logged at debug level, and a warning at most
-/// once a second carries how many occurred since the previous warning, so that a flood of bad
-/// calls cannot flood the log (a caller must not be able to, see the link policy).
+/// once a second carries how many occurred since the previous warning (in the whole process:
+/// the subject and error it shows are the latest occurrence's), so that a flood of bad calls
+/// cannot flood the log (a caller must not be able to, see the link policy). Occurrences after
+/// the last warning of a burst are in the next warning's count, whenever that comes, and in the
+/// debug lines.
 pub(crate) struct PacedWarning {
     what: &'static str,
     throttle: Mutex<Throttle>,

@@ -89,7 +89,7 @@ pub struct NatsOptions {
     /// connection and reconnects to another server. A server whose process dies closes the
     /// connection at once; one whose machine or network vanishes is noticed only this way.
     /// Default [`NatsOptions::DEFAULT_PING_INTERVAL`] (async-nats' own is a minute, so about
-    /// three minutes to notice).
+    /// three minutes to notice). At least 1 s.
     pub ping_interval: Duration,
 }
 
@@ -231,7 +231,8 @@ impl NatsOptions {
         let events = std::sync::Arc::new(EventLog::new(self.name.as_deref().unwrap_or("nats")));
         let options = ConnectOptions::new()
             .max_reconnects(None)
-            .ping_interval(self.ping_interval)
+            // async-nats cannot ping at a zero interval.
+            .ping_interval(self.ping_interval.max(Duration::from_secs(1)))
             .event_callback(move |event| {
                 let events = std::sync::Arc::clone(&events);
                 async move { events.log(event) }

@@ -43,9 +43,13 @@ pub struct ServeOptions {
     /// How long an invocation's params may take to arrive, within [`ServeOptions::timeout`]:
     /// while they are missing the invocation holds a permit for nothing the server does, so a
     /// caller that stops sending (or never answers the handshake) gives its permit back after
-    /// this rather than the whole deadline. [`Server::serve_fn`] (what `generate!` serves with)
-    /// applies it; a handler given to [`Server::serve`] reads the params itself and bounds that
-    /// itself.
+    /// this rather than the whole deadline. It bounds the whole of the params (not pending
+    /// `stream`/`future` values, which arrive later under [`Limits::idle_timeout`](crate::Limits)):
+    /// 10 s lets a 64 MiB value arrive at 6.7 MB/s; raise it for large params over slow links.
+    /// [`Server::serve_fn`] (what `generate!` serves with) applies it; a handler given to
+    /// [`Server::serve`] reads the params itself and bounds that itself, and
+    /// `serve_dynamic` (feature `dynamic`), which reads streams whole, relies on the channels'
+    /// idle timeout instead.
     pub params_timeout: Duration,
     /// Handed to every invocation's context.
     state: Option<Attached>,

@@ -62,10 +62,10 @@ const SUBSCRIBE_CONFIRM_TIMEOUT: Duration = Duration::from_secs(10);
 const REFUSED_HEADER: &str = "wrpc-refused";
 
 /// The ids of a session's calls, which end its reply subjects: a counter through a keyed
-/// hash. Reply subjects are seen by the peers of a call (a server's `R_s` by its caller), and
-/// sequential ids would let one caller guess another's and send data into its call; these
-/// cannot be guessed without the session's key. Two live calls meet on one id with a chance of
-/// about one in 2^64 per pair.
+/// hash (std's `RandomState`, SipHash with a key random to the process). Reply subjects are
+/// seen by the peers of a call (a server's `R_s` by its caller), and sequential ids would let
+/// one caller guess another's and send data into its call; these are not predictable from the
+/// ids a caller has seen. A drawn id that is still in use is drawn again (`Session::register`).
 #[derive(Default)]
 struct CallIds {
     next: AtomicU64,
@@ -150,7 +150,11 @@ impl Session {
         handshake: Option<Handshake>,
     ) -> (u64, String, Option<Arc<Inbox>>) {
         self.routes.forget_expired();
-        let id = self.ids.next();
+        let mut table = self.routes.lock();
+        // Ids are hashes, not a sequence: draw again in the rare case one is in use.
+        let id = std::iter::repeat_with(|| self.ids.next())
+            .find(|id| !table.contains_key(id))
+            .unwrap_or_default();
         let reply = format!("{}{id}", self.routes.prefix);
         let inbox = (!channel.is_empty()).then(|| {
             let routes = Arc::downgrade(&self.routes);
@@ -165,7 +169,7 @@ impl Session {
                 })),
             ))
         });
-        self.routes.lock().insert(
+        table.insert(
             id,
             Route {
                 channel,
