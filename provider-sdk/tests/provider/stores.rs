@@ -45,6 +45,11 @@ async fn start(
     provider::start(Probe(Arc::clone(state)), startup, RuntimeOptions::default()).await
 }
 
+/// The `bucket` value component `comp`'s `default` link hands the provider's handlers.
+async fn link_bucket(host: &TestHost) -> Option<String> {
+    whoami(host, "comp", "default", "bucket").await.2
+}
+
 #[tokio::test]
 async fn names_in_the_bucket_are_merged_watched_and_reach_links() {
     let (nats, host, state) = setup().await;
@@ -74,13 +79,7 @@ async fn names_in_the_bucket_are_merged_watched_and_reach_links() {
         state.events()[0],
         format!("init {PROVIDER} config=[(\"pool\", \"8\"), (\"url\", \"a\")]")
     );
-    assert_eq!(
-        whoami(&host, "comp", "default", "bucket")
-            .await
-            .2
-            .as_deref(),
-        Some("first")
-    );
+    assert_eq!(link_bucket(&host).await.as_deref(), Some("first"));
 
     // A change to a named config the provider uses reaches its hook...
     host.put_named_config("override", &HashMap::from([("pool".into(), "16".into())]))
@@ -104,13 +103,7 @@ async fn names_in_the_bucket_are_merged_watched_and_reach_links() {
     .await
     .unwrap();
     assert!(eventually(|| async { state.count("put comp default") == 2 }).await);
-    assert_eq!(
-        whoami(&host, "comp", "default", "bucket")
-            .await
-            .2
-            .as_deref(),
-        Some("second")
-    );
+    assert_eq!(link_bucket(&host).await.as_deref(), Some("second"));
     // Unrelated names change nothing.
     host.put_named_config("unrelated", &HashMap::from([("z".into(), "1".into())]))
         .await
@@ -141,13 +134,7 @@ async fn a_configmap_swap_reaches_the_provider_and_its_link_once() {
         state.events()[0],
         format!("init {PROVIDER} config=[(\"pool\", \"4\"), (\"url\", \"a\")]")
     );
-    assert_eq!(
-        whoami(&host, "comp", "default", "bucket")
-            .await
-            .2
-            .as_deref(),
-        Some("first")
-    );
+    assert_eq!(link_bucket(&host).await.as_deref(), Some("first"));
 
     // The kubelet's update: a new data folder, `..data` renamed over, a key link added, the
     // old folder removed. One change, one hook call, with the new values whole.
@@ -160,13 +147,7 @@ async fn a_configmap_swap_reaches_the_provider_and_its_link_once() {
     // A link whose named configuration lives there gets its update, once.
     link_cfg.swap(&[("bucket", "second")]);
     assert!(eventually(|| async { state.count("put comp default") == 2 }).await);
-    assert_eq!(
-        whoami(&host, "comp", "default", "bucket")
-            .await
-            .2
-            .as_deref(),
-        Some("second")
-    );
+    assert_eq!(link_bucket(&host).await.as_deref(), Some("second"));
     // A swap to the same values is no change.
     link_cfg.swap(&[("bucket", "second")]);
     tokio::time::sleep(SETTLED).await;
@@ -419,11 +400,5 @@ async fn a_link_waiting_for_an_unreadable_file_is_put_once_it_reads() {
 
     link_cfg.swap(&[("bucket", "fixed")]);
     assert!(eventually(|| async { state.count("put comp default") == 1 }).await);
-    assert_eq!(
-        whoami(&host, "comp", "default", "bucket")
-            .await
-            .2
-            .as_deref(),
-        Some("fixed")
-    );
+    assert_eq!(link_bucket(&host).await.as_deref(), Some("fixed"));
 }
