@@ -107,8 +107,9 @@ impl PacedWarning {
         }
     }
 
-    /// Notes one occurrence, for `subject`, caused by `error`.
-    pub(crate) fn note(&self, subject: &str, error: &dyn Display) {
+    /// Notes one occurrence caused by `error`, naming `subject` (`None` inside an invocation's
+    /// span, which has it already).
+    pub(crate) fn note(&self, subject: Option<&str>, error: &dyn Display) {
         let due = self
             .throttle
             .lock()

@@ -321,7 +321,7 @@ impl Inbox {
             failure,
             Failure::BufferFull { .. } | Failure::TooManyChannels
         ) {
-            CLOSED.note(&self.subject, &format_args!("{failure:?}"));
+            CLOSED.note(Some(&self.subject), &format_args!("{failure:?}"));
         }
         state.failure = Some(failure);
         for slot in state.channels.values_mut() {

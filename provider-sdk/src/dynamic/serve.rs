@@ -185,7 +185,7 @@ async fn handle(
     let params = match invocation.read_params_dynamic(&function.ty).await {
         Ok(params) => params,
         Err(error) => {
-            BAD_PARAMS.note(invocation.context().subject(), &error);
+            BAD_PARAMS.note(None, &error);
             return;
         }
     };

@@ -102,8 +102,6 @@ pub(super) async fn serve_loop<F, Fut>(
     Fut: Future<Output = ()> + Send + 'static,
 {
     let mut stop = server.stop.subscribe();
-    // For the paced warnings of the invocations' tasks: one allocation, not one per invocation.
-    let shown: Arc<str> = subject.as_str().into();
     // One future for the whole loop: cheaper than a new one per invocation.
     let stopped = stopped(&mut stop);
     tokio::pin!(stopped);
@@ -147,7 +145,6 @@ pub(super) async fn serve_loop<F, Fut>(
             parent_span_id = tracing::field::Empty,
             span_id = tracing::field::Empty,
         );
-        let subject = Arc::clone(&shown);
         server.tasks.spawn(
             async move {
                 let handled = tokio::time::timeout(timeout, async {
@@ -158,12 +155,12 @@ pub(super) async fn serve_loop<F, Fut>(
                             let trace = join_trace(invocation.context());
                             crate::trace::scope(trace, handler(invocation)).await;
                         }
-                        Err(error) => NOT_ACCEPTED.note(&subject, &error),
+                        Err(error) => NOT_ACCEPTED.note(None, &error),
                     }
                 });
                 if handled.await.is_err() {
                     let error = format!("its deadline of {timeout:?} passed");
-                    OUTLIVED.note(&subject, &error);
+                    OUTLIVED.note(None, &error);
                 }
                 drop(permit);
             }

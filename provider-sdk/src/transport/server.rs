@@ -269,12 +269,12 @@ impl Server {
                 let params = match read.await {
                     Ok(Ok(params)) => params,
                     Ok(Err(error)) => {
-                        BAD_PARAMS.note(invocation.context().subject(), &error);
+                        BAD_PARAMS.note(None, &error);
                         return;
                     }
                     Err(_) => {
                         let error = format!("its params did not arrive within {params_timeout:?}");
-                        BAD_PARAMS.note(invocation.context().subject(), &error);
+                        BAD_PARAMS.note(None, &error);
                         return;
                     }
                 };
