@@ -5,6 +5,36 @@ use async_nats::jetstream::{self, stream};
 use futures::StreamExt as _;
 use provider_testing::{NatsCluster, eventually};
 
+/// Creates the stream `name` (subjects `<name>.>`) with `replicas`, stores `payload` in it
+/// (acknowledged), and returns the node that leads it.
+async fn stream_holding(
+    js: &jetstream::Context,
+    cluster: &NatsCluster,
+    name: &str,
+    replicas: usize,
+    payload: &'static str,
+) -> usize {
+    let mut created = js
+        .create_stream(stream::Config {
+            name: name.to_owned(),
+            subjects: vec![format!("{name}.>")],
+            num_replicas: replicas,
+            ..Default::default()
+        })
+        .await
+        .expect("a healthy cluster takes a stream with up to as many replicas as it has nodes");
+    js.publish(format!("{name}.a"), payload.into())
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    let info = created.info().await.unwrap();
+    let leader = info.cluster.clone().unwrap().leader.unwrap();
+    cluster
+        .index_of(&leader)
+        .expect("the leader is one of the nodes")
+}
+
 /// Whether `stream` answers, with `payload` as its first message.
 async fn first_message_is(js: &jetstream::Context, stream: &str, payload: &str) -> bool {
     match js.get_stream(stream).await {
@@ -35,32 +65,7 @@ async fn nodes_route_to_each_other_and_a_replicated_stream_outlives_a_killed_nod
     assert_eq!(heard, "hello");
 
     let js = jetstream::new(on_last.clone());
-    let mut created = js
-        .create_stream(stream::Config {
-            name: "R3".to_owned(),
-            subjects: vec!["r3.>".to_owned()],
-            num_replicas: 3,
-            ..Default::default()
-        })
-        .await
-        .expect("a healthy 3-node cluster takes a stream with 3 replicas at once");
-    js.publish("r3.a", "kept".into())
-        .await
-        .unwrap()
-        .await
-        .unwrap();
-    let leader = created
-        .info()
-        .await
-        .unwrap()
-        .cluster
-        .clone()
-        .unwrap()
-        .leader
-        .unwrap();
-    let leader = cluster
-        .index_of(&leader)
-        .expect("the leader is one of the nodes");
+    let leader = stream_holding(&js, &cluster, "R3", 3, "kept").await;
     let survivor = async_nats::connect(cluster.url((leader + 1) % 3))
         .await
         .unwrap();
@@ -78,28 +83,7 @@ async fn nodes_route_to_each_other_and_a_replicated_stream_outlives_a_killed_nod
     // A restarted node keeps its JetStream store: a stream with one replica lives on one node
     // only, so nothing but that node's own store can give its message back.
     let js = jetstream::new(async_nats::connect(cluster.url(leader)).await.unwrap());
-    let single = js
-        .create_stream(stream::Config {
-            name: "R1".to_owned(),
-            subjects: vec!["r1.>".to_owned()],
-            num_replicas: 1,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    js.publish("r1.a", "stored".into())
-        .await
-        .unwrap()
-        .await
-        .unwrap();
-    let home = single
-        .cached_info()
-        .cluster
-        .clone()
-        .unwrap()
-        .leader
-        .unwrap();
-    let home = cluster.index_of(&home).unwrap();
+    let home = stream_holding(&js, &cluster, "R1", 1, "stored").await;
     let elsewhere = jetstream::new(
         async_nats::connect(cluster.url((home + 1) % 3))
             .await
