@@ -1,10 +1,13 @@
-//! Latency and throughput of one small call, `greet: func(name: string) -> string`, over three
+//! Latency and throughput of one small call, `greet: func(name: string) -> string`, over five
 //! stacks that share one private `nats-server`:
 //!
 //! - `raw-nats`: a plain async-nats request/reply, the baseline (2 messages per call);
-//! - `provider-sdk`: this crate's wRPC transport over NATS (5 messages per call);
+//! - `provider-sdk`: this crate's wRPC transport over NATS, client and server (3 messages per
+//!   call: the short exchange);
 //! - `wrpc-transport-nats`: the published wRPC peer, `wit-bindgen-wrpc` 0.11 bindings over
-//!   `wrpc-transport-nats` 0.31 (5 messages per call).
+//!   `wrpc-transport-nats` 0.31 (5 messages per call);
+//! - `sdk-to-wrpc`: our client calling the peer's server, and `wrpc-to-sdk`: the peer's client
+//!   calling our server (5 messages per call: plain wRPC whenever one end is the peer).
 //!
 //! Each stack is measured at concurrency 1 (`greet/c1`, one call per iteration) and 32
 //! (`greet/c32`, 32 concurrent calls per iteration). Every stack's server and client use separate
@@ -55,24 +58,28 @@ const REPLY: &str = "Hello, criterion!";
 /// Concurrency levels: calls in flight per iteration.
 const CONCURRENCY: [usize; 2] = [1, 32];
 /// The stacks, in the order they are measured and reported.
-const STACKS: [&str; 3] = [RAW, SDK, WRPC];
+const STACKS: [&str; 5] = [RAW, SDK, WRPC, SDK_TO_WRPC, WRPC_TO_SDK];
 const RAW: &str = "raw-nats";
 const SDK: &str = "provider-sdk";
 const WRPC: &str = "wrpc-transport-nats";
+const SDK_TO_WRPC: &str = "sdk-to-wrpc";
+const WRPC_TO_SDK: &str = "wrpc-to-sdk";
 
 /// Failed calls per benchmark, warm-up included: index `level * STACKS.len() + stack`, with
 /// `level` an index into [`CONCURRENCY`] and `stack` into [`STACKS`].
-static FAILURES: [AtomicU64; 6] = [const { AtomicU64::new(0) }; 6];
+static FAILURES: [AtomicU64; CONCURRENCY.len() * STACKS.len()] =
+    [const { AtomicU64::new(0) }; CONCURRENCY.len() * STACKS.len()];
 /// How many failures per stack are printed as they happen.
 const FAILURES_PRINTED: u64 = 3;
 
 /// Subject of the raw request/reply server.
 const RAW_SUBJECT: &str = "bench-raw.greet";
-/// Prefix and instance of our transport's server.
+/// The instance both wRPC servers serve: the WIT interface id, as the peer names it.
+const INSTANCE: &str = "bench:greeter/greeter";
+/// Prefix of our transport's server.
 const SDK_PREFIX: &str = "bench-sdk";
-const SDK_INSTANCE: &str = "bench:greeter/greeter";
-/// Prefix (and queue group) of the `wrpc-transport-nats` server; its instance is the WIT
-/// interface id, `bench:greeter/greeter`, so the subjects differ from ours by prefix.
+/// Prefix (and queue group) of the `wrpc-transport-nats` server: the subjects differ from ours
+/// by prefix alone.
 const WRPC_PREFIX: &str = "bench";
 
 /// Everything the benchmarks call, plus what must stay alive while they run.
@@ -80,6 +87,10 @@ struct Stacks {
     raw: async_nats::Client,
     sdk: SdkClient,
     wrpc: wrpc_transport_nats::Client,
+    /// Our client, to the peer's server.
+    sdk_to_wrpc: SdkClient,
+    /// The peer's client, to our server.
+    wrpc_to_sdk: wrpc_transport_nats::Client,
     _serving: Serving,
     _wrpc_server: wrpc_transport_nats::Client,
     _nats: NatsServer,
@@ -103,7 +114,7 @@ async fn raw_call(client: &async_nats::Client) -> anyhow::Result<Bytes> {
 }
 
 async fn sdk_call(client: &SdkClient) -> anyhow::Result<String> {
-    let (greeting,): (String,) = client.invoke(SDK_INSTANCE, "greet", (NAME,)).await?;
+    let (greeting,): (String,) = client.invoke(INSTANCE, "greet", (NAME,)).await?;
     Ok(greeting)
 }
 
@@ -171,11 +182,9 @@ async fn start() -> anyhow::Result<Stacks> {
     let sdk_server = Transport::nats(nats.connect().await?).await?;
     let serving = sdk_server
         .server(ServeOptions::new(SDK_PREFIX))
-        .serve_fn(
-            SDK_INSTANCE,
-            "greet",
-            |_cx, (name,): (String,)| async move { (format!("Hello, {name}!"),) },
-        )
+        .serve_fn(INSTANCE, "greet", |_cx, (name,): (String,)| async move {
+            (format!("Hello, {name}!"),)
+        })
         .await?;
     let sdk = Transport::nats(nats.connect().await?)
         .await?
@@ -213,10 +222,21 @@ async fn start() -> anyhow::Result<Stacks> {
     let wrpc = wrpc_transport_nats::Client::new(nats.connect().await?, WRPC_PREFIX, None).await?;
     ready("wrpc-transport-nats", || wrpc_call(&wrpc)).await?;
 
+    // Mixed: each client on a connection of its own, to the other stack's server.
+    let sdk_to_wrpc = Transport::nats(nats.connect().await?)
+        .await?
+        .client(WRPC_PREFIX);
+    ready(SDK_TO_WRPC, || sdk_call(&sdk_to_wrpc)).await?;
+    let wrpc_to_sdk =
+        wrpc_transport_nats::Client::new(nats.connect().await?, SDK_PREFIX, None).await?;
+    ready(WRPC_TO_SDK, || wrpc_call(&wrpc_to_sdk)).await?;
+
     Ok(Stacks {
         raw,
         sdk,
         wrpc,
+        sdk_to_wrpc,
+        wrpc_to_sdk,
         _serving: serving,
         _wrpc_server: wrpc_server,
         _nats: nats,
@@ -269,6 +289,14 @@ fn bench_greet(c: &mut Criterion, runtime: &Runtime, stacks: &Stacks) {
         group.bench_function(WRPC, |b| {
             b.to_async(runtime)
                 .iter(|| concurrently(id(2), n, || wrpc_call(&stacks.wrpc)))
+        });
+        group.bench_function(SDK_TO_WRPC, |b| {
+            b.to_async(runtime)
+                .iter(|| concurrently(id(3), n, || sdk_call(&stacks.sdk_to_wrpc)))
+        });
+        group.bench_function(WRPC_TO_SDK, |b| {
+            b.to_async(runtime)
+                .iter(|| concurrently(id(4), n, || wrpc_call(&stacks.wrpc_to_sdk)))
         });
         group.finish();
     }
@@ -335,21 +363,25 @@ fn summary(since: SystemTime) {
         "{:<10} {:<34} {:>19} {:>16} {:>21}",
         "group", "ratio", "latency (mean)", "throughput", "latency (median)"
     );
+    // Ours against raw NATS and the peer; each mixed pair against the peer's own pair.
+    let pairs = [(1, 0), (1, 2), (3, 2), (4, 2)];
     for (level, n) in CONCURRENCY.into_iter().enumerate() {
-        let (sdk_latency, sdk_rate, sdk_median) = per_call(level, 1);
-        for other in [0, 2] {
-            let (latency, rate, median) = per_call(level, other);
+        for (stack, other) in pairs {
+            let (latency, rate, median) = per_call(level, stack);
+            let (other_latency, other_rate, other_median) = per_call(level, other);
             println!(
                 "{:<10} {:<34} {:>18.2}x {:>15.2}x {:>20.2}x",
                 format!("greet/c{n}"),
-                format!("{SDK} / {}", STACKS[other]),
-                sdk_latency / latency,
-                sdk_rate / rate,
-                sdk_median / median,
+                format!("{} / {}", STACKS[stack], STACKS[other]),
+                latency / other_latency,
+                rate / other_rate,
+                median / other_median,
             );
         }
     }
-    println!("(latency ratio > 1: {SDK} is slower; throughput ratio < 1: it serves fewer calls/s)");
+    println!(
+        "(latency ratio > 1: the first is slower; throughput ratio < 1: it serves fewer calls/s)"
+    );
 }
 
 fn main() -> anyhow::Result<()> {

@@ -556,63 +556,6 @@ async fn large_stream_chunks_fit_the_receivers_value_limit() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_call_is_the_five_messages_of_the_protocol() {
-    let pair = Pair::nats().await;
-    let nats = pair.nats.as_ref().unwrap();
-    let server = pair.server.server(ServeOptions::new("test"));
-    let _serving = server
-        .serve_fn(INSTANCE, "echo", |_, (s,): (String,)| async move { (s,) })
-        .await
-        .unwrap();
-    let client = pair.client();
-    client
-        .invoke::<_, (String,)>(INSTANCE, "echo", ("warm",))
-        .await
-        .unwrap();
-
-    // Watch everything on the server from here on.
-    let watcher = nats.connect().await.unwrap();
-    let mut all = watcher.subscribe(">").await.unwrap();
-    watcher.publish("watch.ready", "".into()).await.unwrap();
-    while all.next().await.unwrap().subject.as_str() != "watch.ready" {}
-
-    let (echo,): (String,) = client.invoke(INSTANCE, "echo", ("hello",)).await.unwrap();
-    assert_eq!(echo, "hello");
-    let mut seen = Vec::new();
-    while let Ok(Some(message)) = tokio::time::timeout(Duration::from_millis(300), all.next()).await
-    {
-        seen.push(message);
-    }
-    let shapes: Vec<_> = seen
-        .iter()
-        .map(|m| {
-            let subject = m.subject.as_str();
-            let kind = if subject.starts_with("test.wrpc.0.0.1.") {
-                "invocation"
-            } else if subject.ends_with(".params") {
-                "params"
-            } else if subject.ends_with(".results") {
-                "results"
-            } else {
-                "handshake"
-            };
-            (kind, m.payload.len(), m.reply.is_some())
-        })
-        .collect();
-    assert_eq!(
-        shapes,
-        [
-            ("invocation", 6, true),
-            ("handshake", 0, true),
-            ("results", 6, false),
-            ("results", 0, false),
-            ("params", 0, false),
-        ],
-        "{seen:#?}"
-    );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_invocation_past_its_deadline_frees_its_slot() {
     for pair in Pair::both().await {
         let options = ServeOptions::new("test")

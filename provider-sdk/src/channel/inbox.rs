@@ -75,8 +75,8 @@ pub(crate) enum Failure {
     },
     /// The server's admission refused the invocation, for `reason`.
     Refused { reason: String },
-    /// The invocation's handshake had no reply subject.
-    NoHandshakeReply,
+    /// The invocation's handshake broke the protocol, as `detail` says.
+    BadHandshake { detail: &'static str },
 }
 
 struct Slot {
@@ -349,10 +349,7 @@ impl Inbox {
                 description,
             },
             Failure::Refused { reason } => Error::Refused { subject, reason },
-            Failure::NoHandshakeReply => Error::Protocol {
-                subject,
-                detail: "the handshake has no reply subject",
-            },
+            Failure::BadHandshake { detail } => Error::Protocol { subject, detail },
         })
     }
 

@@ -202,6 +202,10 @@ impl Sink for InboxSink {
 pub(crate) struct Outgoing {
     sink: Arc<dyn Sink>,
     tasks: Tasks,
+    /// The peer takes a whole value with nothing pending as the end of this channel, so
+    /// [`Outgoing::send_last`] sends no end message after one (negotiated over NATS with
+    /// `wrpc-ends: implied`).
+    end_implied: bool,
 }
 
 impl fmt::Debug for Outgoing {
@@ -215,7 +219,19 @@ impl fmt::Debug for Outgoing {
 impl Outgoing {
     /// A channel sending through `sink`, its pending values running on `tasks`.
     pub(crate) fn new(sink: Arc<dyn Sink>, tasks: Tasks) -> Self {
-        Self { sink, tasks }
+        Self {
+            sink,
+            tasks,
+            end_implied: false,
+        }
+    }
+
+    /// The same channel, to a peer that takes a whole value as its end.
+    pub(crate) fn with_end_implied(self) -> Self {
+        Self {
+            end_implied: true,
+            ..self
+        }
     }
 
     /// The same channel, its pending values running on `tasks`.
@@ -238,6 +254,20 @@ impl Outgoing {
     pub(crate) async fn close(&self) -> Result<()> {
         self.sink.publish(Bytes::new()).await
     }
+
+    /// Sends `bytes`, one whole value and everything the channel carries, then ends the
+    /// channel: with an end message, unless the peer takes a whole value as the end and the
+    /// value has no `pending` streams or futures. An empty value still gets the end message,
+    /// which is then the only one it has.
+    pub(crate) async fn send_last(&self, bytes: Bytes, pending: bool) -> Result<()> {
+        let implied = self.end_implied && !pending && !bytes.is_empty();
+        let sent = self.send(bytes).await;
+        if implied && sent.is_ok() {
+            return sent;
+        }
+        let closed = self.close().await;
+        sent.and(closed)
+    }
 }
 
 impl OutgoingChannel for Outgoing {
@@ -250,10 +280,7 @@ impl OutgoingChannel for Outgoing {
     }
 
     fn index(&self, path: &[usize]) -> Arc<dyn OutgoingChannel> {
-        Arc::new(Self {
-            sink: self.sink.index(path),
-            tasks: self.tasks.clone(),
-        })
+        Arc::new(Self::new(self.sink.index(path), self.tasks.clone()))
     }
 
     fn spawn(&self, task: BoxFuture<'static, ()>) {

@@ -188,9 +188,7 @@ impl Invocation {
             return Err(error);
         }
         let (bytes, deferred) = w.finish();
-        let sent = out.send(bytes).await;
-        let closed = out.close().await;
-        sent.and(closed)?;
+        out.send_last(bytes, !deferred.is_empty()).await?;
         spawn_deferred(&out, deferred);
         Ok(())
     }

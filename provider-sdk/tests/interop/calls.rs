@@ -19,7 +19,7 @@ use crate::bindings::{Color, Everything, Many, Permissions, Point, Shape};
 use crate::logic::{self, imports};
 use crate::ours::Holder;
 
-const INSTANCE: &str = "interop:test/types@0.1.0";
+pub(crate) const INSTANCE: &str = "interop:test/types@0.1.0";
 
 /// Counters by handle, kept the same way by both servers.
 #[derive(Clone, Default)]
@@ -216,15 +216,21 @@ impl<Ctx: Send> exported::HandlerCounter<Ctx> for PeerServer {
 }
 
 /// The peer's server, serving until dropped.
-struct PeerServerTask {
+pub(crate) struct PeerServerTask {
     _client: wrpc_transport_nats::Client,
     _tasks: tokio::task::JoinSet<()>,
 }
 
 async fn start_peer_server(nats: &NatsServer, prefix: &str) -> anyhow::Result<PeerServerTask> {
-    let client =
-        wrpc_transport_nats::Client::new(nats.connect().await?, prefix, Some(prefix.into()))
-            .await?;
+    start_peer_server_on(nats.connect().await?, prefix).await
+}
+
+/// The peer's server on `connection`.
+pub(crate) async fn start_peer_server_on(
+    connection: async_nats::Client,
+    prefix: &str,
+) -> anyhow::Result<PeerServerTask> {
+    let client = wrpc_transport_nats::Client::new(connection, prefix, Some(prefix.into())).await?;
     let invocations = crate::bindings::serve(&client, PeerServer::default()).await?;
     let mut tasks = tokio::task::JoinSet::new();
     for (instance, name, invocations) in invocations {
@@ -251,7 +257,7 @@ async fn start_peer_server(nats: &NatsServer, prefix: &str) -> anyhow::Result<Pe
 /// Our resource marker for `counter`.
 struct CounterResource;
 
-async fn serve_ours(server: &Server) -> provider_sdk::Result<Vec<Serving>> {
+pub(crate) async fn serve_ours(server: &Server) -> provider_sdk::Result<Vec<Serving>> {
     let counters = Counters::default();
     let mut serving = vec![
         server
@@ -427,7 +433,7 @@ async fn serve_ours(server: &Server) -> provider_sdk::Result<Vec<Serving>> {
 
 /// The peer's server subscribes without confirming it with the NATS server: wait until a call
 /// gets through.
-async fn wait_until_served(client: &Client) -> anyhow::Result<()> {
+pub(crate) async fn wait_until_served(client: &Client) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         match client

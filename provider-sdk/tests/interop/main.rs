@@ -7,6 +7,8 @@
 //!   client calls ours, for every function of the world, including resources, streams, futures,
 //!   and values far larger than `max_payload`.
 //! - `refusal`: the peer's client, refused by our server's admission check, fails at once.
+//! - `messages`: the messages of one call, counted on the wire: three between our ends (the
+//!   short exchange), plain wRPC's five with a peer on either side.
 
 /// Asserts that two values are equal by their `Debug` output, which for these types shows every
 /// field (the peer's generated records and variants do not implement `PartialEq`).
@@ -20,5 +22,6 @@ mod bindings;
 mod calls;
 mod codec;
 mod logic;
+mod messages;
 mod ours;
 mod refusal;

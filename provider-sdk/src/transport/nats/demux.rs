@@ -11,7 +11,7 @@ use async_nats::{Message, StatusCode};
 use bytes::Bytes;
 use tokio::sync::oneshot;
 
-use super::REFUSED_HEADER;
+use super::{REFUSED_HEADER, ends_implied};
 use crate::channel::{Failure, Inbox};
 use crate::transport::admission::truncate_reason;
 use crate::transport::subject::{InboxAddress, params_subject, parse_inbox_subject};
@@ -24,8 +24,8 @@ const LINGER: Duration = Duration::from_secs(30);
 pub(super) enum Handshake {
     /// Hand it to the caller, which has more params to send.
     Notify(oneshot::Sender<Message>),
-    /// All params went with the invocation: end the params channel right here, without waking
-    /// the caller, which only waits for results.
+    /// All params went with the invocation: end the params channel right here (unless the
+    /// server needs no end), without waking the caller, which only waits for results.
     EndParams,
 }
 
@@ -38,8 +38,19 @@ pub(super) struct Route {
     pub(super) handshake: Option<Handshake>,
 }
 
-/// Checks a handshake reply; returns the server's reply subject `R_s`.
-pub(super) fn check_handshake(message: &Message) -> Result<&async_nats::Subject, Failure> {
+/// What an accepting handshake asks of the caller.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Accepted<'m> {
+    /// Send the rest of the params to `R_s.params` (this subject's), then end that channel.
+    SendParams(&'m async_nats::Subject),
+    /// Send nothing more: the server took the invocation's params as whole (the handshake says
+    /// `wrpc-ends: implied`, in answer to an invocation that said so).
+    Nothing,
+}
+
+/// Checks a handshake reply: a refusal or an error status fails the call; otherwise it says
+/// whether the caller has params to send.
+pub(super) fn check_handshake(message: &Message) -> Result<Accepted<'_>, Failure> {
     if let Some(status) = message.status.filter(|status| !status.is_success()) {
         return Err(if status == StatusCode::NO_RESPONDERS {
             Failure::NoServer
@@ -51,11 +62,14 @@ pub(super) fn check_handshake(message: &Message) -> Result<&async_nats::Subject,
         });
     }
     match &message.reply {
-        Some(server_reply) => Ok(server_reply),
+        _ if ends_implied(message.headers.as_ref()) => Ok(Accepted::Nothing),
+        Some(server_reply) => Ok(Accepted::SendParams(server_reply)),
         None if is_refusal(message) => Err(Failure::Refused {
             reason: refusal_reason(&message.payload),
         }),
-        None => Err(Failure::NoHandshakeReply),
+        None => Err(Failure::BadHandshake {
+            detail: "the handshake has no reply subject",
+        }),
     }
 }
 
@@ -176,7 +190,7 @@ impl Routes {
                 let _ = caller.send(message);
             }
             Some(Handshake::EndParams) => match check_handshake(&message) {
-                Ok(server_reply) => {
+                Ok(Accepted::SendParams(server_reply)) => {
                     let end = self
                         .client
                         .publish(params_subject(server_reply), Bytes::new())
@@ -185,6 +199,7 @@ impl Routes {
                         tracing::debug!(%error, "could not end a call's params");
                     }
                 }
+                Ok(Accepted::Nothing) => {}
                 Err(failure) => {
                     if let Some(inbox) = inbox {
                         inbox.close_with(failure);
@@ -200,6 +215,7 @@ impl Routes {
 mod tests {
     use async_nats::HeaderMap;
 
+    use super::super::{ENDS_HEADER, ENDS_IMPLIED};
     use super::*;
 
     fn handshake(reply: Option<&str>, payload: &'static [u8], refused_header: bool) -> Message {
@@ -219,7 +235,7 @@ mod tests {
         }
     }
 
-    fn reason(result: Result<&async_nats::Subject, Failure>) -> Option<String> {
+    fn reason(result: Result<Accepted<'_>, Failure>) -> Option<String> {
         match result {
             Err(Failure::Refused { reason }) => Some(reason),
             _ => None,
@@ -229,7 +245,30 @@ mod tests {
     #[test]
     fn a_handshake_with_a_reply_subject_goes_on() {
         let message = handshake(Some("_INBOX.y.1"), b"", false);
-        assert_eq!(check_handshake(&message).unwrap().as_str(), "_INBOX.y.1");
+        assert_eq!(
+            check_handshake(&message).unwrap(),
+            Accepted::SendParams(&"_INBOX.y.1".into())
+        );
+    }
+
+    #[test]
+    fn a_handshake_saying_the_ends_are_implied_wants_nothing_more() {
+        let mut message = handshake(None, b"", false);
+        let mut headers = HeaderMap::new();
+        headers.insert(ENDS_HEADER, ENDS_IMPLIED);
+        message.headers = Some(headers);
+        assert_eq!(check_handshake(&message).unwrap(), Accepted::Nothing);
+        // With a reply subject too, the header wins: the server said it needs no end.
+        message.reply = Some("_INBOX.y.1".into());
+        assert_eq!(check_handshake(&message).unwrap(), Accepted::Nothing);
+        // Another value of the header is not this agreement.
+        let mut headers = HeaderMap::new();
+        headers.insert(ENDS_HEADER, "sometimes");
+        message.headers = Some(headers);
+        assert_eq!(
+            check_handshake(&message).unwrap(),
+            Accepted::SendParams(&"_INBOX.y.1".into())
+        );
     }
 
     #[test]
@@ -269,7 +308,7 @@ mod tests {
         let message = handshake(None, b"", false);
         assert!(matches!(
             check_handshake(&message),
-            Err(Failure::NoHandshakeReply)
+            Err(Failure::BadHandshake { .. })
         ));
     }
 

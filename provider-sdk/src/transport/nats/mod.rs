@@ -6,9 +6,23 @@
 //!    encoded params as fits in `max_payload`.
 //! 2. The server publishes an empty handshake to `R_c` with reply-to `R_s`.
 //! 3. The client sends the rest of the params to `R_s.params`, then an empty message (end of
-//!    params) — always, even when everything fit in step 1.
+//!    params), even when everything fit in step 1.
 //! 4. The server writes the results to `R_c.results`, then an empty message. Pending streams and
 //!    futures follow on `R_c.results.<path>` (and `R_s.params.<path>` the other way).
+//!
+//! That is five messages for a small call. Between two ends of this SDK the same call takes
+//! three (the short exchange), agreed per call with a header plain wRPC peers ignore:
+//!
+//! 1. A client whose params all fit in the invocation, with no pending `stream` or `future` in
+//!    them, adds `wrpc-ends: implied`: "these params are whole; my results need no end message
+//!    after a whole value".
+//! 2. A server of this SDK answers with a handshake carrying the same header and **no reply-to**:
+//!    it took the params as they are, registers nothing for them, and the client sends nothing
+//!    more (no step 3). A server that does not know the header sends its usual handshake, and
+//!    the client ends the params as in step 3.
+//! 4. The server sends the results without the empty message after them, if they are a whole
+//!    value with no pending `stream` or `future` (results that carry none are the end message
+//!    alone). Any other call keeps the full exchange.
 //!
 //! A server whose admission check refuses the invocation answers step 2 differently, and that is
 //! the whole exchange:
@@ -20,13 +34,13 @@
 //!    once too ("peer did not specify a reply subject"). wRPC has no error frame, and NATS
 //!    clients cannot publish a status line (async-nats always writes `NATS/1.0`), so a handshake
 //!    without `R_s` is the one answer every peer reads as "no" rather than waiting for its
-//!    deadline. A handshake without reply-to, payload or header stays a protocol error.
+//!    deadline. A handshake without reply-to, payload or either header is a protocol error.
 //!
 //! Every reply subject of a session starts with the session's inbox prefix, and one wildcard
 //! subscription on it receives them all; a demultiplexer ([`demux`]) routes each message to its
 //! call's [`Inbox`] by the numeric call id that follows the prefix. When all params went with
-//! the invocation (the common case), the demultiplexer answers the handshake itself (step 3), so
-//! the caller wakes once, for its results.
+//! the invocation (the common case), the demultiplexer answers the handshake itself (step 3, or
+//! nothing in the short exchange), so the caller wakes once, for its results.
 
 mod demux;
 mod serving;
@@ -46,12 +60,12 @@ use futures::StreamExt as _;
 use futures::future::BoxFuture;
 use tokio::sync::oneshot;
 
-use self::demux::{Handshake, Route, Routes, check_handshake};
+use self::demux::{Accepted, Handshake, Route, Routes, check_handshake};
 use self::serving::NatsSource;
 use self::sink::NatsSink;
 use super::backend::{Backend, Source};
 use super::subject::params_subject;
-use crate::channel::{Budget, ChannelReader, Inbox, Limits, Outgoing, Tasks};
+use crate::channel::{Budget, ChannelReader, Failure, Inbox, Limits, Outgoing, Tasks};
 use crate::error::{Error, Result};
 use crate::wire::{Deferred, spawn_deferred};
 
@@ -60,6 +74,22 @@ const SUBSCRIBE_CONFIRM_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The header of a refusal handshake (step 2').
 const REFUSED_HEADER: &str = "wrpc-refused";
+
+/// The header of the short exchange (`wrpc-ends: implied`), on an invocation and on the
+/// handshake that answers it.
+const ENDS_HEADER: &str = "wrpc-ends";
+const ENDS_IMPLIED: &str = "implied";
+/// Whether `headers` say `wrpc-ends: implied`.
+fn ends_implied(headers: Option<&HeaderMap>) -> bool {
+    headers
+        .and_then(|headers| headers.get(ENDS_HEADER))
+        .is_some_and(|value| value.as_str() == ENDS_IMPLIED)
+}
+
+/// What `wrpc-ends: implied` adds to a header block.
+const ENDS_LINE_LEN: usize = ENDS_HEADER.len() + ": ".len() + ENDS_IMPLIED.len() + "\r\n".len();
+/// An otherwise empty header block: `NATS/1.0\r\n` and the blank line.
+const EMPTY_HEADER_BLOCK_LEN: usize = "NATS/1.0\r\n".len() + "\r\n".len();
 
 /// The ids of a session's calls, which end its reply subjects: a counter through a keyed
 /// hash (std's `RandomState`, SipHash with a key random to the process). Reply subjects are
@@ -180,6 +210,17 @@ impl Session {
         (id, reply, inbox)
     }
 
+    /// An inbox for an invocation whose params are all in hand: no route, since nothing more
+    /// arrives for it.
+    fn unrouted_inbox(&self, subject: &str) -> Arc<Inbox> {
+        Arc::new(Inbox::new(
+            subject,
+            self.limits,
+            Arc::clone(&self.budget),
+            None,
+        ))
+    }
+
     /// Publishes to our own inbox and waits for the message to come back: once it has, the NATS
     /// server has processed every subscription this connection sent before it (`flush` only
     /// writes to the socket). `subscribed` names what is being confirmed, in errors.
@@ -241,11 +282,13 @@ impl Session {
         mut params: Bytes,
         deferred: Vec<Deferred>,
     ) -> Result<ChannelReader> {
-        // The first message carries the headers and as much of the params as fits with them.
+        // The first message carries the headers and as much of the params as fits with them
+        // and with `wrpc-ends: implied`, which it carries if that is all of them.
+        let header_block = headers.map_or(EMPTY_HEADER_BLOCK_LEN, header_block_len);
         let budget = self
             .client
             .max_payload()
-            .saturating_sub(headers.map_or(0, header_block_len));
+            .saturating_sub(header_block + ENDS_LINE_LEN);
         let first = params.split_to(params.len().min(budget));
         let all_sent = params.is_empty() && deferred.is_empty();
 
@@ -261,15 +304,17 @@ impl Session {
         };
         let results = inbox.claim_root()?;
 
+        let headers = if all_sent {
+            let mut headers = headers.cloned().unwrap_or_default();
+            headers.insert(ENDS_HEADER, ENDS_IMPLIED);
+            Some(headers)
+        } else {
+            headers.cloned()
+        };
         match headers {
             Some(headers) => {
                 self.client
-                    .publish_with_reply_and_headers(
-                        subject.to_owned(),
-                        reply,
-                        headers.clone(),
-                        first,
-                    )
+                    .publish_with_reply_and_headers(subject.to_owned(), reply, headers, first)
                     .await
             }
             None => {
@@ -285,7 +330,7 @@ impl Session {
         };
         let handshake = notified.await.map_err(|_| Error::Closed)?;
         match check_handshake(&handshake) {
-            Ok(server_reply) => {
+            Ok(Accepted::SendParams(server_reply)) => {
                 let out = Outgoing::new(
                     NatsSink::to(self.client.clone(), params_subject(server_reply)),
                     Tasks::default(),
@@ -294,6 +339,11 @@ impl Session {
                 out.close().await?;
                 spawn_deferred(&out, deferred);
             }
+            // This invocation did not say its params were whole, so that is not the server's to
+            // decide.
+            Ok(Accepted::Nothing) => inbox.close_with(Failure::BadHandshake {
+                detail: "the handshake took params as whole that were not",
+            }),
             Err(failure) => inbox.close_with(failure),
         }
         Ok(results)
@@ -321,6 +371,7 @@ impl Backend for Session {
             Ok(Box::new(NatsSource {
                 session: self,
                 subscriber,
+                subject: subject.into(),
             }) as Box<dyn Source>)
         })
     }
@@ -333,7 +384,7 @@ impl Backend for Session {
 /// The size of a header block on the wire (`NATS/1.0\r\n`, `Name: value\r\n` each, `\r\n`),
 /// which counts against `max_payload` together with the payload.
 fn header_block_len(headers: &HeaderMap) -> usize {
-    let mut len = b"NATS/1.0\r\n".len() + b"\r\n".len();
+    let mut len = EMPTY_HEADER_BLOCK_LEN;
     for (name, values) in headers.iter() {
         let name: &str = name.as_ref();
         for value in values {

@@ -13,7 +13,7 @@ use futures::future::BoxFuture;
 use futures::{FutureExt as _, Stream, StreamExt as _};
 
 use super::sink::NatsSink;
-use super::{REFUSED_HEADER, Session};
+use super::{ENDS_HEADER, ENDS_IMPLIED, REFUSED_HEADER, Session, ends_implied};
 use crate::channel::{Completion, Outgoing, Tasks, done, waiting};
 use crate::error::{Error, Result};
 use crate::transport::InvocationContext;
@@ -24,6 +24,8 @@ use crate::transport::subject::results_subject;
 pub(super) struct NatsSource {
     pub(super) session: Arc<Session>,
     pub(super) subscriber: async_nats::Subscriber,
+    /// The subscribed subject, which every invocation's context shares.
+    pub(super) subject: Arc<str>,
 }
 
 impl Stream for NatsSource {
@@ -42,15 +44,29 @@ impl Stream for NatsSource {
             headers,
             ..
         } = message;
+        let ends_implied = ends_implied(headers.as_ref());
         let call = NatsArrival {
             session: Arc::clone(&self.session),
             reply,
             payload,
+            ends_implied,
         };
         Poll::Ready(Some(Arrival {
-            context: InvocationContext::new(subject.as_str(), headers),
+            context: InvocationContext::new(self.subject_of(&subject), headers),
             call: Box::new(call),
         }))
+    }
+}
+
+impl NatsSource {
+    /// `subject` as an invocation context holds it: the subscribed subject, shared, when it is
+    /// that (always, for a subject without wildcards).
+    fn subject_of(&self, subject: &Subject) -> Arc<str> {
+        if subject.as_str() == &*self.subject {
+            Arc::clone(&self.subject)
+        } else {
+            subject.as_str().into()
+        }
     }
 }
 
@@ -73,6 +89,9 @@ struct NatsArrival {
     reply: Option<Subject>,
     /// The params that came with the invocation.
     payload: Bytes,
+    /// The invocation said `wrpc-ends: implied`: its params are all in `payload`, and a whole
+    /// results value needs no end message after it.
+    ends_implied: bool,
 }
 
 impl fmt::Debug for NatsArrival {
@@ -80,18 +99,22 @@ impl fmt::Debug for NatsArrival {
         f.debug_struct("NatsArrival")
             .field("reply", &self.reply)
             .field("payload", &self.payload.len())
+            .field("ends_implied", &self.ends_implied)
             .finish_non_exhaustive()
     }
 }
 
 impl Arriving for NatsArrival {
-    /// Registers the params channel, queues the params that came with the invocation, and
-    /// sends the handshake.
+    /// Queues the params that came with the invocation and sends the handshake. In the full
+    /// exchange the handshake's reply subject is a registered params channel, where the rest
+    /// of the params arrive; in the short one (`wrpc-ends: implied`) the params are whole
+    /// already, so nothing is registered and the handshake says so instead.
     fn accept(self: Box<Self>, subject: &str) -> Completion<'static, Result<Channels>> {
         let Self {
             session,
             reply,
             payload,
+            ends_implied,
         } = *self;
         let Some(client_reply) = reply else {
             let error = Error::Protocol {
@@ -100,22 +123,43 @@ impl Arriving for NatsArrival {
             };
             return done(Err(error));
         };
-        let (_, reply, inbox) = session.register(subject, "params", None);
+        let (inbox, server_reply) = if ends_implied {
+            (Some(session.unrouted_inbox(subject)), None)
+        } else {
+            let (_, reply, inbox) = session.register(subject, "params", None);
+            (inbox, Some(reply))
+        };
         waiting(async move {
             let inbox = inbox.ok_or(Error::Closed)?;
             let params = inbox.claim_root()?;
             if !payload.is_empty() {
                 inbox.deliver(&[], payload);
             }
-            session
-                .client
-                .publish_with_reply(client_reply.clone(), reply, Bytes::new())
-                .await
-                .map_err(|error| Error::nats("publish", error))?;
-            let results = Outgoing::new(
+            let handshake = match server_reply {
+                Some(server_reply) => {
+                    session
+                        .client
+                        .publish_with_reply(client_reply.clone(), server_reply, Bytes::new())
+                        .await
+                }
+                None => {
+                    inbox.deliver(&[], Bytes::new());
+                    let mut headers = HeaderMap::new();
+                    headers.insert(ENDS_HEADER, ENDS_IMPLIED);
+                    session
+                        .client
+                        .publish_with_headers(client_reply.clone(), headers, Bytes::new())
+                        .await
+                }
+            };
+            handshake.map_err(|error| Error::nats("publish", error))?;
+            let mut results = Outgoing::new(
                 NatsSink::to(session.client.clone(), results_subject(&client_reply)),
                 Tasks::default(),
             );
+            if ends_implied {
+                results = results.with_end_implied();
+            }
             Ok(Channels { params, results })
         })
     }
