@@ -26,8 +26,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use bytes::Bytes;
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::Notify;
 
+use super::queue::{self, Receiver, Sender};
 use super::{Limits, push_path};
 use crate::error::{Error, Result};
 use crate::throttle::PacedWarning;
@@ -81,9 +82,9 @@ pub(crate) enum Failure {
 
 struct Slot {
     /// Where messages go; `None` once the channel has ended.
-    tx: Option<mpsc::UnboundedSender<Bytes>>,
+    tx: Option<Sender>,
     /// The receiving end, while no reader holds it.
-    rx: Option<mpsc::UnboundedReceiver<Bytes>>,
+    rx: Option<Receiver>,
     /// Bytes a reader received but did not consume when it gave the channel back.
     leftover: Bytes,
     /// Bytes received on the channel so far, for messages.
@@ -96,7 +97,7 @@ struct Slot {
 
 impl Slot {
     fn new() -> Self {
-        let (tx, rx) = mpsc::unbounded_channel();
+        let (tx, rx) = queue::queue();
         Self {
             tx: Some(tx),
             rx: Some(rx),
@@ -109,9 +110,54 @@ impl Slot {
 }
 
 struct State {
-    /// Keyed by path; the root channel is the empty path.
-    channels: HashMap<Box<[usize]>, Slot>,
+    channels: Slots,
     failure: Option<Failure>,
+}
+
+/// The channels of a call by path: the root (the empty path) apart, since most calls have no
+/// other.
+#[derive(Default)]
+struct Slots {
+    root: Option<Slot>,
+    sub_channels: HashMap<Box<[usize]>, Slot>,
+}
+
+impl Slots {
+    fn get_mut(&mut self, path: &[usize]) -> Option<&mut Slot> {
+        if path.is_empty() {
+            self.root.as_mut()
+        } else {
+            self.sub_channels.get_mut(path)
+        }
+    }
+
+    fn contains(&self, path: &[usize]) -> bool {
+        if path.is_empty() {
+            self.root.is_some()
+        } else {
+            self.sub_channels.contains_key(path)
+        }
+    }
+
+    fn insert(&mut self, path: &[usize], slot: Slot) {
+        if path.is_empty() {
+            self.root = Some(slot);
+        } else {
+            self.sub_channels.insert(path.into(), slot);
+        }
+    }
+
+    fn remove(&mut self, path: &[usize]) {
+        if path.is_empty() {
+            self.root = None;
+        } else {
+            self.sub_channels.remove(path);
+        }
+    }
+
+    fn all_mut(&mut self) -> impl Iterator<Item = &mut Slot> {
+        self.root.iter_mut().chain(self.sub_channels.values_mut())
+    }
 }
 
 /// The incoming channels of one call.
@@ -164,7 +210,7 @@ impl Inbox {
             budget,
             buffered: AtomicUsize::new(0),
             state: Mutex::new(State {
-                channels: HashMap::new(),
+                channels: Slots::default(),
                 failure: None,
             }),
             room: Notify::new(),
@@ -206,14 +252,13 @@ impl Inbox {
     /// The slot at `path`, created if need be; `None` (and the inbox failed) past
     /// `max_channels`.
     fn slot<'s>(&self, state: &'s mut State, path: &[usize]) -> Option<&'s mut Slot> {
-        if !state.channels.contains_key(path) {
-            let sub_channels =
-                state.channels.len() - usize::from(state.channels.contains_key(&[][..]));
+        if !state.channels.contains(path) {
+            let sub_channels = state.channels.sub_channels.len();
             if !path.is_empty() && sub_channels >= self.limits.max_channels {
                 self.fail(state, Failure::TooManyChannels);
                 return None;
             }
-            state.channels.insert(path.into(), Slot::new());
+            state.channels.insert(path, Slot::new());
         }
         state.channels.get_mut(path)
     }
@@ -324,7 +369,7 @@ impl Inbox {
             CLOSED.note(Some(&self.subject), &format_args!("{failure:?}"));
         }
         state.failure = Some(failure);
-        for slot in state.channels.values_mut() {
+        for slot in state.channels.all_mut() {
             slot.tx = None;
         }
         self.room.notify_waiters();
@@ -387,7 +432,7 @@ impl Inbox {
         };
         let mut freed = 0;
         if let Some(mut rx) = slot.rx.take() {
-            while let Ok(message) = rx.try_recv() {
+            while let Some(message) = rx.try_recv() {
                 freed += message.len();
             }
         }
@@ -441,14 +486,14 @@ impl Inbox {
     }
 
     /// Takes back a channel from a reader that lets go of it.
-    fn release(&self, path: &[usize], rx: Option<mpsc::UnboundedReceiver<Bytes>>, unread: Bytes) {
+    fn release(&self, path: &[usize], rx: Option<Receiver>, unread: Bytes) {
         let mut state = self.lock();
         let Some(slot) = state.channels.get_mut(path) else {
             return;
         };
         if slot.wanted > 0 {
             // Someone continues on this channel: hand it over as it is (ended or not).
-            slot.rx = Some(rx.unwrap_or_else(|| mpsc::unbounded_channel().1));
+            slot.rx = Some(rx.unwrap_or_else(Receiver::ended));
             slot.leftover = unread;
         } else if rx.is_none() {
             // Read to its end: nothing more will come.
@@ -540,7 +585,7 @@ pub(crate) struct ChannelReader {
     pub(super) inbox: Arc<Inbox>,
     pub(super) path: Box<[usize]>,
     /// `None` once the channel has ended.
-    pub(super) rx: Option<mpsc::UnboundedReceiver<Bytes>>,
+    pub(super) rx: Option<Receiver>,
     /// Received, not yet consumed bytes.
     pub(super) buf: Bytes,
     /// Bytes taken from the channel and not yet consumed by a decoded value (`buf`, and what a
@@ -610,7 +655,7 @@ impl ChannelReader {
 
     /// The next message if one is already there.
     pub(super) fn try_next_message(&mut self) -> Option<Bytes> {
-        let message = self.rx.as_mut()?.try_recv().ok()?;
+        let message = self.rx.as_mut()?.try_recv()?;
         self.took(message.len());
         Some(message)
     }

@@ -15,6 +15,7 @@
 //! module implements: imports run one way, channel → wire.
 
 mod inbox;
+mod queue;
 mod reader;
 mod tasks;
 
