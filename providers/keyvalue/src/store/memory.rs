@@ -2,7 +2,7 @@
 //! lives.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use bytes::Bytes;
 use futures::StreamExt as _;
@@ -13,26 +13,21 @@ use super::feed::{Change, Changes, Filter};
 use crate::error::Result;
 
 /// Writes (calls, however many keys each changed) a watcher may fall behind by before it
-/// misses some (with a warning saying how many).
+/// misses some (with a warning saying how many). The feed's ring holds this many slots from
+/// the moment it is made (56 KiB with tokio 1.54), so it is made only for a watched store.
 const FEED: usize = 1024;
 
 type Buckets = HashMap<String, BTreeMap<String, Bytes>>;
+/// Each write's changes, with their bucket.
+type Feed = broadcast::Sender<(Arc<str>, Arc<[Change]>)>;
 
 /// Buckets of sorted keys, and their changes for watchers.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct MemoryStore {
     buckets: Mutex<Buckets>,
-    /// Each write's changes, with their bucket.
-    feed: broadcast::Sender<(Arc<str>, Arc<[Change]>)>,
-}
-
-impl Default for MemoryStore {
-    fn default() -> Self {
-        Self {
-            buckets: Mutex::default(),
-            feed: broadcast::channel(FEED).0,
-        }
-    }
+    /// Made when a watcher first follows the store: most links are never watched, and an idle
+    /// provider holds one store per memory link.
+    feed: OnceLock<Feed>,
 }
 
 impl MemoryStore {
@@ -40,22 +35,28 @@ impl MemoryStore {
         self.buckets.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// The feed, if a watcher follows it now.
+    fn watched(&self) -> Option<&Feed> {
+        self.feed.get().filter(|feed| feed.receiver_count() > 0)
+    }
+
     /// Reports a write's changes to `bucket` to the watchers, if there are any. Called with
     /// the buckets locked, so the feed has the changes in the order they were made.
     fn publish(&self, bucket: &str, changes: impl IntoIterator<Item = Change>) {
-        if self.feed.receiver_count() == 0 {
+        let Some(feed) = self.watched() else {
             return;
-        }
+        };
         let changes: Arc<[Change]> = changes.into_iter().collect();
         if !changes.is_empty() {
-            let _ = self.feed.send((Arc::from(bucket), changes));
+            let _ = feed.send((Arc::from(bucket), changes));
         }
     }
 
     /// Every change made to `bucket` from now on.
     fn feed(&self, bucket: &str) -> Changes {
         let bucket: Arc<str> = Arc::from(bucket);
-        let writes = futures::stream::unfold(self.feed.subscribe(), move |mut feed| {
+        let feed = self.feed.get_or_init(|| broadcast::channel(FEED).0);
+        let writes = futures::stream::unfold(feed.subscribe(), move |mut feed| {
             let bucket = Arc::clone(&bucket);
             async move {
                 loop {
@@ -172,7 +173,7 @@ impl Backend for MemoryStore {
         }
         let mut buckets = self.lock();
         let stored = buckets.entry(bucket.to_owned()).or_default();
-        if self.feed.receiver_count() == 0 {
+        if self.watched().is_none() {
             stored.extend(pairs);
         } else {
             stored.extend(pairs.iter().cloned());
@@ -256,6 +257,25 @@ mod tests {
                 Change::Delete("k".into()),
                 Change::Delete("m".into()),
             ]
+        );
+    }
+
+    /// The feed's ring (56 KiB) is made for the first watcher, not for every link's store.
+    #[tokio::test]
+    async fn the_feed_is_made_when_a_watcher_first_follows_the_store() {
+        let store = MemoryStore::default();
+        store.set("b", "k", Bytes::from_static(b"1")).await.unwrap();
+        store
+            .set_many("b", vec![("m".into(), Bytes::from_static(b"2"))])
+            .await
+            .unwrap();
+        assert!(store.feed.get().is_none());
+        let mut changes = store.feed("b");
+        assert!(store.feed.get().is_some());
+        store.set("b", "k", Bytes::from_static(b"3")).await.unwrap();
+        assert_eq!(
+            changes.next().await.unwrap().unwrap(),
+            Change::Set("k".into(), Bytes::from_static(b"3"))
         );
     }
 
