@@ -94,9 +94,14 @@ impl TraceContext {
 
     /// Reads the context from NATS headers: `None` when there is no valid `traceparent`.
     pub fn from_headers(headers: &async_nats::HeaderMap) -> Option<Self> {
-        let parent = headers.get(TRACEPARENT)?.as_str().parse::<Self>().ok()?;
+        let name = async_nats::HeaderName::from_static;
+        let parent = headers
+            .get(name(TRACEPARENT))?
+            .as_str()
+            .parse::<Self>()
+            .ok()?;
         let state = headers
-            .get(TRACESTATE)
+            .get(name(TRACESTATE))
             .map(|value| value.as_str())
             .filter(|state| !state.is_empty() && state.len() <= MAX_TRACESTATE)
             .map(Arc::from);

@@ -24,7 +24,9 @@ use crate::transport::{FromInvocation, InvocationContext};
 #[derive(Clone)]
 pub struct Context {
     invocation: InvocationContext,
-    link_name: Arc<str>,
+    /// The link name, when made for a link ([`Context::with_link`]); otherwise the call's
+    /// `link-name` header says it.
+    link_name: Option<Arc<str>>,
     link: Option<Arc<Link>>,
     handle: Option<ProviderHandle>,
 }
@@ -34,7 +36,7 @@ impl fmt::Debug for Context {
         f.debug_struct("Context")
             .field("subject", &self.invocation.subject())
             .field("source_id", &self.source_id())
-            .field("link_name", &self.link_name)
+            .field("link_name", &self.link_name())
             .field("linked", &self.link.is_some())
             .finish_non_exhaustive()
     }
@@ -42,18 +44,12 @@ impl fmt::Debug for Context {
 
 impl FromInvocation for Context {
     fn from_invocation(invocation: InvocationContext) -> Self {
-        let link_name: Arc<str> = Arc::from(
-            invocation
-                .header(LINK_NAME)
-                .filter(|name| !name.is_empty())
-                .unwrap_or(DEFAULT_LINK_NAME),
-        );
         let handle = invocation.state::<State>().map(ProviderHandle::new);
         // The runtime's link check found the link before the handler was called.
         let link = invocation.admitted::<Link>();
         Self {
             invocation,
-            link_name,
+            link_name: None,
             link,
             handle,
         }
@@ -64,7 +60,7 @@ impl Context {
     /// The context the runtime makes for `invocation` over `link`: for unit tests of handlers,
     /// which can then run without a lattice.
     pub fn with_link(invocation: InvocationContext, link: Link) -> Self {
-        let link_name = Arc::from(link.name());
+        let link_name = Some(Arc::from(link.name()));
         Self {
             invocation,
             link_name,
@@ -75,12 +71,19 @@ impl Context {
 
     /// The calling component (the `source-id` header), if the call said.
     pub fn source_id(&self) -> Option<&str> {
-        self.invocation.header(SOURCE_ID)
+        self.invocation.known_header(SOURCE_ID)
     }
 
     /// The link name the call was made over (`default` if it named none).
     pub fn link_name(&self) -> &str {
-        &self.link_name
+        match &self.link_name {
+            Some(name) => name,
+            None => self
+                .invocation
+                .known_header(LINK_NAME)
+                .filter(|name| !name.is_empty())
+                .unwrap_or(DEFAULT_LINK_NAME),
+        }
     }
 
     /// The key of the link the call was made over, whether or not such a link exists.
@@ -89,7 +92,7 @@ impl Context {
         Some(LinkKey::new(
             self.source_id()?,
             handle.provider_id(),
-            &*self.link_name,
+            self.link_name(),
         ))
     }
 

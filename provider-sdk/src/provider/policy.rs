@@ -58,9 +58,9 @@ impl Admission for LinkCheck {
         &self,
         invocation: &InvocationContext,
     ) -> Result<Option<Arc<dyn Any + Send + Sync>>, Refusal> {
-        let source = invocation.header(SOURCE_ID);
+        let source = invocation.known_header(SOURCE_ID);
         let link_name = invocation
-            .header(LINK_NAME)
+            .known_header(LINK_NAME)
             .filter(|name| !name.is_empty())
             .unwrap_or(DEFAULT_LINK_NAME);
         let link = source.and_then(|source| self.state.target_link(source, link_name));

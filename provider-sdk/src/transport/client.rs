@@ -209,7 +209,8 @@ impl Client {
 impl Client {
     /// `headers` with a `traceparent` added, if the call should carry one it lacks.
     fn trace_headers(&self, headers: Option<&HeaderMap>) -> Option<HeaderMap> {
-        if headers.is_some_and(|headers| headers.get(crate::trace::TRACEPARENT).is_some()) {
+        let traceparent = async_nats::HeaderName::from_static(crate::trace::TRACEPARENT);
+        if headers.is_some_and(|headers| headers.get(traceparent).is_some()) {
             return None;
         }
         let trace = match crate::trace::current() {

@@ -41,7 +41,9 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 /// no `traceparent`.
 fn join_trace(context: &InvocationContext) -> Option<TraceContext> {
     let span = tracing::Span::current();
-    if let Some(source) = context.header("source-id") {
+    if !span.is_disabled()
+        && let Some(source) = context.known_header("source-id")
+    {
         span.record("source_id", source);
     }
     let parent = TraceContext::from_headers(context.headers()?)?;
@@ -75,7 +77,7 @@ fn admit(server: &ServerInner, context: &mut InvocationContext) -> Option<String
 async fn refuse(call: Box<dyn Arriving>, context: &InvocationContext, reason: &str) {
     tracing::debug!(
         subject = context.subject(),
-        source_id = context.header("source-id"),
+        source_id = context.known_header("source-id"),
         reason,
         "refused an invocation"
     );

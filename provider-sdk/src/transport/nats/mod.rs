@@ -54,7 +54,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
-use async_nats::HeaderMap;
+use async_nats::{HeaderMap, HeaderName};
 use bytes::Bytes;
 use futures::StreamExt as _;
 use futures::future::BoxFuture;
@@ -82,7 +82,7 @@ const ENDS_IMPLIED: &str = "implied";
 /// Whether `headers` say `wrpc-ends: implied`.
 fn ends_implied(headers: Option<&HeaderMap>) -> bool {
     headers
-        .and_then(|headers| headers.get(ENDS_HEADER))
+        .and_then(|headers| headers.get(HeaderName::from_static(ENDS_HEADER)))
         .is_some_and(|value| value.as_str() == ENDS_IMPLIED)
 }
 
@@ -306,7 +306,7 @@ impl Session {
 
         let headers = if all_sent {
             let mut headers = headers.cloned().unwrap_or_default();
-            headers.insert(ENDS_HEADER, ENDS_IMPLIED);
+            headers.insert(HeaderName::from_static(ENDS_HEADER), ENDS_IMPLIED);
             Some(headers)
         } else {
             headers.cloned()

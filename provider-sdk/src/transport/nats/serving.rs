@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use async_nats::{HeaderMap, Message, Subject};
+use async_nats::{HeaderMap, HeaderName, Message, Subject};
 use bytes::Bytes;
 use futures::future::BoxFuture;
 use futures::{FutureExt as _, Stream, StreamExt as _};
@@ -145,7 +145,7 @@ impl Arriving for NatsArrival {
                 None => {
                     inbox.deliver(&[], Bytes::new());
                     let mut headers = HeaderMap::new();
-                    headers.insert(ENDS_HEADER, ENDS_IMPLIED);
+                    headers.insert(HeaderName::from_static(ENDS_HEADER), ENDS_IMPLIED);
                     session
                         .client
                         .publish_with_headers(client_reply.clone(), headers, Bytes::new())
