@@ -25,6 +25,12 @@
 //! ```text
 //! cargo bench -p provider-sdk --bench transport
 //! ```
+//!
+//! With `TRANSPORT_CPU_CALLS=<n>` set, the benchmark instead makes `n` calls at concurrency 32
+//! on each stack (after `n / 10` to warm up) and prints the CPU time they cost, per call: the
+//! benchmark process's (clients and servers, user and system, all threads) and the
+//! `nats-server`'s, from `/proc`. CPU time moves much less with the machine's other load than
+//! latency and throughput do, so it is the steadier measure of the work one call takes.
 
 use std::future::Future;
 use std::hint::black_box;
@@ -93,7 +99,7 @@ struct Stacks {
     wrpc_to_sdk: wrpc_transport_nats::Client,
     _serving: Serving,
     _wrpc_server: wrpc_transport_nats::Client,
-    _nats: NatsServer,
+    nats: NatsServer,
 }
 
 /// The `wrpc-transport-nats` server's handler.
@@ -239,7 +245,7 @@ async fn start() -> anyhow::Result<Stacks> {
         wrpc_to_sdk,
         _serving: serving,
         _wrpc_server: wrpc_server,
-        _nats: nats,
+        nats,
     })
 }
 
@@ -384,6 +390,50 @@ fn summary(since: SystemTime) {
     );
 }
 
+/// `n` calls of `stack` at concurrency 32 after `n / 10` to warm up; prints the CPU time of this
+/// process and of the NATS server per call.
+async fn cpu_per_call(stacks: &Stacks, stack: usize, n: usize) {
+    let id = CONCURRENCY.len() * STACKS.len() - STACKS.len() + stack;
+    let batch = || async {
+        match stack {
+            0 => concurrently(id, 32, || raw_call(&stacks.raw)).await,
+            1 => concurrently(id, 32, || sdk_call(&stacks.sdk)).await,
+            2 => concurrently(id, 32, || wrpc_call(&stacks.wrpc)).await,
+            3 => concurrently(id, 32, || sdk_call(&stacks.sdk_to_wrpc)).await,
+            _ => concurrently(id, 32, || wrpc_call(&stacks.wrpc_to_sdk)).await,
+        }
+    };
+    for _ in 0..n / 10 / 32 {
+        batch().await;
+    }
+    let ours = std::process::id();
+    let server = stacks.nats.pid();
+    let ticks = || {
+        (
+            provider_testing::cpu_ticks(ours).unwrap_or_default(),
+            provider_testing::cpu_ticks(server).unwrap_or_default(),
+        )
+    };
+    let (ours_before, server_before) = ticks();
+    let started = Instant::now();
+    for _ in 0..n / 32 {
+        batch().await;
+    }
+    let wall = started.elapsed();
+    let (ours_after, server_after) = ticks();
+    let calls = (n / 32 * 32) as f64;
+    // Clock ticks are 10 ms.
+    let per_call = |ticks: u64| ticks as f64 * 1e4 / calls;
+    println!(
+        "{:<20} {:>16.2} {:>18.2} {:>14.2} {:>12.0}",
+        STACKS[stack],
+        per_call(ours_after - ours_before),
+        per_call(server_after - server_before),
+        per_call(ours_after - ours_before + server_after - server_before),
+        calls / wall.as_secs_f64(),
+    );
+}
+
 fn main() -> anyhow::Result<()> {
     let since = SystemTime::now();
     // Logs only on request (`RUST_LOG=wrpc_transport_nats=debug,provider_sdk=debug`), so the
@@ -400,6 +450,22 @@ fn main() -> anyhow::Result<()> {
         .build()
         .context("building the tokio runtime")?;
     let stacks = runtime.block_on(start())?;
+
+    if let Some(n) = std::env::var("TRANSPORT_CPU_CALLS")
+        .ok()
+        .and_then(|n| n.parse::<usize>().ok())
+    {
+        println!("CPU time per call at c32, {n} calls per stack (10 ms ticks from /proc)");
+        println!(
+            "{:<20} {:>16} {:>18} {:>14} {:>12}",
+            "stack", "bench µs/call", "nats-server µs/call", "total µs/call", "calls/s"
+        );
+        for stack in 0..STACKS.len() {
+            runtime.block_on(cpu_per_call(&stacks, stack, n));
+        }
+        runtime.block_on(async move { drop(stacks) });
+        return Ok(());
+    }
 
     let mut criterion = Criterion::default()
         .sample_size(50)

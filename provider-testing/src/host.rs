@@ -641,3 +641,40 @@ fn nats_error(op: &'static str, source: impl std::error::Error + Send + Sync + '
         source: Box::new(source),
     }
 }
+
+/// The CPU time process `pid` has used so far (user and system, all threads), from
+/// `/proc/<pid>/stat`, in clock ticks of 10 ms; `None` if the process is gone.
+pub fn cpu_ticks(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may hold spaces; the fields after it are plain numbers.
+    let after_name = &stat[stat.rfind(')')? + 2..];
+    let mut fields = after_name.split_whitespace();
+    // utime and stime are fields 14 and 15 of the whole line: 12th and 13th after the name.
+    let utime: u64 = fields.nth(11)?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some(utime + stime)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_ticks_count_this_process_working() {
+        let pid = std::process::id();
+        let before = cpu_ticks(pid).expect("this process has a stat file");
+        // Spin until at least 3 ticks (30 ms of CPU) show, or fail after 5 s of wall time.
+        let start = std::time::Instant::now();
+        let mut x = 0u64;
+        while cpu_ticks(pid).unwrap() < before + 3 {
+            for i in 0..100_000u64 {
+                x = std::hint::black_box(x.wrapping_add(i));
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(5),
+                "no CPU time counted"
+            );
+        }
+        assert_eq!(cpu_ticks(u32::MAX), None);
+    }
+}

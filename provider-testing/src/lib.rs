@@ -18,7 +18,9 @@ mod nats_server;
 mod redis_server;
 
 pub use self::certificates::TestCertificates;
-pub use self::host::{ChildProvider, TestHost, TestLink, eventually, resident_kib, within};
+pub use self::host::{
+    ChildProvider, TestHost, TestLink, cpu_ticks, eventually, resident_kib, within,
+};
 pub use self::kubernetes_mount::KubernetesMount;
 pub use self::large_stack::run_on_large_stack;
 pub use self::logs::Logs;

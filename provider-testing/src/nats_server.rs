@@ -236,6 +236,11 @@ impl NatsServer {
     }
 
     /// Whether the server process is running (not stopped, not exited).
+    /// The server process's id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
     }

@@ -48,10 +48,13 @@ impl Tasks {
             Some(tracked) => {
                 let cancel = tracked.cancel.clone();
                 tracked.tracker.spawn(async move {
+                    // The task first: one that finishes in its first poll (most invocations of a
+                    // quick handler) never registers with the token, whose waiter list every
+                    // task of the server shares.
                     tokio::select! {
                         biased;
-                        () = cancel.cancelled() => {}
                         () = task => {}
+                        () = cancel.cancelled() => {}
                     }
                 });
             }
