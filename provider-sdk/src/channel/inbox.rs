@@ -172,6 +172,9 @@ pub(crate) struct Inbox {
     /// In-process writers waiting for room (backpressure).
     room: Notify,
     writers_waiting: AtomicUsize,
+    /// Nothing arrives but what the inbox was given when made: a pending value decoded from it
+    /// would wait for a channel nobody can send on.
+    sealed: bool,
     on_drop: Option<Box<dyn FnOnce() + Send + Sync>>,
 }
 
@@ -215,8 +218,17 @@ impl Inbox {
             }),
             room: Notify::new(),
             writers_waiting: AtomicUsize::new(0),
+            sealed: false,
             on_drop,
         }
+    }
+
+    /// An inbox that only ever holds what it is given now: decoding a pending `stream` or
+    /// `future` from it fails, since nothing can reach its sub-channel.
+    pub(crate) fn sealed(subject: &str, limits: Limits, budget: Arc<Budget>) -> Self {
+        let mut inbox = Self::new(subject, limits, budget, None);
+        inbox.sealed = true;
+        inbox
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -400,6 +412,12 @@ impl Inbox {
 
     /// Marks the channel at `path` as wanted by one more decoded value.
     fn want(&self, path: &[usize]) -> Result<()> {
+        if self.sealed && !path.is_empty() {
+            return Err(Error::Protocol {
+                subject: self.subject(path),
+                detail: "a pending stream or future arrived in params said to be whole",
+            });
+        }
         let mut state = self.lock();
         match self.slot(&mut state, path) {
             Some(slot) => {

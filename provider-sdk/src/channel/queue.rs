@@ -95,9 +95,15 @@ impl Receiver {
         self.0.lock().messages.pop_front()
     }
 
-    /// The next message, or `None` once the channel has ended and nothing is left.
+    /// The next message, or `None` once the channel has ended and nothing is left. Each
+    /// message takes a unit of the task's cooperative budget, as tokio's channels do, so a
+    /// reader draining a long backlog gives other tasks their turn.
     pub(super) async fn recv(&mut self) -> Option<Bytes> {
-        poll_fn(|cx| self.poll_recv(cx)).await
+        let message = poll_fn(|cx| self.poll_recv(cx)).await;
+        if message.is_some() {
+            tokio::task::consume_budget().await;
+        }
+        message
     }
 
     fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Bytes>> {

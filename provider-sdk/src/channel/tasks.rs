@@ -61,8 +61,8 @@ impl Tasks {
         }
     }
 
-    /// Waits up to `grace` for every tracked task, then cancels the rest. Returns whether all
-    /// finished in time.
+    /// Waits up to `grace` for every tracked task, then cancels the rest (each is polled once
+    /// more first, and stops at its next wait). Returns whether all finished in time.
     pub(crate) async fn drain(&self, grace: Duration) -> bool {
         let Some(tracked) = &self.0 else { return true };
         tracked.tracker.close();

@@ -386,3 +386,25 @@ fn outgoing_splits_into_max_payload_pieces() {
     );
     assert_eq!(pieces.concat(), bytes.to_vec());
 }
+
+#[test]
+fn a_sealed_inbox_refuses_pending_values_at_once() {
+    // Params said to be whole cannot hold a pending stream: nothing could ever feed it.
+    let sealed = Arc::new(Inbox::sealed(
+        "test.f",
+        Limits::default(),
+        Budget::new(usize::MAX),
+    ));
+    let pending = PendingChannel::new(Arc::clone(&sealed), vec![0]);
+    let error = pending.arming().arm().unwrap_err();
+    assert!(
+        matches!(error, Error::Protocol { detail, .. } if detail.contains("said to be whole")),
+        "{error:?}"
+    );
+    // The root channel reads as usual.
+    let mut reader = sealed.claim_root().unwrap();
+    sealed.deliver(&[], Bytes::from_static(b"\x02hi"));
+    sealed.deliver(&[], Bytes::new());
+    let text: String = runtime().block_on(reader.read("params")).unwrap();
+    assert_eq!(text, "hi");
+}

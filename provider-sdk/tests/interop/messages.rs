@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures::StreamExt as _;
-use provider_sdk::transport::{Client, ServeOptions, Transport};
+use provider_sdk::transport::{CallOptions, Client, InvocationContext, ServeOptions, Transport};
 use provider_sdk::wire::WitStream;
 use provider_testing::NatsServer;
 
@@ -22,7 +22,11 @@ use crate::calls::{
 struct Seen {
     subject: String,
     reply: Option<String>,
+    /// The message says `wrpc-ends` with a reply subject as its value (the invocation its
+    /// own, the handshake its subject).
     ends_implied: bool,
+    /// The message has a `wrpc-ends` header, whatever its value.
+    ends_header: bool,
     payload: Bytes,
 }
 
@@ -60,12 +64,19 @@ impl Tap {
                 }
                 seen.push(Seen {
                     subject: message.subject.to_string(),
-                    reply: message.reply.map(|reply| reply.to_string()),
+                    reply: message.reply.as_ref().map(|reply| reply.to_string()),
                     ends_implied: message
                         .headers
                         .as_ref()
                         .and_then(|headers| headers.get("wrpc-ends"))
-                        .is_some_and(|value| value.as_str() == "implied"),
+                        .is_some_and(|value| {
+                            let named = message.reply.as_ref().unwrap_or(&message.subject);
+                            value.as_str() == named.as_str()
+                        }),
+                    ends_header: message
+                        .headers
+                        .as_ref()
+                        .is_some_and(|headers| headers.get("wrpc-ends").is_some()),
                     payload: message.payload,
                 });
             }
@@ -112,7 +123,25 @@ fn subject_of(func: &str) -> String {
 /// Our client and our server, each on its own connection, and a tap on both.
 async fn ours_and_ours(nats: &NatsServer) -> anyhow::Result<(Client, Tap, impl Sized)> {
     let server_transport = our_transport(nats).await?;
-    let serving = serve_ours(&server_transport.server(ServeOptions::new("interop"))).await?;
+    let server = server_transport.server(ServeOptions::new("interop"));
+    let mut serving = serve_ours(&server).await?;
+    // What headers a handler sees.
+    serving.push(
+        server
+            .serve_fn(
+                INSTANCE,
+                "header-names",
+                |cx: InvocationContext, (): ()| async move {
+                    let mut names: Vec<String> = cx
+                        .headers()
+                        .map(|headers| headers.iter().map(|(name, _)| name.to_string()).collect())
+                        .unwrap_or_default();
+                    names.sort();
+                    (names,)
+                },
+            )
+            .await?,
+    );
     let client_transport = our_transport(nats).await?;
     let tap = Tap::start(nats, connections(&[&server_transport, &client_transport])).await?;
     Ok((
@@ -163,6 +192,48 @@ fn a_small_call_between_our_ends_takes_three_messages() -> anyhow::Result<()> {
             "{seen:#?}"
         );
         assert!(seen[2].payload.is_empty());
+
+        // The agreement is the transport's: the handler sees the caller's headers only.
+        let options = CallOptions::default().header("source-id", "me")?;
+        let (names,): (Vec<String>,) = client
+            .invoke_with(&options, INSTANCE, "header-names", ())
+            .await?;
+        assert_eq!(names, ["source-id"]);
+        let seen = tap.messages().await?;
+        assert!(seen[0].ends_implied, "{seen:#?}");
+        assert_eq!(seen.len(), 3, "{seen:#?}");
+
+        // Results that do not fit one message: their pieces, no end after them.
+        let max_payload = client_max_payload(&tap);
+        let len = max_payload + max_payload / 2;
+        let (bytes,): (Bytes,) = client.invoke(INSTANCE, "make-bytes", (len as u32,)).await?;
+        assert_eq!(bytes.len(), len);
+        let seen = tap.messages().await?;
+        let reply = caller_reply(&seen);
+        assert_eq!(
+            subjects(&seen, &reply),
+            [
+                subject_of("make-bytes"),
+                "R_c".into(),
+                "R_c.results".into(),
+                "R_c.results".into()
+            ],
+            "{seen:#?}"
+        );
+        assert!(seen[2..].iter().all(|piece| !piece.payload.is_empty()));
+
+        // Results with a pending stream: the root channel gets its end after all.
+        let (stream,): (WitStream<u32>,) = client.invoke(INSTANCE, "count-up", (3u32,)).await?;
+        assert_eq!(stream.collect_all().await?, [0, 1, 2]);
+        let seen = tap.messages().await?;
+        let reply = caller_reply(&seen);
+        assert!(seen[0].ends_implied && seen[1].ends_implied, "{seen:#?}");
+        let root_ends = subjects(&seen, &reply)
+            .iter()
+            .zip(&seen)
+            .filter(|(subject, message)| *subject == "R_c.results" && message.payload.is_empty())
+            .count();
+        assert_eq!(root_ends, 1, "{seen:#?}");
         Ok(())
     })
 }
@@ -207,6 +278,22 @@ fn calls_that_need_more_than_the_invocation_keep_the_full_exchange() -> anyhow::
         };
         assert_eq!(ends("R_s.params"), 1, "the end of params: {names:?}");
         assert_eq!(ends("R_c.results"), 1, "the end of results: {names:?}");
+
+        // A `wrpc-ends` copied from elsewhere (a caller passing headers on) does not go out
+        // with a call that needs the full exchange, and the call works.
+        let copied = CallOptions::default().header("wrpc-ends", "_INBOX.elsewhere.1")?;
+        let (sum,): (u64,) = client
+            .invoke_with(
+                &copied,
+                INSTANCE,
+                "sum-stream",
+                (WitStream::new(futures::stream::iter(vec![vec![4u32]])),),
+            )
+            .await?;
+        assert_eq!(sum, 4);
+        let seen = tap.messages().await?;
+        assert!(seen.iter().all(|message| !message.ends_header), "{seen:#?}");
+        assert!(seen[1].reply.is_some(), "a full handshake: {seen:#?}");
 
         // Params larger than one message.
         let max_payload = client_max_payload(&tap);

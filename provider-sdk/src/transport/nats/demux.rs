@@ -11,7 +11,7 @@ use async_nats::{Message, StatusCode};
 use bytes::Bytes;
 use tokio::sync::oneshot;
 
-use super::{REFUSED_HEADER, ends_implied};
+use super::{REFUSED_HEADER, says_ends_implied};
 use crate::channel::{Failure, Inbox};
 use crate::transport::admission::truncate_reason;
 use crate::transport::subject::{InboxAddress, params_subject, parse_inbox_subject};
@@ -43,8 +43,8 @@ pub(super) struct Route {
 pub(super) enum Accepted<'m> {
     /// Send the rest of the params to `R_s.params` (this subject's), then end that channel.
     SendParams(&'m async_nats::Subject),
-    /// Send nothing more: the server took the invocation's params as whole (the handshake says
-    /// `wrpc-ends: implied`, in answer to an invocation that said so).
+    /// Send nothing more: the server took the invocation's params as whole (the handshake has
+    /// no reply subject and says `wrpc-ends: <R_c>`, in answer to an invocation that said so).
     Nothing,
 }
 
@@ -62,11 +62,14 @@ pub(super) fn check_handshake(message: &Message) -> Result<Accepted<'_>, Failure
         });
     }
     match &message.reply {
-        _ if ends_implied(message.headers.as_ref()) => Ok(Accepted::Nothing),
         Some(server_reply) => Ok(Accepted::SendParams(server_reply)),
         None if is_refusal(message) => Err(Failure::Refused {
             reason: refusal_reason(&message.payload),
         }),
+        // The handshake is addressed to `R_c`: its subject is what the invocation said.
+        None if says_ends_implied(message.headers.as_ref(), &message.subject) => {
+            Ok(Accepted::Nothing)
+        }
         None => Err(Failure::BadHandshake {
             detail: "the handshake has no reply subject",
         }),
@@ -215,7 +218,7 @@ impl Routes {
 mod tests {
     use async_nats::HeaderMap;
 
-    use super::super::{ENDS_HEADER, ENDS_IMPLIED};
+    use super::super::ENDS_HEADER;
     use super::*;
 
     fn handshake(reply: Option<&str>, payload: &'static [u8], refused_header: bool) -> Message {
@@ -253,21 +256,36 @@ mod tests {
 
     #[test]
     fn a_handshake_saying_the_ends_are_implied_wants_nothing_more() {
-        let mut message = handshake(None, b"", false);
-        let mut headers = HeaderMap::new();
-        headers.insert(ENDS_HEADER, ENDS_IMPLIED);
-        message.headers = Some(headers);
-        assert_eq!(check_handshake(&message).unwrap(), Accepted::Nothing);
-        // With a reply subject too, the header wins: the server said it needs no end.
+        let ends = |value: &str| {
+            let mut message = handshake(None, b"", false);
+            let mut headers = HeaderMap::new();
+            headers.insert(ENDS_HEADER, value);
+            message.headers = Some(headers);
+            message
+        };
+        // The handshake comes to `R_c` ("_INBOX.x.0") and names it.
+        assert_eq!(
+            check_handshake(&ends("_INBOX.x.0")).unwrap(),
+            Accepted::Nothing
+        );
+        // Naming another call's reply subject agrees to nothing.
+        assert!(matches!(
+            check_handshake(&ends("_INBOX.x.1")),
+            Err(Failure::BadHandshake { .. })
+        ));
+        // With a reply subject, the caller sends the end of params whatever the header says.
+        let mut message = ends("_INBOX.x.0");
         message.reply = Some("_INBOX.y.1".into());
-        assert_eq!(check_handshake(&message).unwrap(), Accepted::Nothing);
-        // Another value of the header is not this agreement.
-        let mut headers = HeaderMap::new();
-        headers.insert(ENDS_HEADER, "sometimes");
-        message.headers = Some(headers);
         assert_eq!(
             check_handshake(&message).unwrap(),
             Accepted::SendParams(&"_INBOX.y.1".into())
+        );
+        // A refusal stays a refusal.
+        let mut message = ends("_INBOX.x.0");
+        message.payload = Bytes::from_static(b"not you");
+        assert_eq!(
+            reason(check_handshake(&message)).as_deref(),
+            Some("not you")
         );
     }
 

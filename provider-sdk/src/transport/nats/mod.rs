@@ -14,8 +14,9 @@
 //! three (the short exchange), agreed per call with a header plain wRPC peers ignore:
 //!
 //! 1. A client whose params all fit in the invocation, with no pending `stream` or `future` in
-//!    them, adds `wrpc-ends: implied`: "these params are whole; my results need no end message
-//!    after a whole value".
+//!    them, adds `wrpc-ends: <R_c>` (its own reply subject, so that the header copied onto
+//!    another invocation agrees to nothing): "these params are whole; my results need no end
+//!    message after a whole value".
 //! 2. A server of this SDK answers with a handshake carrying the same header and **no reply-to**:
 //!    it took the params as they are, registers nothing for them, and the client sends nothing
 //!    more (no step 3). A server that does not know the header sends its usual handshake, and
@@ -75,19 +76,41 @@ const SUBSCRIBE_CONFIRM_TIMEOUT: Duration = Duration::from_secs(10);
 /// The header of a refusal handshake (step 2').
 const REFUSED_HEADER: &str = "wrpc-refused";
 
-/// The header of the short exchange (`wrpc-ends: implied`), on an invocation and on the
-/// handshake that answers it.
+/// The header of the short exchange, on an invocation and on the handshake that answers it.
+/// Its value is the invocation's reply subject `R_c`: a header copied onto another invocation
+/// (a handler passing its caller's headers on, a proxy) agrees to nothing.
 const ENDS_HEADER: &str = "wrpc-ends";
-const ENDS_IMPLIED: &str = "implied";
-/// Whether `headers` say `wrpc-ends: implied`.
-fn ends_implied(headers: Option<&HeaderMap>) -> bool {
-    headers
-        .and_then(|headers| headers.get(HeaderName::from_static(ENDS_HEADER)))
-        .is_some_and(|value| value.as_str() == ENDS_IMPLIED)
+
+/// `wrpc-ends` as a header name.
+fn ends_header() -> HeaderName {
+    HeaderName::from_static(ENDS_HEADER)
 }
 
-/// What `wrpc-ends: implied` adds to a header block.
-const ENDS_LINE_LEN: usize = ENDS_HEADER.len() + ": ".len() + ENDS_IMPLIED.len() + "\r\n".len();
+/// Whether `headers` carry `wrpc-ends: <reply>`: the short exchange, for the call whose reply
+/// subject is `reply`.
+fn says_ends_implied(headers: Option<&HeaderMap>, reply: &str) -> bool {
+    headers
+        .and_then(|headers| headers.get(ends_header()))
+        .is_some_and(|value| value.as_str() == reply)
+}
+
+/// `headers` without `wrpc-ends`, which is the transport's and no handler's business; `None` if
+/// nothing else is left. (async-nats's `HeaderMap` cannot remove a header.)
+fn without_ends_header(headers: HeaderMap) -> Option<HeaderMap> {
+    if headers.get(ends_header()).is_none() {
+        return Some(headers);
+    }
+    let mut rest = HeaderMap::new();
+    for (name, values) in headers.iter() {
+        if AsRef::<str>::as_ref(name) != ENDS_HEADER {
+            for value in values {
+                rest.append(name.clone(), value.clone());
+            }
+        }
+    }
+    (!rest.is_empty()).then_some(rest)
+}
+
 /// An otherwise empty header block: `NATS/1.0\r\n` and the blank line.
 const EMPTY_HEADER_BLOCK_LEN: usize = "NATS/1.0\r\n".len() + "\r\n".len();
 
@@ -211,13 +234,12 @@ impl Session {
     }
 
     /// An inbox for an invocation whose params are all in hand: no route, since nothing more
-    /// arrives for it.
+    /// arrives for it, and sealed, so a pending value in the params fails at once.
     fn unrouted_inbox(&self, subject: &str) -> Arc<Inbox> {
-        Arc::new(Inbox::new(
+        Arc::new(Inbox::sealed(
             subject,
             self.limits,
             Arc::clone(&self.budget),
-            None,
         ))
     }
 
@@ -282,15 +304,15 @@ impl Session {
         mut params: Bytes,
         deferred: Vec<Deferred>,
     ) -> Result<ChannelReader> {
-        // The first message carries the headers and as much of the params as fits with them
-        // and with `wrpc-ends: implied`, which it carries if that is all of them.
-        let header_block = headers.map_or(EMPTY_HEADER_BLOCK_LEN, header_block_len);
-        let budget = self
-            .client
-            .max_payload()
-            .saturating_sub(header_block + ENDS_LINE_LEN);
+        // The first message carries the headers and as much of the params as fits with them;
+        // if that is all of them, with `wrpc-ends: <R_c>` too (`R_c` is the prefix and at most
+        // 20 digits).
+        let max_payload = self.client.max_payload();
+        let ends_line = ENDS_HEADER.len() + ": ".len() + self.routes.prefix.len() + 20 + 2;
+        let with_ends = headers.map_or(EMPTY_HEADER_BLOCK_LEN, header_block_len) + ends_line;
+        let all_sent = deferred.is_empty() && params.len() <= max_payload.saturating_sub(with_ends);
+        let budget = max_payload.saturating_sub(headers.map_or(0, header_block_len));
         let first = params.split_to(params.len().min(budget));
-        let all_sent = params.is_empty() && deferred.is_empty();
 
         let (handshake, notified) = if all_sent {
             (Handshake::EndParams, None)
@@ -306,10 +328,11 @@ impl Session {
 
         let headers = if all_sent {
             let mut headers = headers.cloned().unwrap_or_default();
-            headers.insert(HeaderName::from_static(ENDS_HEADER), ENDS_IMPLIED);
+            headers.insert(ends_header(), reply.as_str());
             Some(headers)
         } else {
-            headers.cloned()
+            // A `wrpc-ends` the caller copied from elsewhere must not go out with this one.
+            headers.cloned().and_then(without_ends_header)
         };
         match headers {
             Some(headers) => {

@@ -7,13 +7,13 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use async_nats::{HeaderMap, HeaderName, Message, Subject};
+use async_nats::{HeaderMap, Message, Subject};
 use bytes::Bytes;
 use futures::future::BoxFuture;
 use futures::{FutureExt as _, Stream, StreamExt as _};
 
 use super::sink::NatsSink;
-use super::{ENDS_HEADER, ENDS_IMPLIED, REFUSED_HEADER, Session, ends_implied};
+use super::{REFUSED_HEADER, Session, ends_header, says_ends_implied, without_ends_header};
 use crate::channel::{Completion, Outgoing, Tasks, done, waiting};
 use crate::error::{Error, Result};
 use crate::transport::InvocationContext;
@@ -44,7 +44,11 @@ impl Stream for NatsSource {
             headers,
             ..
         } = message;
-        let ends_implied = ends_implied(headers.as_ref());
+        // The short exchange's header is the transport's: handlers see the caller's headers.
+        let ends_implied = reply
+            .as_ref()
+            .is_some_and(|reply| says_ends_implied(headers.as_ref(), reply));
+        let headers = headers.and_then(without_ends_header);
         let call = NatsArrival {
             session: Arc::clone(&self.session),
             reply,
@@ -145,7 +149,7 @@ impl Arriving for NatsArrival {
                 None => {
                     inbox.deliver(&[], Bytes::new());
                     let mut headers = HeaderMap::new();
-                    headers.insert(HeaderName::from_static(ENDS_HEADER), ENDS_IMPLIED);
+                    headers.insert(ends_header(), client_reply.as_str());
                     session
                         .client
                         .publish_with_headers(client_reply.clone(), headers, Bytes::new())
