@@ -454,6 +454,8 @@ fn main() -> anyhow::Result<()> {
     if let Some(n) = std::env::var("TRANSPORT_CPU_CALLS")
         .ok()
         .and_then(|n| n.parse::<usize>().ok())
+        // At least one batch of 32, so there is something to divide by.
+        .map(|n| n.max(32))
     {
         println!("CPU time per call at c32, {n} calls per stack (10 ms ticks from /proc)");
         println!(

@@ -205,7 +205,7 @@ pub(crate) struct Outgoing {
     tasks: Tasks,
     /// The peer takes a whole value with nothing pending as the end of this channel, so
     /// [`Outgoing::send_last`] sends no end message after one (negotiated over NATS with
-    /// `wrpc-ends: implied`).
+    /// `wrpc-ends: <R_c>`).
     end_implied: bool,
 }
 

@@ -1,6 +1,6 @@
 //! The messages of one call, counted on the wire: a tap subscribed to every subject of a private
 //! NATS server records what each call sends. Between our client and our server a small call
-//! takes three messages (the short exchange, agreed with `wrpc-ends: implied`); with a plain
+//! takes three messages (the short exchange, agreed with `wrpc-ends: <R_c>`); with a plain
 //! wRPC peer on either side, or with params that need more than the invocation, it keeps the
 //! full exchange of five.
 

@@ -93,7 +93,7 @@ struct NatsArrival {
     reply: Option<Subject>,
     /// The params that came with the invocation.
     payload: Bytes,
-    /// The invocation said `wrpc-ends: implied`: its params are all in `payload`, and a whole
+    /// The invocation said `wrpc-ends: <its reply subject>`: its params are all in `payload`, and a whole
     /// results value needs no end message after it.
     ends_implied: bool,
 }
@@ -111,7 +111,7 @@ impl fmt::Debug for NatsArrival {
 impl Arriving for NatsArrival {
     /// Queues the params that came with the invocation and sends the handshake. In the full
     /// exchange the handshake's reply subject is a registered params channel, where the rest
-    /// of the params arrive; in the short one (`wrpc-ends: implied`) the params are whole
+    /// of the params arrive; in the short one (`wrpc-ends`) the params are whole
     /// already, so nothing is registered and the handshake says so instead.
     fn accept(self: Box<Self>, subject: &str) -> Completion<'static, Result<Channels>> {
         let Self {
