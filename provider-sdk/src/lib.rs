@@ -7,6 +7,8 @@
 //! - [`provider`]: the provider runtime: lifecycle under a wasmCloud host or standalone, links,
 //!   named configuration, per-link state, serving exports and calling components.
 //! - [`trace`]: W3C trace context carried from invocations to the calls they make.
+//! - [`telemetry`]: OpenTelemetry traces, metrics and logs over OTLP (feature `otel`), set up
+//!   from a host's `otel_config` or the `OTEL_*` variables.
 //! - [`wasmcloud`]: the wasmCloud host ↔ provider protocol's shapes and subjects, for tools that
 //!   play a host.
 //! - [`dynamic`] (feature `dynamic`): the same encoding for values of WIT types known only at
@@ -22,6 +24,7 @@ mod error;
 pub mod provider;
 mod random;
 mod redact;
+pub mod telemetry;
 pub mod throttle;
 pub mod trace;
 pub mod transport;

@@ -136,6 +136,25 @@ impl TraceContext {
         self.state.as_deref()
     }
 
+    /// The ids and flags, as bytes: for the OpenTelemetry SDK (feature `otel`).
+    #[cfg_attr(not(feature = "otel"), allow(dead_code))]
+    pub(crate) fn raw(&self) -> ([u8; 16], [u8; 8], u8) {
+        (self.trace_id, self.span_id, self.flags)
+    }
+
+    /// The context of a span made elsewhere (the OpenTelemetry SDK), keeping this one's
+    /// `tracestate`.
+    #[cfg_attr(not(feature = "otel"), allow(dead_code))]
+    pub(crate) fn of_span(state: Option<&Self>, ids: ([u8; 16], [u8; 8], u8)) -> Self {
+        let (trace_id, span_id, flags) = ids;
+        Self {
+            trace_id,
+            span_id,
+            flags,
+            state: state.and_then(|state| state.state.clone()),
+        }
+    }
+
     /// Runs `future` with this context as [`current`].
     pub fn scope<F: Future>(self, future: F) -> impl Future<Output = F::Output> {
         CURRENT.scope(Some(self), future)

@@ -112,6 +112,9 @@ pub struct TestHost {
     provider_xkey: XKey,
     initial_links: Mutex<Vec<TestLink>>,
     config: Mutex<HashMap<String, String>>,
+    otel_config: Mutex<serde_json::Value>,
+    /// `OTEL_*` variables a spawned provider gets, as a host passes its own through.
+    otel_env: Mutex<Vec<(String, String)>>,
     /// The user JWT and seed the provider is told to connect with.
     credentials: Option<(String, String)>,
 }
@@ -173,6 +176,8 @@ impl TestHost {
             provider_xkey: XKey::new(),
             initial_links: Mutex::new(Vec::new()),
             config: Mutex::new(HashMap::new()),
+            otel_config: Mutex::new(serde_json::Value::Null),
+            otel_env: Mutex::new(Vec::new()),
             credentials: None,
         })
     }
@@ -230,6 +235,27 @@ impl TestHost {
         self
     }
 
+    /// Sets the `otel_config` the provider is started with (`../shared/PROTOCOL.md` §2).
+    pub fn with_otel_config(&self, otel_config: serde_json::Value) -> &Self {
+        *lock(&self.otel_config) = otel_config;
+        self
+    }
+
+    /// Gives providers this host spawns the variable `name` (an `OTEL_*` one: a host passes
+    /// only those and `RUST_LOG` through).
+    ///
+    /// # Panics
+    ///
+    /// If `name` does not start with `OTEL_`: a real host would not pass it.
+    pub fn with_otel_env(&self, name: &str, value: &str) -> &Self {
+        assert!(
+            name.starts_with("OTEL_"),
+            "a wasmCloud host passes only OTEL_* variables (and RUST_LOG), not {name}"
+        );
+        lock(&self.otel_env).push((name.to_owned(), value.to_owned()));
+        self
+    }
+
     /// The `HostData` a host would write for the provider.
     pub fn host_data(&self) -> Result<HostData> {
         let links = lock(&self.initial_links)
@@ -253,6 +279,7 @@ impl TestHost {
         data.link_name = "default".to_owned();
         data.link_definitions = links;
         data.config = lock(&self.config).clone();
+        data.otel_config = lock(&self.otel_config).clone();
         data.host_xkey_public_key = self.host_xkey.public_key();
         data.provider_xkey_private_key = provider_xkey_private_key;
         Ok(data)
@@ -297,6 +324,7 @@ impl TestHost {
         mut command: tokio::process::Command,
     ) -> Result<ChildProvider> {
         let line = self.host_data()?.to_stdin_line();
+        command.envs(lock(&self.otel_env).iter().cloned());
         command.stdin(Stdio::piped());
         let mut child = command
             .spawn()

@@ -68,13 +68,18 @@ pub async fn run<P: Provider>(provider: P) -> Result<()> {
 /// Like [`run`], with options.
 pub async fn run_with<P: Provider>(provider: P, options: RuntimeOptions) -> Result<()> {
     let startup = Startup::from_process(&options).await?;
+    let exported_logs = install_telemetry(&startup)?;
     if options.install_logging {
-        install_logging(&startup);
+        install_logging(&startup, exported_logs);
     }
     startup.log_source();
+    for key in &startup.otel_unknown_keys {
+        tracing::warn!(key, "the host's otel_config has a key this runtime does not know; ignored");
+    }
     // Listening before anything starts: a SIGTERM that comes while the provider starts (or
     // just after) stops it cleanly instead of killing it.
     let stop = StopSignals::listen();
+    let grace = options.shutdown_timeout;
     let running = start(provider, startup, options).await?;
     let handle = running.handle().clone();
     let signals = tokio::spawn(async move {
@@ -84,7 +89,24 @@ pub async fn run_with<P: Provider>(provider: P, options: RuntimeOptions) -> Resu
     });
     let result = running.wait().await;
     signals.abort();
+    // Flushed already before a host's request was answered; this stops the exporters.
+    crate::telemetry::shutdown(grace).await;
     result
+}
+
+/// Sets up OpenTelemetry export as the host's `otel_config` or the environment asks; returns
+/// the layer that exports logs, if they are.
+fn install_telemetry(startup: &Startup) -> Result<Option<crate::telemetry::LogLayer>> {
+    let Some(config) = &startup.telemetry else {
+        return Ok(None);
+    };
+    let resource = vec![
+        ("service.instance.id", startup.provider_id.clone()),
+        ("wasmcloud.provider.id", startup.provider_id.clone()),
+        ("wasmcloud.lattice", startup.lattice.clone()),
+        ("wasmcloud.host.id", startup.host_id.clone()),
+    ];
+    crate::telemetry::install(config, resource).map_err(|reason| Error::Startup { reason })
 }
 
 /// Starts `provider`: connects, initializes it, applies the links it starts with, serves its
@@ -326,20 +348,27 @@ impl StopSignals {
 }
 
 /// Logs to stderr at the host's level (or `RUST_LOG`), as JSON lines if the host asks, in
-/// colour only when stderr is a terminal.
-fn install_logging(startup: &Startup) {
-    use tracing_subscriber::EnvFilter;
+/// colour only when stderr is a terminal; and to `exported`, when logs are exported over
+/// OpenTelemetry, at the same level.
+fn install_logging(startup: &Startup, exported: Option<crate::telemetry::LogLayer>) {
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    use tracing_subscriber::{EnvFilter, Layer as _};
 
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new(startup.log_level.as_deref().unwrap_or("info")));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let stderr = tracing_subscriber::fmt::layer()
         .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
-    // Fails only if the application installed a subscriber already, which then wins.
-    let _ = if startup.log_json {
-        builder.json().try_init()
+    let stderr = if startup.log_json {
+        stderr.json().boxed()
     } else {
-        builder.try_init()
+        stderr.boxed()
     };
+    // Fails only if the application installed a subscriber already, which then wins.
+    let _ = tracing_subscriber::registry()
+        .with(exported)
+        .with(stderr)
+        .with(filter)
+        .try_init();
 }

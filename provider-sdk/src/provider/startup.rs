@@ -16,6 +16,7 @@ use super::options::RuntimeOptions;
 use super::stores::{ConfigStore, StoreArgs};
 use crate::error::{Error, Result};
 use crate::redact::redact_credentials;
+use crate::telemetry::TelemetryConfig;
 use crate::wasmcloud::{HostData, Level, LinkDefinition, SecretKeys, SecretValue};
 
 /// Settings for a provider started without a host. Every flag has an environment variable;
@@ -255,6 +256,10 @@ pub struct Startup {
     pub(crate) log_level: Option<String>,
     pub(crate) log_json: bool,
     pub(crate) default_rpc_timeout: Option<Duration>,
+    /// What to export over OpenTelemetry, if anything.
+    pub(crate) telemetry: Option<TelemetryConfig>,
+    /// Keys of the host's `otel_config` this runtime does not know, for a warning.
+    pub(crate) otel_unknown_keys: Vec<String>,
     pub(crate) source: StartupSource,
 }
 
@@ -307,6 +312,12 @@ impl Startup {
                 sealed: true,
             })
             .collect();
+        let (telemetry, otel_unknown_keys) = TelemetryConfig::from_host(
+            &data.otel_config,
+            &process_env,
+            &program_name().unwrap_or_else(|| data.provider_key.clone()),
+        )
+        .map_err(|reason| Error::Startup { reason })?;
         Ok(Self {
             nats: NatsOptions {
                 name: Some(data.provider_key.clone()),
@@ -328,6 +339,8 @@ impl Startup {
                 .map(|level: Level| level.as_filter().to_owned()),
             log_json: data.structured_logging,
             default_rpc_timeout: data.default_rpc_timeout_ms.map(Duration::from_millis),
+            telemetry,
+            otel_unknown_keys,
             source: StartupSource::Host,
         })
     }
@@ -336,12 +349,7 @@ impl Startup {
     pub fn standalone(args: StandaloneArgs) -> Result<Self> {
         let provider_id = match args.provider_id.clone().filter(|id| !id.is_empty()) {
             Some(id) => id,
-            None => std::env::args()
-                .next()
-                .map(PathBuf::from)
-                .and_then(|path| Some(path.file_stem()?.to_string_lossy().into_owned()))
-                .filter(|stem| !stem.is_empty())
-                .ok_or_else(|| Error::Startup {
+            None => program_name().ok_or_else(|| Error::Startup {
                     reason: "no provider id: pass --provider-id or set WASMCLOUD_PROVIDER_ID"
                         .to_owned(),
                 })?,
@@ -355,6 +363,11 @@ impl Startup {
             .options()
             .connect_attempts(args.nats_connect_attempts);
         nats.name = Some(provider_id.clone());
+        let telemetry = TelemetryConfig::from_env(
+            &process_env,
+            &program_name().unwrap_or_else(|| provider_id.clone()),
+        )
+        .map_err(|reason| Error::Startup { reason })?;
         Ok(Self {
             lattice: args.lattice.clone(),
             provider_id,
@@ -371,6 +384,8 @@ impl Startup {
             log_level: args.log_level.clone(),
             log_json: args.log_json,
             default_rpc_timeout: None,
+            telemetry,
+            otel_unknown_keys: Vec::new(),
             source: StartupSource::Standalone {
                 why: "started standalone by the program",
             },
@@ -612,6 +627,20 @@ async fn read_host_data_line() -> Result<HostLine> {
             why: "stdin stayed silent for 5 seconds",
         }),
     }
+}
+
+/// The program's file name without extension (`keyvalue-provider`), if it has one.
+fn program_name() -> Option<String> {
+    std::env::args()
+        .next()
+        .map(PathBuf::from)
+        .and_then(|path| Some(path.file_stem()?.to_string_lossy().into_owned()))
+        .filter(|stem| !stem.is_empty())
+}
+
+/// One variable of this process's environment, if set and Unicode.
+fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use async_nats::HeaderMap;
 
 use super::{Transport, invocation_subject};
 use crate::error::{Error, Result};
+use crate::telemetry::{ClientCall, Function};
 use crate::trace::TraceContext;
 use crate::wire::{Decode, Encode, Reader, Writer};
 
@@ -177,7 +178,8 @@ impl Client {
             &merged
         };
         let timeout = options.timeout.unwrap_or(Self::DEFAULT_TIMEOUT);
-        let traced = self.trace_headers(options.headers.as_ref());
+        let record = self.record(options.headers.as_ref(), instance, func);
+        let traced = self.trace_headers(options.headers.as_ref(), record.as_ref());
         let headers = traced.as_ref().or(options.headers.as_ref());
         let call = async {
             let mut call = self
@@ -195,31 +197,56 @@ impl Client {
             }
             Ok(results)
         };
-        match tokio::time::timeout(timeout, call).await {
+        let result = match tokio::time::timeout(timeout, call).await {
             Ok(result) => result,
             Err(_) => Err(Error::Timeout {
                 subject,
                 after: timeout,
             }),
         }
-        .inspect_err(|error| tracing::debug!(%error, "call failed"))
+        .inspect_err(|error| tracing::debug!(%error, "call failed"));
+        if let Some(record) = record {
+            record.end(result.as_ref().err());
+        }
+        result
     }
 }
 
 impl Client {
-    /// `headers` with a `traceparent` added, if the call should carry one it lacks.
-    fn trace_headers(&self, headers: Option<&HeaderMap>) -> Option<HeaderMap> {
-        let traceparent = async_nats::HeaderName::from_static(crate::trace::TRACEPARENT);
-        if headers.is_some_and(|headers| headers.get(traceparent).is_some()) {
+    /// The telemetry record of a call to `func` of `instance` (its client span, its duration),
+    /// when telemetry is exported and the caller does not carry a trace of its own in `headers`.
+    fn record(&self, headers: Option<&HeaderMap>, instance: &str, func: &str) -> Option<ClientCall> {
+        if has_traceparent(headers) {
             return None;
         }
-        let trace = match crate::trace::current() {
-            Some(trace) => trace,
-            None if self.start_traces => TraceContext::new_root(),
-            None => return None,
+        let parent = crate::trace::current();
+        ClientCall::start(Function::new(instance, func), parent.as_ref())
+    }
+
+    /// `headers` with a `traceparent` added, if the call should carry one it lacks: the call's
+    /// own span when telemetry records one, else the invocation's it is made in.
+    fn trace_headers(
+        &self,
+        headers: Option<&HeaderMap>,
+        record: Option<&ClientCall>,
+    ) -> Option<HeaderMap> {
+        if has_traceparent(headers) {
+            return None;
+        }
+        let trace = match (record.and_then(ClientCall::trace), crate::trace::current()) {
+            (Some(own), _) => own,
+            (None, Some(trace)) => trace,
+            (None, None) if self.start_traces => TraceContext::new_root(),
+            (None, None) => return None,
         };
         let mut headers = headers.cloned().unwrap_or_default();
         trace.insert_into(&mut headers);
         Some(headers)
     }
+}
+
+/// Whether the caller set a `traceparent` of its own.
+fn has_traceparent(headers: Option<&HeaderMap>) -> bool {
+    let traceparent = async_nats::HeaderName::from_static(crate::trace::TRACEPARENT);
+    headers.is_some_and(|headers| headers.get(traceparent).is_some())
 }

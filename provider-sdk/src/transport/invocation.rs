@@ -9,6 +9,7 @@ use async_nats::HeaderMap;
 
 use crate::channel::{ChannelReader, Outgoing};
 use crate::error::{Error, Result};
+use crate::telemetry::{Outcome, note_failure};
 use crate::wire::{Decode, Encode, Reader, Writer, spawn_deferred};
 
 /// What a handler learns about an invocation besides its params. Cheap to clone.
@@ -165,9 +166,12 @@ impl Invocation {
 
     /// Reads the params (a tuple) as soon as they have all arrived.
     pub async fn read_params<P: Decode>(&mut self) -> Result<P> {
-        let params = self.params.read("params").await?;
-        self.params.check_no_trailing_bytes()?;
-        Ok(params)
+        let read = async {
+            let params = self.params.read("params").await?;
+            self.params.check_no_trailing_bytes()?;
+            Ok(params)
+        };
+        read.await.inspect_err(|_| note_failure(Outcome::BadParams))
     }
 
     /// Reads the params with `decode`, which needs at least `min_size` bytes: for types known
@@ -178,9 +182,12 @@ impl Invocation {
         min_size: usize,
         decode: impl FnMut(&mut Reader<'_>) -> Result<V>,
     ) -> Result<V> {
-        let params = self.params.read_with("params", min_size, decode).await?;
-        self.params.check_no_trailing_bytes()?;
-        Ok(params)
+        let read = async {
+            let params = self.params.read_with("params", min_size, decode).await?;
+            self.params.check_no_trailing_bytes()?;
+            Ok(params)
+        };
+        read.await.inspect_err(|_| note_failure(Outcome::BadParams))
     }
 
     /// Writes the results (a tuple), ends the results channel, and starts sending any pending
@@ -191,9 +198,15 @@ impl Invocation {
 
     /// Writes the results `encode` writes, as [`Invocation::write_results`] does.
     pub(crate) async fn write_results_with(
-        mut self,
+        self,
         encode: impl FnOnce(&mut Writer) -> Result<()>,
     ) -> Result<()> {
+        self.send_results(encode)
+            .await
+            .inspect_err(|_| note_failure(Outcome::ResultsFailed))
+    }
+
+    async fn send_results(mut self, encode: impl FnOnce(&mut Writer) -> Result<()>) -> Result<()> {
         let Some(out) = self.results.take() else {
             return Err(Error::Closed);
         };

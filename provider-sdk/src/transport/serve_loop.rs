@@ -24,6 +24,7 @@ use super::backend::{Arrival, Arriving, Source};
 use super::invocation::Attached;
 use super::server::ServerInner;
 use super::{Invocation, InvocationContext};
+use crate::telemetry::{Function, ServerCall};
 use crate::throttle::PacedWarning;
 use crate::trace::TraceContext;
 
@@ -52,6 +53,17 @@ fn join_trace(context: &InvocationContext) -> Option<TraceContext> {
     span.record("parent_span_id", parent.span_id());
     span.record("span_id", own.span_id());
     Some(own)
+}
+
+/// Records on the invocation's span the trace its OpenTelemetry span is in.
+fn record_trace(trace: Option<&TraceContext>) {
+    let span = tracing::Span::current();
+    if let Some(trace) = trace
+        && !span.is_disabled()
+    {
+        span.record("trace_id", trace.trace_id());
+        span.record("span_id", trace.span_id());
+    }
 }
 
 /// Resolves once the server is told to stop.
@@ -99,6 +111,7 @@ pub(super) async fn serve_loop<F, Fut>(
     mut source: Box<dyn Source>,
     handler: Arc<F>,
     subject: String,
+    function: Function,
 ) where
     F: Fn(Invocation) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = ()> + Send + 'static,
@@ -118,6 +131,7 @@ pub(super) async fn serve_loop<F, Fut>(
         };
         context.state = server.options.state().cloned();
         if let Some(reason) = admit(&server, &mut context) {
+            crate::telemetry::refused(&function);
             // One answer at a time; a connection too stalled to take it does not hold up a stop.
             tokio::select! {
                 biased;
@@ -137,6 +151,7 @@ pub(super) async fn serve_loop<F, Fut>(
             },
         };
         let handler = Arc::clone(&handler);
+        let function = function.clone();
         let timeout = server.options.timeout;
         let tasks = server.tasks.clone();
         let span = tracing::info_span!(
@@ -154,10 +169,23 @@ pub(super) async fn serve_loop<F, Fut>(
                         Ok(channels) => {
                             let results = channels.results.with_tasks(tasks);
                             let invocation = Invocation::new(context, channels.params, results);
-                            let trace = join_trace(invocation.context());
-                            crate::trace::scope(trace, handler(invocation)).await;
+                            match ServerCall::start(&function, invocation.context()) {
+                                Some(call) => {
+                                    let trace = call.trace();
+                                    record_trace(trace.as_ref());
+                                    let handled = crate::trace::scope(trace, handler(invocation));
+                                    call.run(handled).await;
+                                }
+                                None => {
+                                    let trace = join_trace(invocation.context());
+                                    crate::trace::scope(trace, handler(invocation)).await;
+                                }
+                            }
                         }
-                        Err(error) => NOT_ACCEPTED.note(None, &error),
+                        Err(error) => {
+                            crate::telemetry::not_accepted(&function);
+                            NOT_ACCEPTED.note(None, &error);
+                        }
                     }
                 });
                 if handled.await.is_err() {

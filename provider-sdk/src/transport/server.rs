@@ -16,6 +16,7 @@ use super::serve_loop::serve_loop;
 use super::{Admission, Invocation, InvocationContext, Transport, invocation_subject};
 use crate::channel::Tasks;
 use crate::error::{Error, Result};
+use crate::telemetry::{Outcome, note_failure};
 use crate::throttle::PacedWarning;
 use crate::wire::{Decode, Encode};
 
@@ -237,6 +238,7 @@ impl Server {
             source,
             Arc::new(handler),
             subject.clone(),
+            crate::telemetry::Function::new(instance, func),
         ));
         Ok(Serving {
             subjects: vec![subject],
@@ -275,6 +277,7 @@ impl Server {
                     Err(_) => {
                         let error = format!("its params did not arrive within {params_timeout:?}");
                         BAD_PARAMS.note(None, &error);
+                        note_failure(Outcome::BadParams);
                         return;
                     }
                 };

@@ -23,6 +23,7 @@ use crate::provider::link_table::{Change, Origin};
 use crate::provider::startup::InitialLink;
 use crate::provider::state::State;
 use crate::provider::stores::StoreEvent;
+use crate::telemetry::{self, ControlChange};
 use crate::wasmcloud::{LinkDefinition, SecretKeys, open_without_keys};
 
 /// Where a link's secrets come from.
@@ -263,7 +264,10 @@ impl<P: Provider> Applier<P> {
         if *self.state.config() == config {
             return;
         }
-        match self.provider.config_updated(&config).await {
+        let updated = self.provider.config_updated(&config).await;
+        let fields = [("wasmcloud.config.keys", config.len().to_string())];
+        telemetry::control_event(ControlChange::ConfigUpdated, &fields, updated.is_ok());
+        match updated {
             Ok(()) => {
                 tracing::info!(keys = config.len(), "provider configuration updated");
                 self.state.set_config(config);
@@ -326,9 +330,13 @@ impl<P: Provider> Applier<P> {
                     Role::Target => self.provider.link_put_as_target(link).await,
                     Role::Source => self.provider.link_put_as_source(link).await,
                 };
+                telemetry::control_event(ControlChange::LinkPut, &link_fields(link), result.is_ok());
                 match result {
                     Ok(()) => {
                         self.state.with_links(|links| links.commit(&change));
+                        if !updated {
+                            telemetry::links_changed(1, role_name(link.role()));
+                        }
                         tracing::info!(link = %link.key(), role = ?link.role(), updated, "link in effect");
                         true
                     }
@@ -349,6 +357,12 @@ impl<P: Provider> Applier<P> {
                     Role::Source => self.provider.link_deleted_as_source(link).await,
                 };
                 self.state.with_links(|links| links.commit(&change));
+                telemetry::links_changed(-1, role_name(link.role()));
+                telemetry::control_event(
+                    ControlChange::LinkDeleted,
+                    &link_fields(link),
+                    result.is_ok(),
+                );
                 match result {
                     Ok(()) => tracing::info!(link = %link.key(), "link deleted"),
                     Err(error) => {
@@ -363,4 +377,30 @@ impl<P: Provider> Applier<P> {
 
 fn key_of(definition: &LinkDefinition) -> LinkKey {
     LinkKey::new(&definition.source_id, &definition.target, &definition.name)
+}
+
+/// What a link's span says about it: who, which interfaces; never configuration or secrets.
+fn link_fields(link: &Link) -> [(&'static str, String); 5] {
+    [
+        ("wasmcloud.link.source_id", link.source_id().to_owned()),
+        ("wasmcloud.link.target", link.target().to_owned()),
+        ("wasmcloud.link_name", link.name().to_owned()),
+        ("wasmcloud.link.role", role_name(link.role()).to_owned()),
+        (
+            "wasmcloud.link.interfaces",
+            format!(
+                "{}:{}/{{{}}}",
+                link.wit_namespace(),
+                link.wit_package(),
+                link.interfaces().join(",")
+            ),
+        ),
+    ]
+}
+
+fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Target => "target",
+        Role::Source => "source",
+    }
 }

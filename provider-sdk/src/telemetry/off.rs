@@ -1,0 +1,77 @@
+//! Without the `otel` feature: the runtime's hooks, doing nothing.
+
+use std::future::Future;
+use std::time::Duration;
+
+use super::{ControlChange, Function, TelemetryConfig};
+use crate::trace::TraceContext;
+use crate::transport::InvocationContext;
+
+/// Never made: nothing exports logs.
+pub(crate) type LogLayer =
+    Box<dyn tracing_subscriber::Layer<tracing_subscriber::Registry> + Send + Sync>;
+
+/// Says that nothing will be exported, when `config` asks for something.
+pub(crate) fn install(
+    config: &TelemetryConfig,
+    _resource: Vec<(&'static str, String)>,
+) -> Result<Option<LogLayer>, String> {
+    if config.exports_anything() {
+        tracing::warn!(
+            "OpenTelemetry export is configured, but this provider was built without \
+             provider-sdk's `otel` feature: nothing will be exported"
+        );
+    }
+    Ok(None)
+}
+
+pub(crate) async fn flush(_deadline: Duration) {}
+
+pub(crate) async fn shutdown(_deadline: Duration) {}
+
+pub(crate) fn links_changed(_delta: i64, _role: &'static str) {}
+
+pub(crate) fn not_accepted(_function: &Function) {}
+
+pub(crate) fn refused(_function: &Function) {}
+
+pub(crate) fn control_event(
+    _event: ControlChange,
+    _fields: &[(&'static str, String)],
+    _applied: bool,
+) {
+}
+
+/// Never made.
+pub(crate) enum ServerCall {}
+
+impl ServerCall {
+    pub(crate) fn start(_function: &Function, _context: &InvocationContext) -> Option<Self> {
+        None
+    }
+
+    pub(crate) fn trace(&self) -> Option<TraceContext> {
+        match *self {}
+    }
+
+    pub(crate) async fn run(self, _handler: impl Future<Output = ()>) {
+        match self {}
+    }
+}
+
+/// Never made.
+pub(crate) enum ClientCall {}
+
+impl ClientCall {
+    pub(crate) fn start(_function: Function, _parent: Option<&TraceContext>) -> Option<Self> {
+        None
+    }
+
+    pub(crate) fn trace(&self) -> Option<TraceContext> {
+        match *self {}
+    }
+
+    pub(crate) fn end(self, _error: Option<&crate::Error>) {
+        match self {}
+    }
+}
