@@ -5,7 +5,9 @@
 //! each [`NatsServer`] is a fresh `nats-server` process with its own JetStream directory, each
 //! [`RedisServer`] a fresh `redis-server`, each [`NatsCluster`] routed `nats-server` processes
 //! with JetStream stores of their own, all stopped when dropped. A [`TestHost`] starts a
-//! provider and drives it over the control protocol as a wasmCloud host would.
+//! provider and drives it over the control protocol as a wasmCloud host would. An
+//! [`otlp::OtlpReceiver`] stands in for an OpenTelemetry collector and keeps what a provider
+//! exports, for tests of its telemetry.
 
 mod certificates;
 pub mod criterion;
@@ -15,6 +17,7 @@ mod large_stack;
 mod logs;
 mod nats_cluster;
 mod nats_server;
+pub mod otlp;
 mod redis_server;
 
 pub use self::certificates::TestCertificates;
