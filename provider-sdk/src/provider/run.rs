@@ -74,7 +74,10 @@ pub async fn run_with<P: Provider>(provider: P, options: RuntimeOptions) -> Resu
     }
     startup.log_source();
     for key in &startup.otel_unknown_keys {
-        tracing::warn!(key, "the host's otel_config has a key this runtime does not know; ignored");
+        tracing::warn!(
+            key,
+            "the host's otel_config has a key this runtime does not know; ignored"
+        );
     }
     // Listening before anything starts: a SIGTERM that comes while the provider starts (or
     // just after) stops it cleanly instead of killing it.
@@ -90,7 +93,7 @@ pub async fn run_with<P: Provider>(provider: P, options: RuntimeOptions) -> Resu
     let result = running.wait().await;
     signals.abort();
     // Flushed already before a host's request was answered; this stops the exporters.
-    crate::telemetry::shutdown(grace).await;
+    crate::telemetry::shutdown(grace.min(crate::telemetry::FLUSH_DEADLINE)).await;
     result
 }
 

@@ -6,7 +6,7 @@
 //!    what is still running then is cancelled.
 //! 3. The provider's [`shutdown`](super::Provider::shutdown) hook runs (within the grace
 //!    period).
-//! 4. The control plane stops; telemetry is flushed (within the grace period); the host's
+//! 4. The control plane stops; telemetry is flushed (for at most 2 s); the host's
 //!    request, if one caused this, is answered only now: a host kills the process as soon as it
 //!    has its answer.
 
@@ -65,7 +65,7 @@ pub(crate) async fn stop_when_asked<P: Provider>(running: Running<P>) -> Result<
     }
     control.stop();
     // What the invocations and the hooks recorded, out before the host kills the process.
-    crate::telemetry::flush(grace).await;
+    crate::telemetry::flush(grace.min(crate::telemetry::FLUSH_DEADLINE)).await;
     if let Some(client) = state.transport.nats_client() {
         if let Some(reply) = reply
             && let Err(error) = client.publish(reply, "shutting down".into()).await

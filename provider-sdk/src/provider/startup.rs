@@ -350,9 +350,9 @@ impl Startup {
         let provider_id = match args.provider_id.clone().filter(|id| !id.is_empty()) {
             Some(id) => id,
             None => program_name().ok_or_else(|| Error::Startup {
-                    reason: "no provider id: pass --provider-id or set WASMCLOUD_PROVIDER_ID"
-                        .to_owned(),
-                })?,
+                reason: "no provider id: pass --provider-id or set WASMCLOUD_PROVIDER_ID"
+                    .to_owned(),
+            })?,
         };
         let links = match &args.links {
             Some(path) => read_links_file(path)?,

@@ -369,7 +369,11 @@ fn env_endpoint(
     protocol: Protocol,
 ) -> Option<String> {
     let nonempty = |name: &str| env(name).filter(|value| !value.trim().is_empty());
-    nonempty(&format!("OTEL_EXPORTER_OTLP_{}_ENDPOINT", signal.env_name())).or_else(|| {
+    nonempty(&format!(
+        "OTEL_EXPORTER_OTLP_{}_ENDPOINT",
+        signal.env_name()
+    ))
+    .or_else(|| {
         nonempty("OTEL_EXPORTER_OTLP_ENDPOINT").map(|base| for_signal(&base, protocol, signal))
     })
 }
@@ -515,7 +519,11 @@ mod tests {
             endpoint(&config, Signal::Metrics),
             Some(("http://c:4317", Protocol::Grpc))
         );
-        let config = host(json!({"enable_observability": true, "protocol": "grpc"}), &[]).unwrap();
+        let config = host(
+            json!({"enable_observability": true, "protocol": "grpc"}),
+            &[],
+        )
+        .unwrap();
         assert_eq!(
             endpoint(&config, Signal::Traces).unwrap().0,
             "http://127.0.0.1:4317"
@@ -573,7 +581,10 @@ mod tests {
         };
         for (config, needle) in [
             (json!({"enable_traces": "yes"}), "otel_config is not valid"),
-            (json!({"enable_traces": true, "protocol": "carrier-pigeon"}), "protocol"),
+            (
+                json!({"enable_traces": true, "protocol": "carrier-pigeon"}),
+                "protocol",
+            ),
             (
                 json!({"enable_traces": true, "traces_sampler": "sometimes"}),
                 "unknown traces sampler",
@@ -583,7 +594,10 @@ mod tests {
                        "traces_sampler_arg": 2}),
                 "between 0 and 1",
             ),
-            (json!({"enable_traces": true, "trace_level": "loud"}), "trace_level"),
+            (
+                json!({"enable_traces": true, "trace_level": "loud"}),
+                "trace_level",
+            ),
         ] {
             let error = read(config.clone()).unwrap_err();
             assert!(error.contains(needle), "{config}: {error}");
@@ -611,7 +625,10 @@ mod tests {
             endpoint(&config, Signal::Traces),
             Some(("http://c:4317", Protocol::Grpc))
         );
-        assert_eq!(endpoint(&config, Signal::Metrics).unwrap().0, "http://m:4317");
+        assert_eq!(
+            endpoint(&config, Signal::Metrics).unwrap().0,
+            "http://m:4317"
+        );
         assert_eq!(endpoint(&config, Signal::Logs), None);
         // Asking by exporter name alone takes the default endpoint.
         let config = read(&[("OTEL_TRACES_EXPORTER", "otlp")]).unwrap().unwrap();

@@ -26,10 +26,10 @@
 //! will be exported, and the runtime's hooks cost one branch each.
 
 pub mod config;
-#[cfg(feature = "otel")]
-mod otel;
 #[cfg(not(feature = "otel"))]
 mod off;
+#[cfg(feature = "otel")]
+mod otel;
 mod outcome;
 
 use std::sync::Arc;
@@ -43,6 +43,11 @@ pub(crate) use otel::*;
 
 pub use config::{Destination, Protocol, Sampler, Signal, TelemetryConfig};
 pub(crate) use outcome::{Outcome, note_failure};
+
+/// The longest a stopping provider waits for its telemetry to be exported: a host waits only
+/// briefly for the answer to its shutdown request before it kills the process, and a
+/// collector that hangs must not hold the answer up.
+pub(crate) const FLUSH_DEADLINE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// One served or called function, named once for every span and measurement of it.
 #[derive(Clone, Debug)]

@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use super::{ControlChange, Function, TelemetryConfig};
 use crate::trace::TraceContext;
-use crate::transport::InvocationContext;
 
 /// Never made: nothing exports logs.
 pub(crate) type LogLayer =
@@ -46,7 +45,10 @@ pub(crate) fn control_event(
 pub(crate) enum ServerCall {}
 
 impl ServerCall {
-    pub(crate) fn start(_function: &Function, _context: &InvocationContext) -> Option<Self> {
+    pub(crate) fn start(
+        _function: &Function,
+        _headers: Option<&async_nats::HeaderMap>,
+    ) -> Option<Self> {
         None
     }
 

@@ -215,7 +215,12 @@ impl Client {
 impl Client {
     /// The telemetry record of a call to `func` of `instance` (its client span, its duration),
     /// when telemetry is exported and the caller does not carry a trace of its own in `headers`.
-    fn record(&self, headers: Option<&HeaderMap>, instance: &str, func: &str) -> Option<ClientCall> {
+    fn record(
+        &self,
+        headers: Option<&HeaderMap>,
+        instance: &str,
+        func: &str,
+    ) -> Option<ClientCall> {
         if has_traceparent(headers) {
             return None;
         }

@@ -169,7 +169,8 @@ pub(super) async fn serve_loop<F, Fut>(
                         Ok(channels) => {
                             let results = channels.results.with_tasks(tasks);
                             let invocation = Invocation::new(context, channels.params, results);
-                            match ServerCall::start(&function, invocation.context()) {
+                            let headers = invocation.context().headers();
+                            match ServerCall::start(&function, headers) {
                                 Some(call) => {
                                     let trace = call.trace();
                                     record_trace(trace.as_ref());

@@ -330,7 +330,11 @@ impl<P: Provider> Applier<P> {
                     Role::Target => self.provider.link_put_as_target(link).await,
                     Role::Source => self.provider.link_put_as_source(link).await,
                 };
-                telemetry::control_event(ControlChange::LinkPut, &link_fields(link), result.is_ok());
+                telemetry::control_event(
+                    ControlChange::LinkPut,
+                    &link_fields(link),
+                    result.is_ok(),
+                );
                 match result {
                     Ok(()) => {
                         self.state.with_links(|links| links.commit(&change));

@@ -14,7 +14,6 @@ use super::installed;
 use crate::telemetry::outcome::{self, Outcome};
 use crate::telemetry::{ControlChange, Function};
 use crate::trace::TraceContext;
-use crate::transport::InvocationContext;
 
 /// `rpc.system`, `rpc.service`, `rpc.method`.
 fn rpc_attributes(function: &Function) -> [KeyValue; 3] {
@@ -70,17 +69,24 @@ pub(crate) struct ServerCall {
 impl ServerCall {
     /// Starts the record of an invocation of `function`, in the trace its caller sent. `None`
     /// when nothing is exported.
-    pub(crate) fn start(function: &Function, context: &InvocationContext) -> Option<Self> {
+    pub(crate) fn start(
+        function: &Function,
+        headers: Option<&async_nats::HeaderMap>,
+    ) -> Option<Self> {
         let installed = installed()?;
-        let caller = context.headers().and_then(TraceContext::from_headers);
+        let caller = headers.and_then(TraceContext::from_headers);
+        let header = |name: &'static str| {
+            let value = headers?.get(async_nats::HeaderName::from_static(name))?;
+            Some(value.as_str().to_owned())
+        };
         let cx = installed.tracer.as_ref().map(|tracer| {
             let parent = caller.as_ref().map(remote).unwrap_or_default();
             let mut attributes = rpc_attributes(function).to_vec();
-            if let Some(source) = context.known_header("source-id") {
-                attributes.push(KeyValue::new("wasmcloud.source_id", source.to_owned()));
+            if let Some(source) = header("source-id") {
+                attributes.push(KeyValue::new("wasmcloud.source_id", source));
             }
-            if let Some(link) = context.known_header("link-name") {
-                attributes.push(KeyValue::new("wasmcloud.link_name", link.to_owned()));
+            if let Some(link) = header("link-name") {
+                attributes.push(KeyValue::new("wasmcloud.link_name", link));
             }
             let span = tracer
                 .span_builder(function.name.to_string())
@@ -236,7 +242,12 @@ impl ClientCall {
             let [system, service, method] = rpc_attributes(&self.function);
             instruments.client_duration.record(
                 self.started.elapsed().as_secs_f64(),
-                &[system, service, method, KeyValue::new("wrpc.outcome", outcome)],
+                &[
+                    system,
+                    service,
+                    method,
+                    KeyValue::new("wrpc.outcome", outcome),
+                ],
             );
         }
     }

@@ -15,9 +15,7 @@ use opentelemetry_sdk::logs::{BatchLogProcessor, LogBatch, LogExporter, SdkLogge
 use opentelemetry_sdk::metrics::data::ResourceMetrics;
 use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider, Temporality};
-use opentelemetry_sdk::trace::{
-    BatchSpanProcessor, SdkTracerProvider, SpanData, SpanExporter,
-};
+use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider, SpanData, SpanExporter};
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject as _;
 
@@ -88,10 +86,11 @@ impl Tls {
     }
 
     fn grpc(&self) -> ClientTlsConfig {
-        self.added_pem.iter().fold(
-            ClientTlsConfig::new().with_native_roots(),
-            |config, pem| config.ca_certificate(Certificate::from_pem(pem)),
-        )
+        self.added_pem
+            .iter()
+            .fold(ClientTlsConfig::new().with_native_roots(), |config, pem| {
+                config.ca_certificate(Certificate::from_pem(pem))
+            })
     }
 }
 
@@ -142,7 +141,12 @@ pub(super) fn tracer_provider(
     tls: &Tls,
     resource: Resource,
 ) -> Result<SdkTracerProvider, String> {
-    let exporter = exporter!(opentelemetry_otlp::SpanExporter, Signal::Traces, destination, tls)?;
+    let exporter = exporter!(
+        opentelemetry_otlp::SpanExporter,
+        Signal::Traces,
+        destination,
+        tls
+    )?;
     let mut batch = opentelemetry_sdk::trace::BatchConfigBuilder::default();
     if let Some(size) = config.max_queue_size {
         batch = batch.with_max_queue_size(size.max(1));
@@ -162,7 +166,12 @@ pub(super) fn meter_provider(
     tls: &Tls,
     resource: Resource,
 ) -> Result<SdkMeterProvider, String> {
-    let exporter = exporter!(opentelemetry_otlp::MetricExporter, Signal::Metrics, destination, tls)?;
+    let exporter = exporter!(
+        opentelemetry_otlp::MetricExporter,
+        Signal::Metrics,
+        destination,
+        tls
+    )?;
     // The interval is `OTEL_METRIC_EXPORT_INTERVAL` (milliseconds) or a minute.
     let reader = PeriodicReader::builder(exporter).build();
     Ok(SdkMeterProvider::builder()
@@ -177,7 +186,12 @@ pub(super) fn logger_provider(
     tls: &Tls,
     resource: Resource,
 ) -> Result<SdkLoggerProvider, String> {
-    let exporter = exporter!(opentelemetry_otlp::LogExporter, Signal::Logs, destination, tls)?;
+    let exporter = exporter!(
+        opentelemetry_otlp::LogExporter,
+        Signal::Logs,
+        destination,
+        tls
+    )?;
     let mut batch = opentelemetry_sdk::logs::BatchConfigBuilder::default();
     if let Some(size) = config.max_queue_size {
         batch = batch.with_max_queue_size(size.max(1));

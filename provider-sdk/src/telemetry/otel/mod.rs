@@ -23,7 +23,8 @@ use self::instruments::Instruments;
 use super::TelemetryConfig;
 
 /// A layer the runtime's logging adds when logs are exported.
-pub(crate) type LogLayer = Box<dyn tracing_subscriber::Layer<tracing_subscriber::Registry> + Send + Sync>;
+pub(crate) type LogLayer =
+    Box<dyn tracing_subscriber::Layer<tracing_subscriber::Registry> + Send + Sync>;
 
 /// What [`install`] set up: the providers to flush and shut down, and what the runtime's hooks
 /// record with.
@@ -161,7 +162,10 @@ pub(crate) async fn flush(deadline: Duration) {
         }
     });
     if !flushed.await {
-        tracing::warn!(?deadline, "telemetry was not all exported by the shutdown deadline");
+        tracing::warn!(
+            ?deadline,
+            "telemetry was not all exported by the shutdown deadline"
+        );
     }
 }
 
