@@ -242,3 +242,28 @@ fn the_files_of_provider_import_each_other_one_way_only() {
     }
     assert!(edges.len() > 10, "the check found the imports: {edges:?}");
 }
+
+#[test]
+fn telemetry_imports_only_the_trace_context_errors_and_redaction() {
+    // The runtime and the transport call into telemetry; it calls into neither.
+    let allowed = ["telemetry", "trace", "error", "redact", "Error", "Result"];
+    let mut offenders = Vec::new();
+    for file in rust_files(&Path::new(SRC).join("telemetry")) {
+        for line in code(&file).lines() {
+            let mut rest = line;
+            while let Some(at) = rest.find("crate::") {
+                let tail = &rest[at + "crate::".len()..];
+                if !allowed.iter().any(|name| tail.starts_with(name)) {
+                    offenders.push(format!("{}: {line}", file.display()));
+                    break;
+                }
+                rest = tail;
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "telemetry imports more than trace, error and redact:\n{}",
+        offenders.join("\n")
+    );
+}

@@ -11,7 +11,9 @@ use opentelemetry::KeyValue;
 use opentelemetry::logs::{AnyValue, LogRecord as _, Logger as _, LoggerProvider as _, Severity};
 use opentelemetry::metrics::MeterProvider as _;
 use opentelemetry::trace::{Span as _, SpanKind, Tracer as _, TracerProvider as _};
-use opentelemetry_otlp::{LogExporter, MetricExporter, SpanExporter, WithExportConfig as _};
+use opentelemetry_otlp::{
+    LogExporter, MetricExporter, SpanExporter, WithExportConfig as _, WithHttpConfig as _,
+};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::logs::SdkLoggerProvider;
@@ -30,10 +32,31 @@ fn resource(service: &'static str) -> Resource {
     Resource::builder_empty().with_service_name(service).build()
 }
 
+/// A blocking HTTP client with TLS by ring, as provider-sdk makes its own: in the workspace,
+/// reqwest is built without a default crypto provider (`rustls-no-provider`), so the
+/// exporter's default client would panic. Made on a thread of its own, as reqwest asks.
+fn http_client() -> reqwest::blocking::Client {
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("TLS 1.2 and 1.3 with ring")
+        .with_root_certificates(rustls::RootCertStore::empty())
+        .with_no_client_auth();
+    std::thread::spawn(move || {
+        reqwest::blocking::Client::builder()
+            .use_preconfigured_tls(tls)
+            .build()
+    })
+    .join()
+    .expect("making the client does not panic")
+    .expect("a blocking client")
+}
+
 fn span_exporter(receiver: &OtlpReceiver, protocol: Protocol) -> SpanExporter {
     match protocol {
         Protocol::Http => SpanExporter::builder()
             .with_http()
+            .with_http_client(http_client())
             .with_endpoint(format!("{}/v1/traces", receiver.http_endpoint()))
             .build(),
         Protocol::Grpc => SpanExporter::builder()
@@ -48,6 +71,7 @@ fn metric_exporter(receiver: &OtlpReceiver, protocol: Protocol) -> MetricExporte
     match protocol {
         Protocol::Http => MetricExporter::builder()
             .with_http()
+            .with_http_client(http_client())
             .with_endpoint(format!("{}/v1/metrics", receiver.http_endpoint()))
             .build(),
         Protocol::Grpc => MetricExporter::builder()
@@ -62,6 +86,7 @@ fn log_exporter(receiver: &OtlpReceiver, protocol: Protocol) -> LogExporter {
     match protocol {
         Protocol::Http => LogExporter::builder()
             .with_http()
+            .with_http_client(http_client())
             .with_endpoint(format!("{}/v1/logs", receiver.http_endpoint()))
             .build(),
         Protocol::Grpc => LogExporter::builder()

@@ -25,6 +25,7 @@ use super::shutdown::{Running, stop_when_asked};
 use super::startup::{InitialLink, Startup};
 use super::state::{Identity, State};
 use crate::error::{Error, Result};
+use crate::telemetry::TelemetryConfig;
 use crate::transport::{ServeOptions, Server, Serving, Transport};
 
 /// A provider started with [`start`]: wait for it to stop, or stop it.
@@ -68,15 +69,28 @@ pub async fn run<P: Provider>(provider: P) -> Result<()> {
 /// Like [`run`], with options.
 pub async fn run_with<P: Provider>(provider: P, options: RuntimeOptions) -> Result<()> {
     let startup = Startup::from_process(&options).await?;
-    let exported_logs = install_telemetry(&startup)?;
-    if options.install_logging {
-        install_logging(&startup, exported_logs);
-    }
+    let (telemetry, warnings) = telemetry_config(&startup, &options)?;
+    let exported_logs = match &telemetry {
+        Some(config) => crate::telemetry::install(config, resource(&startup))?,
+        None => None,
+    };
+    let unused_logs = if options.install_logging {
+        install_logging(&startup, exported_logs)
+    } else {
+        exported_logs.is_some()
+    };
     startup.log_source();
-    for key in &startup.otel_unknown_keys {
+    if let Some(config) = &telemetry {
+        crate::telemetry::announce(config);
+    }
+    for warning in warnings {
+        tracing::warn!("{warning}");
+    }
+    if unused_logs {
         tracing::warn!(
-            key,
-            "the host's otel_config has a key this runtime does not know; ignored"
+            "logs are to be exported, but the runtime did not install logging (or another \
+             subscriber was installed first): add provider_sdk::telemetry::install's layer to \
+             your subscriber to export them"
         );
     }
     // Listening before anything starts: a SIGTERM that comes while the provider starts (or
@@ -97,19 +111,35 @@ pub async fn run_with<P: Provider>(provider: P, options: RuntimeOptions) -> Resu
     result
 }
 
-/// Sets up OpenTelemetry export as the host's `otel_config` or the environment asks; returns
-/// the layer that exports logs, if they are.
-fn install_telemetry(startup: &Startup) -> Result<Option<crate::telemetry::LogLayer>> {
-    let Some(config) = &startup.telemetry else {
-        return Ok(None);
-    };
-    let resource = vec![
-        ("service.instance.id", startup.provider_id.clone()),
+/// What to export over OpenTelemetry, as the host's `otel_config` or (standalone) the
+/// `OTEL_*` variables say, and warnings about what they say. `service.name` is the provider's
+/// name ([`RuntimeOptions::name`], else the executable's): under a host the executable is a
+/// cached file named after the image, and `OTEL_SERVICE_NAME` is the host's own.
+fn telemetry_config(
+    startup: &Startup,
+    options: &RuntimeOptions,
+) -> Result<(Option<TelemetryConfig>, Vec<String>)> {
+    let env = |name: &str| std::env::var(name).ok();
+    let name = options
+        .name
+        .clone()
+        .or_else(super::startup::program_name)
+        .unwrap_or_else(|| startup.provider_id.clone());
+    match &startup.otel_config {
+        Some(otel_config) => TelemetryConfig::from_host(otel_config, &env, &name)
+            .map_err(|reason| Error::Startup { reason }),
+        None => Ok(TelemetryConfig::from_env(&env, &name)),
+    }
+}
+
+/// What every span, metric and log record says about where it comes from.
+fn resource(startup: &Startup) -> Vec<(&'static str, String)> {
+    vec![
+        ("service.instance.id", startup.instance_id.clone()),
         ("wasmcloud.provider.id", startup.provider_id.clone()),
         ("wasmcloud.lattice", startup.lattice.clone()),
         ("wasmcloud.host.id", startup.host_id.clone()),
-    ];
-    crate::telemetry::install(config, resource).map_err(|reason| Error::Startup { reason })
+    ]
 }
 
 /// Starts `provider`: connects, initializes it, applies the links it starts with, serves its
@@ -352,8 +382,9 @@ impl StopSignals {
 
 /// Logs to stderr at the host's level (or `RUST_LOG`), as JSON lines if the host asks, in
 /// colour only when stderr is a terminal; and to `exported`, when logs are exported over
-/// OpenTelemetry, at the same level.
-fn install_logging(startup: &Startup, exported: Option<crate::telemetry::LogLayer>) {
+/// OpenTelemetry, at the same level. Returns whether `exported` went unused (another
+/// subscriber was there first).
+fn install_logging(startup: &Startup, exported: Option<crate::telemetry::LogLayer>) -> bool {
     use tracing_subscriber::layer::SubscriberExt as _;
     use tracing_subscriber::util::SubscriberInitExt as _;
     use tracing_subscriber::{EnvFilter, Layer as _};
@@ -369,9 +400,12 @@ fn install_logging(startup: &Startup, exported: Option<crate::telemetry::LogLaye
         stderr.boxed()
     };
     // Fails only if the application installed a subscriber already, which then wins.
-    let _ = tracing_subscriber::registry()
+    let exporting = exported.is_some();
+    let installed = tracing_subscriber::registry()
         .with(exported)
         .with(stderr)
         .with(filter)
-        .try_init();
+        .try_init()
+        .is_ok();
+    exporting && !installed
 }

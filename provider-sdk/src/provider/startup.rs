@@ -16,7 +16,6 @@ use super::options::RuntimeOptions;
 use super::stores::{ConfigStore, StoreArgs};
 use crate::error::{Error, Result};
 use crate::redact::redact_credentials;
-use crate::telemetry::TelemetryConfig;
 use crate::wasmcloud::{HostData, Level, LinkDefinition, SecretKeys, SecretValue};
 
 /// Settings for a provider started without a host. Every flag has an environment variable;
@@ -256,10 +255,11 @@ pub struct Startup {
     pub(crate) log_level: Option<String>,
     pub(crate) log_json: bool,
     pub(crate) default_rpc_timeout: Option<Duration>,
-    /// What to export over OpenTelemetry, if anything.
-    pub(crate) telemetry: Option<TelemetryConfig>,
-    /// Keys of the host's `otel_config` this runtime does not know, for a warning.
-    pub(crate) otel_unknown_keys: Vec<String>,
+    /// The host's `otel_config`; `None` when started standalone (the `OTEL_*` variables
+    /// then say what to export).
+    pub(crate) otel_config: Option<serde_json::Value>,
+    /// This start's id: the host's `instance_id`, or made up standalone.
+    pub(crate) instance_id: String,
     pub(crate) source: StartupSource,
 }
 
@@ -312,12 +312,6 @@ impl Startup {
                 sealed: true,
             })
             .collect();
-        let (telemetry, otel_unknown_keys) = TelemetryConfig::from_host(
-            &data.otel_config,
-            &process_env,
-            &program_name().unwrap_or_else(|| data.provider_key.clone()),
-        )
-        .map_err(|reason| Error::Startup { reason })?;
         Ok(Self {
             nats: NatsOptions {
                 name: Some(data.provider_key.clone()),
@@ -339,8 +333,12 @@ impl Startup {
                 .map(|level: Level| level.as_filter().to_owned()),
             log_json: data.structured_logging,
             default_rpc_timeout: data.default_rpc_timeout_ms.map(Duration::from_millis),
-            telemetry,
-            otel_unknown_keys,
+            otel_config: Some(data.otel_config.clone()),
+            instance_id: if data.instance_id.is_empty() {
+                format!("{}/{}", data.host_id, data.provider_key)
+            } else {
+                data.instance_id.clone()
+            },
             source: StartupSource::Host,
         })
     }
@@ -363,11 +361,7 @@ impl Startup {
             .options()
             .connect_attempts(args.nats_connect_attempts);
         nats.name = Some(provider_id.clone());
-        let telemetry = TelemetryConfig::from_env(
-            &process_env,
-            &program_name().unwrap_or_else(|| provider_id.clone()),
-        )
-        .map_err(|reason| Error::Startup { reason })?;
+        let instance_id = format!("{}/{provider_id}/{}", args.host_id, std::process::id());
         Ok(Self {
             lattice: args.lattice.clone(),
             provider_id,
@@ -384,8 +378,8 @@ impl Startup {
             log_level: args.log_level.clone(),
             log_json: args.log_json,
             default_rpc_timeout: None,
-            telemetry,
-            otel_unknown_keys: Vec::new(),
+            otel_config: None,
+            instance_id,
             source: StartupSource::Standalone {
                 why: "started standalone by the program",
             },
@@ -630,17 +624,12 @@ async fn read_host_data_line() -> Result<HostLine> {
 }
 
 /// The program's file name without extension (`keyvalue-provider`), if it has one.
-fn program_name() -> Option<String> {
+pub(crate) fn program_name() -> Option<String> {
     std::env::args()
         .next()
         .map(PathBuf::from)
         .and_then(|path| Some(path.file_stem()?.to_string_lossy().into_owned()))
         .filter(|stem| !stem.is_empty())
-}
-
-/// One variable of this process's environment, if set and Unicode.
-fn process_env(name: &str) -> Option<String> {
-    std::env::var(name).ok()
 }
 
 #[cfg(test)]

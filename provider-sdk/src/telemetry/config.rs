@@ -179,23 +179,36 @@ impl TelemetryConfig {
     }
 
     /// Reads a host's `otel_config` (`null` or `{}`: nothing), with `env` for what it leaves
-    /// out. Returns `None` when no signal is on; unknown keys are returned for a warning (a
-    /// newer host may send more), wrong types are errors.
+    /// out. Returns `None` when no signal is on, and warnings to log: keys it does not know (a
+    /// newer host may send more) and `OTEL_*` values it cannot follow (a host passes its own
+    /// environment through; they fall back to the defaults). A value of `otel_config` itself
+    /// that is wrong is an error, but only when something is exported.
     pub fn from_host(
         otel_config: &serde_json::Value,
         env: &dyn Fn(&str) -> Option<String>,
-        default_service_name: &str,
+        service_name: &str,
     ) -> Result<(Option<Self>, Vec<String>), String> {
         if otel_config.is_null() {
             return Ok((None, Vec::new()));
         }
         let host = HostOtelConfig::deserialize(otel_config)
             .map_err(|error| format!("the host's otel_config is not valid: {error}"))?;
-        let unknown = host.unknown.keys().cloned().collect();
-        if env_flag(env, "OTEL_SDK_DISABLED") {
-            return Ok((None, unknown));
-        }
+        let mut warnings: Vec<String> = host
+            .unknown
+            .keys()
+            .map(|key| {
+                format!("the host's otel_config has a key this runtime does not know: {key}")
+            })
+            .collect();
         let on = |signal: Option<bool>| signal.unwrap_or(host.enable_observability);
+        let wanted = [
+            on(host.enable_traces),
+            on(host.enable_metrics),
+            on(host.enable_logs),
+        ];
+        if env_flag(env, "OTEL_SDK_DISABLED") || !wanted.contains(&true) {
+            return Ok((None, warnings));
+        }
         let protocol = match host.protocol.as_deref().map(str::to_ascii_lowercase) {
             None => None,
             Some(p) if p == "http" => Some(Protocol::HttpProtobuf),
@@ -206,73 +219,80 @@ impl TelemetryConfig {
                 ));
             }
         };
-        let destination = |signal: Signal, own: &Option<String>| -> Result<Destination, String> {
-            let protocol = match protocol {
-                Some(protocol) => protocol,
-                None => env_protocol(env, signal)?,
-            };
-            let endpoint = match (own, &host.observability_endpoint) {
+        let own_endpoints = [
+            &host.traces_endpoint,
+            &host.metrics_endpoint,
+            &host.logs_endpoint,
+        ];
+        let mut destinations = [None, None, None];
+        for (index, signal) in Signal::ALL.into_iter().enumerate() {
+            if !wanted[index] {
+                continue;
+            }
+            let protocol = protocol.unwrap_or_else(|| env_protocol(env, signal, &mut warnings));
+            let endpoint = match (own_endpoints[index], &host.observability_endpoint) {
                 (Some(own), _) => own.clone(),
                 (None, Some(base)) => for_signal(base, protocol, signal),
                 (None, None) => env_endpoint(env, signal, protocol)
                     .unwrap_or_else(|| protocol.default_endpoint(signal)),
             };
-            Ok(Destination { endpoint, protocol })
-        };
-        let traces = on(host.enable_traces)
-            .then(|| destination(Signal::Traces, &host.traces_endpoint))
-            .transpose()?;
-        let metrics = on(host.enable_metrics)
-            .then(|| destination(Signal::Metrics, &host.metrics_endpoint))
-            .transpose()?;
-        let logs = on(host.enable_logs)
-            .then(|| destination(Signal::Logs, &host.logs_endpoint))
-            .transpose()?;
+            destinations[index] = Some(Destination { endpoint, protocol });
+        }
         let sampler = match &host.traces_sampler {
             Some(name) => Sampler::parse(name, host.traces_sampler_arg.as_deref())?,
-            None => env_sampler(env)?,
+            None => env_sampler(env, &mut warnings),
         };
         let trace_level = match host.trace_level.as_deref() {
             None => tracing::Level::INFO,
             Some(level) => parse_level(level)?,
         };
+        let [traces, metrics, logs] = destinations;
         let config = Self {
             traces,
             metrics,
             logs,
-            service_name: env("OTEL_SERVICE_NAME").unwrap_or_else(|| default_service_name.into()),
+            // Not `OTEL_SERVICE_NAME`: a host passes its own, which names the host.
+            service_name: service_name.to_owned(),
             sampler,
             trace_level,
             ca_paths: host.additional_ca_paths,
-            max_queue_size: host.max_batch_queue_size,
+            max_queue_size: host
+                .max_batch_queue_size
+                .map(|size| clamp_queue(size, &mut warnings)),
         };
-        Ok((config.exports_anything().then_some(config), unknown))
+        Ok((Some(config), warnings))
     }
 
     /// Reads the standard `OTEL_*` variables through `env`. Returns `None` when they ask for
-    /// nothing to be exported.
+    /// nothing to be exported, and warnings to log: values it cannot follow fall back to the
+    /// defaults, as the OpenTelemetry specification asks.
     pub fn from_env(
         env: &dyn Fn(&str) -> Option<String>,
         default_service_name: &str,
-    ) -> Result<Option<Self>, String> {
+    ) -> (Option<Self>, Vec<String>) {
+        let mut warnings = Vec::new();
         if env_flag(env, "OTEL_SDK_DISABLED") {
-            return Ok(None);
+            return (None, warnings);
         }
         let mut destinations = [None, None, None];
         for (slot, signal) in destinations.iter_mut().zip(Signal::ALL) {
             let exporter_var = format!("OTEL_{}_EXPORTER", signal.env_name());
-            let asked = match env(&exporter_var).as_deref().map(str::trim) {
-                None | Some("") => false,
-                Some("otlp") => true,
-                Some("none") => continue,
-                Some(other) => {
-                    return Err(format!(
-                        "{exporter_var}={other:?}: this provider exports over OTLP only; use \
-                         \"otlp\" or \"none\""
-                    ));
-                }
-            };
-            let protocol = env_protocol(env, signal)?;
+            let exporters = env(&exporter_var).unwrap_or_default();
+            let names: Vec<&str> = exporters
+                .split(',')
+                .map(str::trim)
+                .filter(|name| !name.is_empty())
+                .collect();
+            if names.contains(&"none") {
+                continue;
+            }
+            for other in names.iter().filter(|name| **name != "otlp") {
+                warnings.push(format!(
+                    "{exporter_var} names {other:?}: this provider exports over OTLP only"
+                ));
+            }
+            let asked = names.contains(&"otlp");
+            let protocol = env_protocol(env, signal, &mut warnings);
             let endpoint = match env_endpoint(env, signal, protocol) {
                 Some(endpoint) => endpoint,
                 None if asked => protocol.default_endpoint(signal),
@@ -281,12 +301,17 @@ impl TelemetryConfig {
             *slot = Some(Destination { endpoint, protocol });
         }
         let [traces, metrics, logs] = destinations;
+        if traces.is_none() && metrics.is_none() && logs.is_none() {
+            return (None, warnings);
+        }
         let config = Self {
             traces,
             metrics,
             logs,
-            service_name: env("OTEL_SERVICE_NAME").unwrap_or_else(|| default_service_name.into()),
-            sampler: env_sampler(env)?,
+            service_name: env("OTEL_SERVICE_NAME")
+                .filter(|name| !name.trim().is_empty())
+                .unwrap_or_else(|| default_service_name.into()),
+            sampler: env_sampler(env, &mut warnings),
             trace_level: tracing::Level::INFO,
             ca_paths: env("OTEL_EXPORTER_OTLP_CERTIFICATE")
                 .map(PathBuf::from)
@@ -294,8 +319,22 @@ impl TelemetryConfig {
                 .collect(),
             max_queue_size: None,
         };
-        Ok(config.exports_anything().then_some(config))
+        (Some(config), warnings)
     }
+}
+
+/// The most spans or log records that may wait for export: the SDK allocates the whole queue
+/// up front.
+const MAX_QUEUE: usize = 65_536;
+
+fn clamp_queue(size: usize, warnings: &mut Vec<String>) -> usize {
+    let clamped = size.clamp(1, MAX_QUEUE);
+    if clamped != size {
+        warnings.push(format!(
+            "max_batch_queue_size {size} is outside 1..={MAX_QUEUE}: {clamped} is used"
+        ));
+    }
+    clamped
 }
 
 /// `otel_config` as wasmCloud 1.x hosts write it (`../shared/PROTOCOL.md` §2).
@@ -361,47 +400,77 @@ fn env_flag(env: &dyn Fn(&str) -> Option<String>, name: &str) -> bool {
     env(name).is_some_and(|value| value.trim().eq_ignore_ascii_case("true"))
 }
 
-/// `OTEL_EXPORTER_OTLP_<SIGNAL>_ENDPOINT` as is, else `OTEL_EXPORTER_OTLP_ENDPOINT` made the
-/// signal's.
+/// `OTEL_EXPORTER_OTLP_<SIGNAL>_ENDPOINT` as is, else `OTEL_EXPORTER_OTLP_ENDPOINT` with the
+/// signal's path added over HTTP (always, as the OTLP specification says: a base URL's own path
+/// is a prefix), as is over gRPC.
 fn env_endpoint(
     env: &dyn Fn(&str) -> Option<String>,
     signal: Signal,
     protocol: Protocol,
 ) -> Option<String> {
     let nonempty = |name: &str| env(name).filter(|value| !value.trim().is_empty());
-    nonempty(&format!(
+    if let Some(own) = nonempty(&format!(
         "OTEL_EXPORTER_OTLP_{}_ENDPOINT",
         signal.env_name()
-    ))
-    .or_else(|| {
-        nonempty("OTEL_EXPORTER_OTLP_ENDPOINT").map(|base| for_signal(&base, protocol, signal))
+    )) {
+        return Some(own);
+    }
+    let base = nonempty("OTEL_EXPORTER_OTLP_ENDPOINT")?;
+    Some(match protocol {
+        Protocol::HttpProtobuf => {
+            let (url, query) = match base.split_once('?') {
+                Some((url, query)) => (url, format!("?{query}")),
+                None => (base.as_str(), String::new()),
+            };
+            format!("{}/v1/{}{query}", url.trim_end_matches('/'), signal.name())
+        }
+        Protocol::Grpc => base,
     })
 }
 
-fn env_protocol(env: &dyn Fn(&str) -> Option<String>, signal: Signal) -> Result<Protocol, String> {
+/// The signal's protocol from `OTEL_EXPORTER_OTLP_<SIGNAL>_PROTOCOL` or
+/// `OTEL_EXPORTER_OTLP_PROTOCOL`; http/protobuf when neither says one it can follow.
+fn env_protocol(
+    env: &dyn Fn(&str) -> Option<String>,
+    signal: Signal,
+    warnings: &mut Vec<String>,
+) -> Protocol {
     let own = format!("OTEL_EXPORTER_OTLP_{}_PROTOCOL", signal.env_name());
     let (name, value) = match env(&own) {
         Some(value) => (own, value),
         None => match env("OTEL_EXPORTER_OTLP_PROTOCOL") {
             Some(value) => ("OTEL_EXPORTER_OTLP_PROTOCOL".to_owned(), value),
-            None => return Ok(Protocol::HttpProtobuf),
+            None => return Protocol::HttpProtobuf,
         },
     };
     match value.trim() {
-        "" | "http/protobuf" => Ok(Protocol::HttpProtobuf),
-        "grpc" => Ok(Protocol::Grpc),
-        other => Err(format!(
-            "{name}={other:?} is not supported: use \"http/protobuf\" or \"grpc\""
-        )),
+        "" | "http/protobuf" => Protocol::HttpProtobuf,
+        "grpc" => Protocol::Grpc,
+        other => {
+            warnings.push(format!(
+                "{name}={other:?} is not supported (use \"http/protobuf\" or \"grpc\"): \
+                 {} goes over http/protobuf",
+                signal.name()
+            ));
+            Protocol::HttpProtobuf
+        }
     }
 }
 
-fn env_sampler(env: &dyn Fn(&str) -> Option<String>) -> Result<Sampler, String> {
+/// The sampler `OTEL_TRACES_SAMPLER` names, or the default when it names none it knows.
+fn env_sampler(env: &dyn Fn(&str) -> Option<String>, warnings: &mut Vec<String>) -> Sampler {
     match env("OTEL_TRACES_SAMPLER") {
         Some(name) if !name.trim().is_empty() => {
-            Sampler::parse(&name, env("OTEL_TRACES_SAMPLER_ARG").as_deref())
+            Sampler::parse(&name, env("OTEL_TRACES_SAMPLER_ARG").as_deref()).unwrap_or_else(
+                |error| {
+                    warnings.push(format!(
+                        "OTEL_TRACES_SAMPLER: {error}; parentbased_always_on is used"
+                    ));
+                    Sampler::default()
+                },
+            )
         }
-        _ => Ok(Sampler::default()),
+        _ => Sampler::default(),
     }
 }
 
@@ -438,8 +507,14 @@ mod tests {
     }
 
     fn host(config: serde_json::Value, vars: &[(&str, &str)]) -> Option<TelemetryConfig> {
-        let (config, unknown) = TelemetryConfig::from_host(&config, &env_of(vars), "kv").unwrap();
-        assert!(unknown.is_empty(), "{unknown:?}");
+        let (config, warnings) = TelemetryConfig::from_host(&config, &env_of(vars), "kv").unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        config
+    }
+
+    fn standalone(vars: &[(&str, &str)]) -> Option<TelemetryConfig> {
+        let (config, warnings) = TelemetryConfig::from_env(&env_of(vars), "kv");
+        assert!(warnings.is_empty(), "{warnings:?}");
         config
     }
 
@@ -541,7 +616,7 @@ mod tests {
             json!({"enable_traces": true}),
             &[
                 ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://env:4318"),
-                ("OTEL_SERVICE_NAME", "my-kv"),
+                ("OTEL_SERVICE_NAME", "wasmcloud-host"),
                 ("OTEL_TRACES_SAMPLER", "traceidratio"),
                 ("OTEL_TRACES_SAMPLER_ARG", "0.25"),
             ],
@@ -551,7 +626,8 @@ mod tests {
             endpoint(&config, Signal::Traces).unwrap().0,
             "http://env:4318/v1/traces"
         );
-        assert_eq!(config.service_name, "my-kv");
+        // The host's own service name, passed through, does not name the provider.
+        assert_eq!(config.service_name, "kv");
         assert_eq!(config.sampler, Sampler::TraceIdRatio(0.25));
     }
 
@@ -577,7 +653,7 @@ mod tests {
     #[test]
     fn bad_host_settings_are_errors_that_name_them_and_unknown_keys_are_reported() {
         let read = |config: serde_json::Value| {
-            TelemetryConfig::from_host(&config, &env_of(&[]), "kv").map(|(_, unknown)| unknown)
+            TelemetryConfig::from_host(&config, &env_of(&[]), "kv").map(|(_, warnings)| warnings)
         };
         for (config, needle) in [
             (json!({"enable_traces": "yes"}), "otel_config is not valid"),
@@ -602,25 +678,48 @@ mod tests {
             let error = read(config.clone()).unwrap_err();
             assert!(error.contains(needle), "{config}: {error}");
         }
-        assert_eq!(
-            read(json!({"enable_traces": true, "new_knob": 1})).unwrap(),
-            vec!["new_knob".to_owned()]
-        );
+        let warnings = read(json!({"enable_traces": true, "new_knob": 1})).unwrap();
+        assert_eq!(warnings.len(), 1);
+        assert!(warnings[0].contains("new_knob"), "{warnings:?}");
+        // What is wrong in a part nothing uses stops nothing.
+        assert!(read(json!({"enable_traces": false, "trace_level": "loud"})).is_ok());
+        let queue = read(json!({"enable_traces": true, "max_batch_queue_size": 1_000_000_000}));
+        assert!(queue.unwrap()[0].contains("65536"));
+    }
+
+    #[test]
+    fn environment_values_a_host_passes_through_fall_back_with_a_warning() {
+        let vars = [
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"),
+            ("OTEL_TRACES_SAMPLER", "xray"),
+        ];
+        // Observability off: nothing is read, nothing is said.
+        let (config, warnings) =
+            TelemetryConfig::from_host(&json!({}), &env_of(&vars), "kv").unwrap();
+        assert_eq!((config, warnings.len()), (None, 0));
+        let (config, warnings) =
+            TelemetryConfig::from_host(&json!({"enable_traces": true}), &env_of(&vars), "kv")
+                .unwrap();
+        let config = config.unwrap();
+        assert_eq!(config.traces.unwrap().protocol, Protocol::HttpProtobuf);
+        assert_eq!(config.sampler, Sampler::default());
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
     }
 
     #[test]
     fn standalone_exports_what_the_environment_names() {
-        let read = |vars: &[(&str, &str)]| TelemetryConfig::from_env(&env_of(vars), "kv");
-        assert_eq!(read(&[]).unwrap(), None);
-        assert_eq!(read(&[("OTEL_SERVICE_NAME", "x")]).unwrap(), None);
+        let read = standalone;
+        assert_eq!(read(&[]), None);
+        assert_eq!(read(&[("OTEL_SERVICE_NAME", "x")]), None);
         let config = read(&[
             ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4317"),
             ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
             ("OTEL_LOGS_EXPORTER", "none"),
             ("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "http://m:4317"),
+            ("OTEL_SERVICE_NAME", "my-kv"),
         ])
-        .unwrap()
         .unwrap();
+        assert_eq!(config.service_name, "my-kv");
         assert_eq!(
             endpoint(&config, Signal::Traces),
             Some(("http://c:4317", Protocol::Grpc))
@@ -631,7 +730,7 @@ mod tests {
         );
         assert_eq!(endpoint(&config, Signal::Logs), None);
         // Asking by exporter name alone takes the default endpoint.
-        let config = read(&[("OTEL_TRACES_EXPORTER", "otlp")]).unwrap().unwrap();
+        let config = read(&[("OTEL_TRACES_EXPORTER", "otlp")]).unwrap();
         assert_eq!(
             endpoint(&config, Signal::Traces).unwrap().0,
             "http://127.0.0.1:4318/v1/traces"
@@ -642,19 +741,39 @@ mod tests {
             ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318"),
             ("OTEL_SDK_DISABLED", "true"),
         ]);
-        assert_eq!(off.unwrap(), None);
+        assert_eq!(off, None);
+        // Over HTTP the signal's path goes after the base URL's own, as OTLP says.
+        let config = read(&[(
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            "https://gw.example/otlp/?k=1",
+        )])
+        .unwrap();
+        assert_eq!(
+            endpoint(&config, Signal::Logs).unwrap().0,
+            "https://gw.example/otlp/v1/logs?k=1"
+        );
     }
 
     #[test]
-    fn standalone_refuses_what_it_cannot_do() {
+    fn standalone_falls_back_from_what_it_cannot_do_with_a_warning() {
         let read = |vars: &[(&str, &str)]| TelemetryConfig::from_env(&env_of(vars), "kv");
-        let json = read(&[
+        let (config, warnings) = read(&[
             ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318"),
             ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"),
+            ("OTEL_TRACES_SAMPLER", "traceidratio"),
+            ("OTEL_TRACES_SAMPLER_ARG", "lots"),
         ]);
-        assert!(json.unwrap_err().contains("http/protobuf"));
-        let zipkin = read(&[("OTEL_TRACES_EXPORTER", "zipkin")]);
-        assert!(zipkin.unwrap_err().contains("OTLP only"));
+        let config = config.unwrap();
+        assert_eq!(config.traces.unwrap().protocol, Protocol::HttpProtobuf);
+        assert_eq!(config.sampler, Sampler::default());
+        assert_eq!(
+            warnings.len(),
+            4,
+            "one per signal's protocol, one sampler: {warnings:?}"
+        );
+        let (config, warnings) = read(&[("OTEL_TRACES_EXPORTER", "otlp,zipkin")]);
+        assert!(config.unwrap().traces.is_some());
+        assert!(warnings[0].contains("OTLP only"), "{warnings:?}");
     }
 
     #[test]

@@ -36,10 +36,13 @@ use std::sync::Arc;
 
 #[cfg(not(feature = "otel"))]
 pub(crate) use off::*;
+/// The OpenTelemetry API this crate records with, for a provider's own instruments.
 #[cfg(feature = "otel")]
-pub use otel::meter;
+pub use opentelemetry;
 #[cfg(feature = "otel")]
 pub(crate) use otel::*;
+#[cfg(feature = "otel")]
+pub use otel::{LogLayer, flush, install, meter, shutdown};
 
 pub use config::{Destination, Protocol, Sampler, Signal, TelemetryConfig};
 pub(crate) use outcome::{Outcome, note_failure};

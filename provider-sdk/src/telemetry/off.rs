@@ -10,18 +10,22 @@ use crate::trace::TraceContext;
 pub(crate) type LogLayer =
     Box<dyn tracing_subscriber::Layer<tracing_subscriber::Registry> + Send + Sync>;
 
-/// Says that nothing will be exported, when `config` asks for something.
+/// Nothing to set up.
 pub(crate) fn install(
-    config: &TelemetryConfig,
+    _config: &TelemetryConfig,
     _resource: Vec<(&'static str, String)>,
-) -> Result<Option<LogLayer>, String> {
+) -> crate::Result<Option<LogLayer>> {
+    Ok(None)
+}
+
+/// Says that nothing will be exported, when `config` asks for something.
+pub(crate) fn announce(config: &TelemetryConfig) {
     if config.exports_anything() {
         tracing::warn!(
             "OpenTelemetry export is configured, but this provider was built without \
              provider-sdk's `otel` feature: nothing will be exported"
         );
     }
-    Ok(None)
 }
 
 pub(crate) async fn flush(_deadline: Duration) {}
@@ -65,7 +69,11 @@ impl ServerCall {
 pub(crate) enum ClientCall {}
 
 impl ClientCall {
-    pub(crate) fn start(_function: Function, _parent: Option<&TraceContext>) -> Option<Self> {
+    pub(crate) fn start(
+        _instance: &str,
+        _func: &str,
+        _headers: Option<&async_nats::HeaderMap>,
+    ) -> Option<Self> {
         None
     }
 

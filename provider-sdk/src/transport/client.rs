@@ -8,7 +8,7 @@ use async_nats::HeaderMap;
 
 use super::{Transport, invocation_subject};
 use crate::error::{Error, Result};
-use crate::telemetry::{ClientCall, Function};
+use crate::telemetry::ClientCall;
 use crate::trace::TraceContext;
 use crate::wire::{Decode, Encode, Reader, Writer};
 
@@ -178,7 +178,8 @@ impl Client {
             &merged
         };
         let timeout = options.timeout.unwrap_or(Self::DEFAULT_TIMEOUT);
-        let record = self.record(options.headers.as_ref(), instance, func);
+        // The call's telemetry (its client span, its duration), when telemetry is exported.
+        let record = ClientCall::start(instance, func, options.headers.as_ref());
         let traced = self.trace_headers(options.headers.as_ref(), record.as_ref());
         let headers = traced.as_ref().or(options.headers.as_ref());
         let call = async {
@@ -213,32 +214,19 @@ impl Client {
 }
 
 impl Client {
-    /// The telemetry record of a call to `func` of `instance` (its client span, its duration),
-    /// when telemetry is exported and the caller does not carry a trace of its own in `headers`.
-    fn record(
-        &self,
-        headers: Option<&HeaderMap>,
-        instance: &str,
-        func: &str,
-    ) -> Option<ClientCall> {
-        if has_traceparent(headers) {
-            return None;
-        }
-        let parent = crate::trace::current();
-        ClientCall::start(Function::new(instance, func), parent.as_ref())
-    }
-
-    /// `headers` with a `traceparent` added, if the call should carry one it lacks: the call's
-    /// own span when telemetry records one, else the invocation's it is made in.
+    /// `headers` with the call's `traceparent`: its own span's when telemetry records one (in
+    /// place of a caller's, which is the span's parent); else the caller's, else the
+    /// invocation's it is made in, else a new trace if the client starts them.
     fn trace_headers(
         &self,
         headers: Option<&HeaderMap>,
         record: Option<&ClientCall>,
     ) -> Option<HeaderMap> {
-        if has_traceparent(headers) {
+        let own = record.and_then(ClientCall::trace);
+        if own.is_none() && has_traceparent(headers) {
             return None;
         }
-        let trace = match (record.and_then(ClientCall::trace), crate::trace::current()) {
+        let trace = match (own, crate::trace::current()) {
             (Some(own), _) => own,
             (None, Some(trace)) => trace,
             (None, None) if self.start_traces => TraceContext::new_root(),

@@ -37,10 +37,9 @@ static OUTLIVED: PacedWarning =
 /// How long a stopping serve loop keeps turning away invocations that were already delivered.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Records the caller's identity and trace on the invocation's span, and returns the
-/// invocation's own trace context: a new span in the caller's trace, or none if the caller sent
-/// no `traceparent`.
-fn join_trace(context: &InvocationContext) -> Option<TraceContext> {
+/// Records the caller's identity and trace on the invocation's `tracing` span, and returns the
+/// caller's trace context, if it sent one.
+fn record_caller(context: &InvocationContext) -> Option<TraceContext> {
     let span = tracing::Span::current();
     if !span.is_disabled()
         && let Some(source) = context.known_header("source-id")
@@ -48,21 +47,19 @@ fn join_trace(context: &InvocationContext) -> Option<TraceContext> {
         span.record("source_id", source);
     }
     let parent = TraceContext::from_headers(context.headers()?)?;
-    let own = parent.child();
     span.record("trace_id", parent.trace_id());
     span.record("parent_span_id", parent.span_id());
-    span.record("span_id", own.span_id());
-    Some(own)
+    Some(parent)
 }
 
-/// Records on the invocation's span the trace its OpenTelemetry span is in.
-fn record_trace(trace: Option<&TraceContext>) {
+/// Records the invocation's own span id (and trace id, for a new trace) on its `tracing` span.
+fn record_own(own: Option<&TraceContext>) {
     let span = tracing::Span::current();
-    if let Some(trace) = trace
+    if let Some(own) = own
         && !span.is_disabled()
     {
-        span.record("trace_id", trace.trace_id());
-        span.record("span_id", trace.span_id());
+        span.record("trace_id", own.trace_id());
+        span.record("span_id", own.span_id());
     }
 }
 
@@ -169,17 +166,19 @@ pub(super) async fn serve_loop<F, Fut>(
                         Ok(channels) => {
                             let results = channels.results.with_tasks(tasks);
                             let invocation = Invocation::new(context, channels.params, results);
+                            let caller = record_caller(invocation.context());
                             let headers = invocation.context().headers();
                             match ServerCall::start(&function, headers) {
                                 Some(call) => {
-                                    let trace = call.trace();
-                                    record_trace(trace.as_ref());
-                                    let handled = crate::trace::scope(trace, handler(invocation));
+                                    let own = call.trace();
+                                    record_own(own.as_ref());
+                                    let handled = crate::trace::scope(own, handler(invocation));
                                     call.run(handled).await;
                                 }
                                 None => {
-                                    let trace = join_trace(invocation.context());
-                                    crate::trace::scope(trace, handler(invocation)).await;
+                                    let own = caller.map(|caller| caller.child());
+                                    record_own(own.as_ref());
+                                    crate::trace::scope(own, handler(invocation)).await;
                                 }
                             }
                         }

@@ -10,6 +10,7 @@ mod bindings;
 mod config;
 mod error;
 mod handlers;
+mod metrics;
 mod provider;
 mod store;
 mod watch;

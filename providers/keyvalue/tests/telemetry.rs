@@ -29,13 +29,23 @@ fn link() -> TestLink {
 
 /// A host on `nats` whose provider exports everything to `endpoint` over HTTP, quickly.
 async fn host_exporting_to(nats: &NatsServer, endpoint: Option<String>) -> TestHost {
+    host_exporting_over(nats, endpoint, "Http").await
+}
+
+/// A host on `nats` whose provider exports everything to `endpoint` over `protocol` (as hosts
+/// spell it), quickly.
+async fn host_exporting_over(
+    nats: &NatsServer,
+    endpoint: Option<String>,
+    protocol: &str,
+) -> TestHost {
     let host = TestHost::new(&nats.url(), PROVIDER).await.unwrap();
     host.with_initial_link(link());
     if let Some(endpoint) = endpoint {
         host.with_otel_config(serde_json::json!({
             "enable_observability": true,
             "observability_endpoint": endpoint,
-            "protocol": "Http",
+            "protocol": protocol,
         }))
         .with_otel_env("OTEL_BSP_SCHEDULE_DELAY", "100")
         .with_otel_env("OTEL_BLRP_SCHEDULE_DELAY", "100")
@@ -199,6 +209,18 @@ async fn a_call_is_a_server_span_in_the_callers_trace_with_its_measurements_and_
         )
         .await;
     assert!(links.is_ok(), "{links:?}");
+    // The provider's own: operations by backend and operation.
+    let memory_get = [
+        ("keyvalue.backend", "memory"),
+        ("keyvalue.operation", "get"),
+    ];
+    let operations = receiver
+        .wait_for_metrics(
+            |m| m.metric.name == "keyvalue.operations" && sum_point(m, &memory_get) >= Some(1),
+            WAIT,
+        )
+        .await;
+    assert!(operations.is_ok(), "{operations:?}");
 
     // The runtime's log lines arrive as log records.
     let logged = receiver
@@ -284,4 +306,60 @@ async fn a_collector_that_refuses_connections_is_logged_once_per_signal() {
     let told = logs.matches("cannot export over OTLP").count();
     // Once for each of traces, metrics and logs, not once per batch.
     assert!((1..=3).contains(&told), "told {told} times:\n{logs}");
+}
+
+#[tokio::test]
+async fn a_host_that_asks_for_grpc_gets_its_spans_over_grpc() {
+    let nats = NatsServer::start().unwrap();
+    let receiver = OtlpReceiver::start().await.unwrap();
+    let host = host_exporting_over(&nats, Some(receiver.grpc_endpoint()), "Grpc").await;
+    let provider = spawn(&host).await;
+    let kv = host.component("comp-a", "default").unwrap();
+    until_served(&kv, &provider).await;
+    let is_set = |span: &ReceivedSpan| span.span.name == format!("{STORE}/set");
+    let spans = receiver.wait_for_spans(is_set, WAIT).await;
+    assert!(
+        spans.is_ok(),
+        "{spans:?}; the provider's log:\n{}",
+        provider.logs()
+    );
+    assert!(receiver.requests(otlp::Signal::Traces, otlp::Protocol::Grpc) > 0);
+    assert_eq!(
+        receiver.requests(otlp::Signal::Traces, otlp::Protocol::Http),
+        0
+    );
+    assert_eq!(host.shutdown().await.unwrap(), "shutting down");
+}
+
+#[tokio::test]
+async fn nothing_is_exported_when_the_host_does_not_ask_whatever_the_environment_says() {
+    let nats = NatsServer::start().unwrap();
+    let receiver = OtlpReceiver::start().await.unwrap();
+    let host = host_exporting_to(&nats, None).await;
+    // A host passes its own OTEL_* variables through; its otel_config (none here) decides.
+    host.with_otel_env("OTEL_EXPORTER_OTLP_ENDPOINT", &receiver.http_endpoint())
+        .with_otel_env("OTEL_TRACES_EXPORTER", "otlp")
+        .with_otel_env("OTEL_BSP_SCHEDULE_DELAY", "100");
+    let mut provider = spawn(&host).await;
+    let kv = host.component("comp-a", "default").unwrap();
+    until_served(&kv, &provider).await;
+    for _ in 0..20 {
+        store::set(&kv, "b", "k", b"v").await.unwrap().unwrap();
+    }
+    // Shutting down flushes whatever would have been exported, before the answer.
+    assert_eq!(host.shutdown().await.unwrap(), "shutting down");
+    assert!(provider.wait(Duration::from_secs(5)).await.is_ok());
+    for signal in [
+        otlp::Signal::Traces,
+        otlp::Signal::Metrics,
+        otlp::Signal::Logs,
+    ] {
+        for protocol in [otlp::Protocol::Http, otlp::Protocol::Grpc] {
+            assert_eq!(
+                receiver.requests(signal, protocol),
+                0,
+                "{signal} over {protocol:?}"
+            );
+        }
+    }
 }

@@ -15,6 +15,7 @@ mod delivery;
 mod error;
 mod handlers;
 mod jetstream;
+mod metrics;
 mod provider;
 
 pub use crate::delivery::DeliveryStats;

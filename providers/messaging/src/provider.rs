@@ -50,6 +50,8 @@ pub struct MessagingProvider {
     said_default_url: AtomicBool,
     /// The running provider, for calling components.
     handle: OnceLock<ProviderHandle>,
+    /// The delivery counters, registered as metrics at init.
+    observed: OnceLock<crate::metrics::Observed>,
 }
 
 impl Default for MessagingProvider {
@@ -64,6 +66,7 @@ impl Default for MessagingProvider {
             stats: Arc::default(),
             said_default_url: AtomicBool::new(false),
             handle: OnceLock::new(),
+            observed: OnceLock::new(),
         }
     }
 }
@@ -171,6 +174,9 @@ impl Provider for MessagingProvider {
 
     async fn init(&self, init: &InitContext) -> HookResult {
         let _ = self.handle.set(init.handle().clone());
+        let _ = self
+            .observed
+            .set(crate::metrics::observe(&self.stats, &self.jetstream_stats));
         self.set_defaults(init.config(), Some(init.secrets()))
     }
 

@@ -62,6 +62,8 @@ pub(crate) struct ServerCall {
     started: Instant,
     /// The caller's context with this invocation's span in it, if traces are exported.
     cx: Option<Context>,
+    /// What the handler runs in: `cx`, or (spans off) the caller's trace, for log records.
+    scope: Option<Context>,
     trace: Option<TraceContext>,
     ended: bool,
 }
@@ -99,6 +101,7 @@ impl ServerCall {
             Some(cx) => trace_of(cx, caller.as_ref()),
             None => caller.map(|caller| caller.child()),
         };
+        let scope = cx.clone().or_else(|| trace.as_ref().map(remote));
         if let Some(instruments) = &installed.instruments {
             instruments.in_flight.add(1, &rpc_attributes(function)[1..]);
         }
@@ -106,6 +109,7 @@ impl ServerCall {
             function: function.clone(),
             started: Instant::now(),
             cx,
+            scope,
             trace,
             ended: false,
         })
@@ -119,7 +123,7 @@ impl ServerCall {
     /// Runs the handler with this invocation's span current (log records made meanwhile carry
     /// its ids), then ends the record with how it went.
     pub(crate) async fn run(mut self, handler: impl Future<Output = ()>) {
-        let outcome = match self.cx.clone() {
+        let outcome = match self.scope.take() {
             Some(cx) => outcome::watch(handler.with_context(cx)).await,
             None => outcome::watch(handler).await,
         };
@@ -193,13 +197,24 @@ pub(crate) struct ClientCall {
     started: Instant,
     cx: Option<Context>,
     trace: Option<TraceContext>,
+    ended: bool,
 }
 
 impl ClientCall {
-    /// Starts the record of a call to `function`, as a child of `parent` (the invocation the
-    /// call is made in, if any). `None` when nothing is exported.
-    pub(crate) fn start(function: Function, parent: Option<&TraceContext>) -> Option<Self> {
+    /// Starts the record of a call to `func` of `instance`, as a child of the trace the
+    /// caller's `headers` carry, else of the invocation the call is made in. `None` when
+    /// nothing is exported.
+    pub(crate) fn start(
+        instance: &str,
+        func: &str,
+        headers: Option<&async_nats::HeaderMap>,
+    ) -> Option<Self> {
         let installed = installed()?;
+        let function = Function::new(instance, func);
+        let parent = headers
+            .and_then(TraceContext::from_headers)
+            .or_else(crate::trace::current);
+        let parent = parent.as_ref();
         let cx = installed.tracer.as_ref().map(|tracer| {
             let parent_cx = match parent {
                 // The handler's own span is current while it runs: a local parent.
@@ -220,6 +235,7 @@ impl ClientCall {
             started: Instant::now(),
             cx,
             trace,
+            ended: false,
         })
     }
 
@@ -229,12 +245,19 @@ impl ClientCall {
     }
 
     /// Ends the record: `error` is the call's failure, if it failed.
-    pub(crate) fn end(self, error: Option<&crate::Error>) {
+    pub(crate) fn end(mut self, error: Option<&crate::Error>) {
         let outcome = if error.is_some() { "error" } else { "ok" };
+        let status = error.map(|error| error.to_string());
+        self.finish(outcome, status);
+    }
+
+    fn finish(&mut self, outcome: &'static str, error: Option<String>) {
+        self.ended = true;
         if let Some(cx) = &self.cx {
             let span = cx.span();
+            span.set_attribute(KeyValue::new("wrpc.outcome", outcome));
             if let Some(error) = error {
-                span.set_status(Status::error(error.to_string()));
+                span.set_status(Status::error(error));
             }
             span.end();
         }
@@ -249,6 +272,15 @@ impl ClientCall {
                     KeyValue::new("wrpc.outcome", outcome),
                 ],
             );
+        }
+    }
+}
+
+impl Drop for ClientCall {
+    /// Dropped before its end: the caller gave up on the call.
+    fn drop(&mut self) {
+        if !self.ended {
+            self.finish("cancelled", Some("the caller stopped waiting".to_owned()));
         }
     }
 }

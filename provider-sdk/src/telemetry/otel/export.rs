@@ -94,13 +94,31 @@ impl Tls {
     }
 }
 
+/// An endpoint as log lines show it: no credentials, no query (where API keys go).
+pub(crate) fn shown(endpoint: &str) -> String {
+    match endpoint.split_once('?') {
+        Some((url, _)) => format!("{}?…", redact_credentials(url)),
+        None => redact_credentials(endpoint),
+    }
+}
+
+/// `text` (an error that may quote the endpoint) with the endpoint's query and credentials
+/// taken out.
+fn scrubbed(text: &str, endpoint: &str) -> String {
+    let text = match endpoint.split_once('?') {
+        Some((_, query)) if !query.is_empty() => text.replace(query, "…"),
+        _ => text.to_owned(),
+    };
+    redact_credentials(&text)
+}
+
 /// Whether `destination` needs TLS.
 fn is_https(destination: &Destination) -> bool {
     destination.endpoint.starts_with("https://")
 }
 
-fn build_error(signal: Signal, error: impl std::fmt::Display) -> String {
-    let error = redact_credentials(&error.to_string());
+fn build_error(signal: Signal, destination: &Destination, error: impl std::fmt::Display) -> String {
+    let error = scrubbed(&error.to_string(), &destination.endpoint);
     format!("cannot set up the OTLP {} exporter: {error}", signal.name())
 }
 
@@ -131,7 +149,7 @@ macro_rules! exporter {
             }
         }
         .map(|exporter| Watched::new(exporter, signal, destination))
-        .map_err(|error| build_error(signal, error))
+        .map_err(|error| build_error(signal, destination, error))
     }};
 }
 
@@ -222,7 +240,7 @@ fn sdk_sampler(sampler: &Sampler) -> opentelemetry_sdk::trace::Sampler {
 pub(super) struct Watched<E> {
     inner: E,
     signal: Signal,
-    /// Where it exports, credentials removed, for the log line.
+    /// Where it exports, as given: only ever logged [`shown`] or [`scrubbed`].
     endpoint: String,
     failing: AtomicBool,
     failed_exports: AtomicU64,
@@ -233,7 +251,7 @@ impl<E> Watched<E> {
         Self {
             inner,
             signal,
-            endpoint: redact_credentials(&destination.endpoint),
+            endpoint: destination.endpoint.clone(),
             failing: AtomicBool::new(false),
             failed_exports: AtomicU64::new(0),
         }
@@ -247,7 +265,7 @@ impl<E> Watched<E> {
                     let failed = self.failed_exports.swap(0, Ordering::Relaxed);
                     tracing::info!(
                         signal,
-                        endpoint = %self.endpoint,
+                        endpoint = %shown(&self.endpoint),
                         failed,
                         "OTLP export works again; what the failed exports carried is lost"
                     );
@@ -258,8 +276,8 @@ impl<E> Watched<E> {
                 if !self.failing.swap(true, Ordering::Relaxed) {
                     tracing::warn!(
                         signal,
-                        endpoint = %self.endpoint,
-                        error = %redact_credentials(&error.to_string()),
+                        endpoint = %shown(&self.endpoint),
+                        error = %scrubbed(&error.to_string(), &self.endpoint),
                         "cannot export over OTLP; what is recorded meanwhile is dropped, and \
                          this is logged once until export works again"
                     );
@@ -320,5 +338,23 @@ impl<E: LogExporter> LogExporter for Watched<E> {
 
     fn set_resource(&mut self, resource: &Resource) {
         self.inner.set_resource(resource);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_in_log_lines_carry_no_credentials_nor_query() {
+        let endpoint = "https://user:s3cret@collector:4318/v1/traces?api_key=k3y";
+        let shown = shown(endpoint);
+        assert_eq!(shown, "https://user:***@collector:4318/v1/traces?…");
+        let error = format!("error sending request for url ({endpoint})");
+        let scrubbed = scrubbed(&error, endpoint);
+        assert!(
+            !scrubbed.contains("s3cret") && !scrubbed.contains("k3y"),
+            "{scrubbed}"
+        );
     }
 }

@@ -22,9 +22,9 @@ pub(crate) use instruments::links_changed;
 use self::instruments::Instruments;
 use super::TelemetryConfig;
 
-/// A layer the runtime's logging adds when logs are exported.
-pub(crate) type LogLayer =
-    Box<dyn tracing_subscriber::Layer<tracing_subscriber::Registry> + Send + Sync>;
+/// The layer that exports `tracing` events as log records: add it to a `tracing_subscriber`
+/// registry (the runtime's logging does).
+pub type LogLayer = Box<dyn tracing_subscriber::Layer<tracing_subscriber::Registry> + Send + Sync>;
 
 /// What [`install`] set up: the providers to flush and shut down, and what the runtime's hooks
 /// record with.
@@ -44,28 +44,78 @@ fn installed() -> Option<&'static Installed> {
 }
 
 /// Where the crates that export, and the transports under them, log: their events are not
-/// exported as logs (an export that fails would log, and that log would be exported…).
-const OWN_TARGETS: [&str; 8] = [
+/// exported as logs (an export that fails would log, and that log would be exported…). A
+/// target is theirs when it is one of these or starts with one and `::`, `_` or `-`
+/// (`opentelemetry_sdk`, `opentelemetry-otlp`, `hyper_util::client`).
+const OWN_TARGETS: [&str; 9] = [
     "opentelemetry",
-    "opentelemetry_sdk",
-    "opentelemetry_otlp",
     "reqwest",
     "hyper",
-    "hyper_util",
     "h2",
     "tonic",
+    "tower",
+    "rustls",
+    "tokio_rustls",
+    "http_body",
 ];
 
-/// Sets up export as `config` says, for this process. `resource` is what every span, metric and
-/// log record says about where it comes from (the provider's id, the lattice). Returns the
-/// layer that exports logs, if logs are exported. A second call changes nothing.
-pub(crate) fn install(
+fn is_own_target(target: &str) -> bool {
+    OWN_TARGETS.iter().any(|own| {
+        target.strip_prefix(own).is_some_and(|rest| {
+            rest.is_empty() || rest.starts_with("::") || rest.starts_with(['_', '-'])
+        })
+    })
+}
+
+/// Sets up export as `config` says, for this process: what [`run`](crate::provider::run)
+/// does before a provider starts, for programs that use the transport without the provider
+/// runtime. `resource` is what every span, metric and log record says about where it comes
+/// from (the provider's id, the lattice). Returns the layer that exports logs, if logs are
+/// exported: add it to the program's `tracing` subscriber. A second call changes nothing.
+pub fn install(
     config: &TelemetryConfig,
     resource: Vec<(&'static str, String)>,
-) -> Result<Option<LogLayer>, String> {
+) -> crate::Result<Option<LogLayer>> {
     if INSTALLED.get().is_some() {
         return Ok(None);
     }
+    let (installed, layer) =
+        set_up(config, resource).map_err(|reason| crate::Error::Startup { reason })?;
+    let (tracer_provider, meter_provider) = (
+        installed.tracer_provider.clone(),
+        installed.meter_provider.clone(),
+    );
+    if INSTALLED.set(installed).is_err() {
+        // Another call won the race; its providers are the ones in use.
+        return Ok(None);
+    }
+    if let Some(provider) = tracer_provider {
+        opentelemetry::global::set_tracer_provider(provider);
+    }
+    if let Some(provider) = meter_provider {
+        opentelemetry::global::set_meter_provider(provider);
+    }
+    Ok(layer)
+}
+
+/// Says where each signal goes: after the program's logging is set up.
+pub(crate) fn announce(config: &TelemetryConfig) {
+    for signal in super::Signal::ALL {
+        if let Some(destination) = config.destination(signal) {
+            tracing::info!(
+                signal = signal.name(),
+                endpoint = %export::shown(&destination.endpoint),
+                protocol = ?destination.protocol,
+                "exporting over OTLP"
+            );
+        }
+    }
+}
+
+fn set_up(
+    config: &TelemetryConfig,
+    resource: Vec<(&'static str, String)>,
+) -> Result<(Installed, Option<LogLayer>), String> {
     let resource = Resource::builder()
         .with_service_name(config.service_name.clone())
         .with_attributes(
@@ -74,7 +124,12 @@ pub(crate) fn install(
                 .map(|(key, value)| KeyValue::new(key, value)),
         )
         .build();
-    let tls = export::Tls::load(&config.ca_paths)?;
+    let https = super::Signal::ALL
+        .into_iter()
+        .filter_map(|signal| config.destination(signal))
+        .any(|destination| destination.endpoint.starts_with("https://"));
+    // The certificate authorities matter only to `https` endpoints.
+    let tls = export::Tls::load(if https { &config.ca_paths } else { &[] })?;
     let tracer_provider = config
         .traces
         .as_ref()
@@ -99,43 +154,21 @@ pub(crate) fn install(
             provider.tracer("provider-sdk")
         });
     let instruments = meter_provider.as_ref().map(Instruments::new);
-    if let Some(provider) = &tracer_provider {
-        opentelemetry::global::set_tracer_provider(provider.clone());
-    }
-    if let Some(provider) = &meter_provider {
-        opentelemetry::global::set_meter_provider(provider.clone());
-    }
     let layer = logger_provider.as_ref().map(|provider| {
-        let not_own = tracing_subscriber::filter::filter_fn(|metadata| {
-            let target = metadata.target();
-            !OWN_TARGETS.iter().any(|own| {
-                target
-                    .strip_prefix(own)
-                    .is_some_and(|rest| rest.is_empty() || rest.starts_with("::"))
-            })
-        });
+        let not_own =
+            tracing_subscriber::filter::filter_fn(|metadata| !is_own_target(metadata.target()));
         OpenTelemetryTracingBridge::new(provider)
             .with_filter(not_own)
             .boxed()
     });
-    let _ = INSTALLED.set(Installed {
+    let installed = Installed {
         tracer_provider,
         meter_provider,
         logger_provider,
         tracer,
         instruments,
-    });
-    for signal in super::Signal::ALL {
-        if let Some(destination) = config.destination(signal) {
-            tracing::info!(
-                signal = signal.name(),
-                endpoint = %crate::redact::redact_credentials(&destination.endpoint),
-                protocol = ?destination.protocol,
-                "exporting over OTLP"
-            );
-        }
-    }
-    Ok(layer)
+    };
+    Ok((installed, layer))
 }
 
 /// A meter to record a provider's own measurements with, exported with the runtime's: a no-op
@@ -145,23 +178,23 @@ pub fn meter(name: &'static str) -> opentelemetry::metrics::Meter {
 }
 
 /// Exports what is waiting, within `deadline`: before a host's shutdown request is answered
-/// (the host kills the process right after).
-pub(crate) async fn flush(deadline: Duration) {
+/// (the host kills the process right after). Each signal flushes on a thread of its own, so a
+/// collector that hangs for one does not hold up the others.
+pub async fn flush(deadline: Duration) {
     let Some(installed) = installed() else {
         return;
     };
-    let flushed = off_runtime(deadline, move || {
-        if let Some(provider) = &installed.tracer_provider {
-            let _ = provider.force_flush();
-        }
-        if let Some(provider) = &installed.meter_provider {
-            let _ = provider.force_flush();
-        }
-        if let Some(provider) = &installed.logger_provider {
-            let _ = provider.force_flush();
-        }
-    });
-    if !flushed.await {
+    let mut work: Vec<Box<dyn FnOnce() + Send>> = Vec::new();
+    if let Some(provider) = installed.tracer_provider.clone() {
+        work.push(Box::new(move || drop(provider.force_flush())));
+    }
+    if let Some(provider) = installed.meter_provider.clone() {
+        work.push(Box::new(move || drop(provider.force_flush())));
+    }
+    if let Some(provider) = installed.logger_provider.clone() {
+        work.push(Box::new(move || drop(provider.force_flush())));
+    }
+    if !off_runtime(deadline, work).await {
         tracing::warn!(
             ?deadline,
             "telemetry was not all exported by the shutdown deadline"
@@ -170,35 +203,48 @@ pub(crate) async fn flush(deadline: Duration) {
 }
 
 /// Flushes and stops export, within `deadline`: the last thing a provider's process does.
-pub(crate) async fn shutdown(deadline: Duration) {
+pub async fn shutdown(deadline: Duration) {
     let Some(installed) = installed() else {
         return;
     };
-    off_runtime(deadline, move || {
-        if let Some(provider) = &installed.tracer_provider {
-            let _ = provider.shutdown_with_timeout(deadline);
-        }
-        if let Some(provider) = &installed.meter_provider {
-            let _ = provider.shutdown_with_timeout(deadline);
-        }
-        if let Some(provider) = &installed.logger_provider {
-            let _ = provider.shutdown_with_timeout(deadline);
-        }
-    })
-    .await;
+    let mut work: Vec<Box<dyn FnOnce() + Send>> = Vec::new();
+    if let Some(provider) = installed.tracer_provider.clone() {
+        work.push(Box::new(move || {
+            drop(provider.shutdown_with_timeout(deadline))
+        }));
+    }
+    if let Some(provider) = installed.meter_provider.clone() {
+        work.push(Box::new(move || {
+            drop(provider.shutdown_with_timeout(deadline))
+        }));
+    }
+    if let Some(provider) = installed.logger_provider.clone() {
+        work.push(Box::new(move || {
+            drop(provider.shutdown_with_timeout(deadline))
+        }));
+    }
+    off_runtime(deadline, work).await;
 }
 
-/// Runs `work` (the SDK's flushes and shutdowns block) on a thread of its own and waits for it
-/// up to `deadline`; returns whether it finished. A detached thread, not tokio's blocking pool:
-/// the runtime waits for its blocking tasks when it stops, and a collector that hangs must not
-/// keep the process alive.
-async fn off_runtime(deadline: Duration, work: impl FnOnce() + Send + 'static) -> bool {
-    let (done, finished) = tokio::sync::oneshot::channel();
-    let spawned = std::thread::Builder::new()
-        .name("otel-flush".into())
-        .spawn(move || {
-            work();
-            let _ = done.send(());
-        });
-    spawned.is_ok() && matches!(tokio::time::timeout(deadline, finished).await, Ok(Ok(())))
+/// Runs each of `work` (the SDK's flushes and shutdowns block) on a thread of its own and waits
+/// for all of them up to `deadline`; returns whether they all finished. Detached threads, not
+/// tokio's blocking pool: the runtime waits for its blocking tasks when it stops, and a
+/// collector that hangs must not keep the process alive.
+async fn off_runtime(deadline: Duration, work: Vec<Box<dyn FnOnce() + Send>>) -> bool {
+    let mut finished = Vec::new();
+    for work in work {
+        let (done, finishes) = tokio::sync::oneshot::channel();
+        let spawned = std::thread::Builder::new()
+            .name("otel-flush".into())
+            .spawn(move || {
+                work();
+                let _ = done.send(());
+            });
+        if spawned.is_err() {
+            return false;
+        }
+        finished.push(finishes);
+    }
+    let all = futures::future::join_all(finished);
+    matches!(tokio::time::timeout(deadline, all).await, Ok(results) if results.iter().all(Result::is_ok))
 }

@@ -32,15 +32,16 @@ pub(crate) enum Store {
     Nats(Arc<NatsStore>),
 }
 
-/// Forwards an operation to the link's backend.
+/// Forwards an operation to the link's backend, counted as `$op` ([`crate::metrics`]).
 macro_rules! dispatch {
-    ($self:ident, $store:ident => $call:expr) => {
-        match $self {
+    ($self:ident, $op:literal, $store:ident => $call:expr) => {{
+        let result = match $self {
             Store::Memory($store) => $call,
             Store::Redis($store) => $call,
             Store::Nats($store) => $call,
-        }
-    };
+        };
+        crate::metrics::counted($self.backend(), $op, result)
+    }};
 }
 
 impl Store {
@@ -50,27 +51,27 @@ impl Store {
     }
 
     pub(crate) async fn get(&self, bucket: &str, key: &str) -> Result<Option<Bytes>> {
-        dispatch!(self, store => store.get(bucket, key).await)
+        dispatch!(self, "get", store => store.get(bucket, key).await)
     }
 
     pub(crate) async fn set(&self, bucket: &str, key: &str, value: Bytes) -> Result<()> {
-        dispatch!(self, store => store.set(bucket, key, value).await)
+        dispatch!(self, "set", store => store.set(bucket, key, value).await)
     }
 
     pub(crate) async fn delete(&self, bucket: &str, key: &str) -> Result<()> {
-        dispatch!(self, store => store.delete(bucket, key).await)
+        dispatch!(self, "delete", store => store.delete(bucket, key).await)
     }
 
     pub(crate) async fn exists(&self, bucket: &str, key: &str) -> Result<bool> {
-        dispatch!(self, store => store.exists(bucket, key).await)
+        dispatch!(self, "exists", store => store.exists(bucket, key).await)
     }
 
     pub(crate) async fn list_keys(&self, bucket: &str, cursor: Option<u64>) -> Result<KeyPage> {
-        dispatch!(self, store => store.list_keys(bucket, cursor).await)
+        dispatch!(self, "list_keys", store => store.list_keys(bucket, cursor).await)
     }
 
     pub(crate) async fn increment(&self, bucket: &str, key: &str, delta: u64) -> Result<u64> {
-        dispatch!(self, store => store.increment(bucket, key, delta).await)
+        dispatch!(self, "increment", store => store.increment(bucket, key, delta).await)
     }
 
     pub(crate) async fn get_many(
@@ -78,31 +79,44 @@ impl Store {
         bucket: &str,
         keys: Vec<String>,
     ) -> Result<Vec<Option<(String, Bytes)>>> {
-        dispatch!(self, store => store.get_many(bucket, keys).await)
+        dispatch!(self, "get_many", store => store.get_many(bucket, keys).await)
     }
 
     pub(crate) async fn set_many(&self, bucket: &str, pairs: Vec<(String, Bytes)>) -> Result<()> {
-        dispatch!(self, store => store.set_many(bucket, pairs).await)
+        dispatch!(self, "set_many", store => store.set_many(bucket, pairs).await)
     }
 
     pub(crate) async fn delete_many(&self, bucket: &str, keys: Vec<String>) -> Result<()> {
-        dispatch!(self, store => store.delete_many(bucket, keys).await)
+        dispatch!(self, "delete_many", store => store.delete_many(bucket, keys).await)
     }
 
     /// Every change made to `bucket` from now on: see [`Backend::changes`].
     pub(crate) async fn changes(&self, bucket: &str, filter: &Filter) -> Result<Changes> {
-        dispatch!(self, store => store.changes(bucket, filter).await)
+        dispatch!(self, "changes", store => store.changes(bucket, filter).await)
     }
 
     /// Whether `bucket` can be opened (`wasi:keyvalue/store.open`): see
     /// [`Backend::open_bucket`].
     pub(crate) async fn open(&self, bucket: &str) -> Result<()> {
-        dispatch!(self, store => store.open_bucket(bucket).await)
+        dispatch!(self, "open", store => store.open_bucket(bucket).await)
     }
 
     /// Why the backend is down, if it knows it is: see [`Backend::health`].
     pub(crate) fn health(&self) -> Result<(), String> {
-        dispatch!(self, store => store.health())
+        match self {
+            Store::Memory(store) => store.health(),
+            Store::Redis(store) => store.health(),
+            Store::Nats(store) => store.health(),
+        }
+    }
+
+    /// The backend's name, as configuration and measurements say it.
+    fn backend(&self) -> &'static str {
+        match self {
+            Store::Memory(_) => "memory",
+            Store::Redis(_) => "redis",
+            Store::Nats(_) => "nats",
+        }
     }
 }
 
