@@ -93,9 +93,14 @@ async fn until_served(kv: &Client, logs: impl Fn() -> String) {
 /// Waits until both replicas answer calls over `kv`: each keeps its own counter of `served`
 /// in its own memory, so a count of 1 answered twice came from both.
 async fn until_both_serve(kv: &Client, logs: impl Fn() -> String) {
+    until_both_count(kv, "served", logs).await;
+}
+
+/// Waits until both replicas answer increments of `key` (a key not counted before).
+async fn until_both_count(kv: &Client, key: &str, logs: impl Fn() -> String) {
     let ones = std::cell::Cell::new(0);
     let both = eventually(|| async {
-        if let Ok(Ok(1)) = atomics::increment(kv, "b", "served", 1).await {
+        if let Ok(Ok(1)) = atomics::increment(kv, "b", key, 1).await {
             ones.set(ones.get() + 1);
         }
         ones.get() == 2
@@ -218,8 +223,14 @@ async fn a_replica_killed_under_load_costs_only_the_calls_in_flight_on_it() {
     until_both_serve(&kv, || replica_a.logs() + &replica_b.logs()).await;
 
     let stop = Arc::new(AtomicBool::new(false));
-    let load = tokio::spawn(load(kv, Arc::clone(&stop)));
+    let load = tokio::spawn(load(kv.clone(), Arc::clone(&stop)));
     tokio::time::sleep(Duration::from_secs(1)).await;
+    // Both still serve, under the load, the moment before the kill: the kill hits a replica
+    // taking its share of the calls.
+    until_both_count(&kv, "served-under-load", || {
+        replica_a.logs() + &replica_b.logs()
+    })
+    .await;
     let killed_at = Instant::now();
     replica_a.kill().await.unwrap();
     // Long enough for every call in flight on the dead replica to reach its deadline, and for
@@ -252,12 +263,9 @@ async fn a_replica_killed_under_load_costs_only_the_calls_in_flight_on_it() {
     let settled = killed_at + DEADLINE;
     let late = failed.iter().filter(|o| o.started > settled).count();
     assert_eq!(late, 0, "calls begun after {DEADLINE:?} still failed");
-    // Both replicas were serving 32 callers: some calls were in flight on the killed one. (None
-    // failing would mean it served nothing: the kill proved nothing.)
-    assert!(
-        !failed.is_empty(),
-        "no call was in flight on the killed replica"
-    );
+    // The killed replica was serving (checked just before the kill), but a call spends a
+    // fraction of a millisecond of its ~10 ms inside a replica: the kill may find none in flight,
+    // and then no call fails at all. Those that fail are at most the calls in flight.
     assert!(
         failed.len() <= CALLERS * 2,
         "{} failures: more than the calls in flight",
