@@ -115,7 +115,7 @@ async fn deliveries_are_client_spans_the_component_continues_and_are_counted() {
     publisher.publish("events", "fail".into()).await.unwrap();
     publisher.flush().await.unwrap();
     let before = delivered();
-    assert!(eventually(|| async { delivered() >= before + MESSAGES + 1 }).await);
+    assert!(eventually(|| async { delivered() > before + MESSAGES }).await);
 
     // Every delivery is a client span, and its context is what the component received.
     let handle = |span: &ReceivedSpan| {
