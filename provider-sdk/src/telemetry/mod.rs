@@ -42,7 +42,7 @@ pub use opentelemetry;
 #[cfg(feature = "otel")]
 pub(crate) use otel::*;
 #[cfg(feature = "otel")]
-pub use otel::{LogLayer, flush, install, meter, shutdown};
+pub use otel::{LogLayer, exports_metrics, flush, install, meter, shutdown};
 
 pub use config::{Destination, Protocol, Sampler, Signal, TelemetryConfig};
 pub(crate) use outcome::{Outcome, note_failure};

@@ -13,13 +13,16 @@ struct Instruments {
     backend_errors: Counter<u64>,
 }
 
-/// Made at the first operation, after the runtime has set up export (a provider started
-/// without it records to no-op instruments).
-fn instruments() -> &'static Instruments {
-    static INSTRUMENTS: OnceLock<Instruments> = OnceLock::new();
-    INSTRUMENTS.get_or_init(|| {
+/// Made at the first operation, after the runtime has set up export; none when metrics are
+/// not exported, so an operation then costs one load.
+fn instruments() -> Option<&'static Instruments> {
+    static INSTRUMENTS: OnceLock<Option<Instruments>> = OnceLock::new();
+    let made = INSTRUMENTS.get_or_init(|| {
+        if !provider_sdk::telemetry::exports_metrics() {
+            return None;
+        }
         let meter = provider_sdk::telemetry::meter("keyvalue-provider");
-        Instruments {
+        Some(Instruments {
             operations: meter
                 .u64_counter("keyvalue.operations")
                 .with_description("Store operations, by backend and operation")
@@ -31,8 +34,9 @@ fn instruments() -> &'static Instruments {
                      backend and operation",
                 )
                 .build(),
-        }
-    })
+        })
+    });
+    made.as_ref()
 }
 
 /// Counts `operation` on `backend`, and its failure if the backend failed it; hands `result`
@@ -42,7 +46,9 @@ pub(crate) fn counted<T>(
     operation: &'static str,
     result: Result<T>,
 ) -> Result<T> {
-    let instruments = instruments();
+    let Some(instruments) = instruments() else {
+        return result;
+    };
     let attributes = [
         KeyValue::new("keyvalue.backend", backend),
         KeyValue::new("keyvalue.operation", operation),

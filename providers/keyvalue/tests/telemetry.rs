@@ -234,6 +234,48 @@ async fn a_call_is_a_server_span_in_the_callers_trace_with_its_measurements_and_
         .await;
     assert!(logged.is_ok(), "{logged:?}");
 
+    // A caller without a link is refused before any handler runs, and counted.
+    let stranger = host.component("comp-x", "default").unwrap();
+    assert!(store::get(&stranger, "b", "k").await.is_err());
+    let refused = receiver
+        .wait_for_metrics(
+            |m| {
+                m.metric.name == "wrpc.server.refused"
+                    && sum_point(m, &[("rpc.method", "get")]) >= Some(1)
+            },
+            WAIT,
+        )
+        .await;
+    assert!(refused.is_ok(), "{refused:?}");
+    // Nothing is running now: the in-flight count is back to nothing.
+    let idle = receiver
+        .wait_for_metrics(
+            |m| {
+                m.metric.name == "wrpc.server.in_flight"
+                    && sum_point(m, &[("rpc.method", "get")]) == Some(0)
+            },
+            WAIT,
+        )
+        .await;
+    assert!(idle.is_ok(), "{idle:?}");
+
+    // Deleting the link is a span with its event, and the link count goes back to none.
+    host.delete_link(&link()).await.unwrap();
+    let deleted = receiver
+        .wait_for_spans(|span| span.span.name == "wasmcloud/link.delete", WAIT)
+        .await;
+    assert!(deleted.is_ok(), "{deleted:?}");
+    let none = receiver
+        .wait_for_metrics(
+            |m| {
+                m.metric.name == "wasmcloud.provider.links"
+                    && sum_point(m, &[("wasmcloud.link.role", "target")]) == Some(0)
+            },
+            WAIT,
+        )
+        .await;
+    assert!(none.is_ok(), "{none:?}");
+
     assert_eq!(host.shutdown().await.unwrap(), "shutting down");
 }
 

@@ -171,6 +171,11 @@ fn set_up(
     Ok((installed, layer))
 }
 
+/// Whether metrics are exported: a provider's instruments are worth recording only then.
+pub fn exports_metrics() -> bool {
+    installed().is_some_and(|installed| installed.meter_provider.is_some())
+}
+
 /// A meter to record a provider's own measurements with, exported with the runtime's: a no-op
 /// meter when metrics are not exported.
 pub fn meter(name: &'static str) -> opentelemetry::metrics::Meter {
