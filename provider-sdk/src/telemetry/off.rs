@@ -50,7 +50,7 @@ pub(crate) enum ServerCall {}
 
 impl ServerCall {
     pub(crate) fn start(
-        _function: &Function,
+        _function: &std::sync::Arc<Function>,
         _headers: Option<&async_nats::HeaderMap>,
     ) -> Option<Self> {
         None

@@ -47,8 +47,11 @@ fn record_caller(context: &InvocationContext) -> Option<TraceContext> {
         span.record("source_id", source);
     }
     let parent = TraceContext::from_headers(context.headers()?)?;
-    span.record("trace_id", parent.trace_id());
-    span.record("parent_span_id", parent.span_id());
+    // The ids are printed as hex: only for a span that records them.
+    if !span.is_disabled() {
+        span.record("trace_id", parent.trace_id());
+        span.record("parent_span_id", parent.span_id());
+    }
     Some(parent)
 }
 
@@ -108,7 +111,7 @@ pub(super) async fn serve_loop<F, Fut>(
     mut source: Box<dyn Source>,
     handler: Arc<F>,
     subject: String,
-    function: Function,
+    function: Arc<Function>,
 ) where
     F: Fn(Invocation) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = ()> + Send + 'static,
@@ -148,7 +151,7 @@ pub(super) async fn serve_loop<F, Fut>(
             },
         };
         let handler = Arc::clone(&handler);
-        let function = function.clone();
+        let function = Arc::clone(&function);
         let timeout = server.options.timeout;
         let tasks = server.tasks.clone();
         let span = tracing::info_span!(

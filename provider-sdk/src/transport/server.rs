@@ -238,7 +238,7 @@ impl Server {
             source,
             Arc::new(handler),
             subject.clone(),
-            crate::telemetry::Function::new(instance, func),
+            Arc::new(crate::telemetry::Function::new(instance, func)),
         ));
         Ok(Serving {
             subjects: vec![subject],

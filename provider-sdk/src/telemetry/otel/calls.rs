@@ -1,6 +1,7 @@
 //! Spans and measurements of invocations served, calls made, and control messages.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Instant;
 
 use opentelemetry::context::FutureExt as _;
@@ -58,7 +59,7 @@ fn trace_of(cx: &Context, parent: Option<&TraceContext>) -> Option<TraceContext>
 
 /// One invocation served: its span (when traces are exported) and its measurements.
 pub(crate) struct ServerCall {
-    function: Function,
+    function: Arc<Function>,
     started: Instant,
     /// The caller's context with this invocation's span in it, if traces are exported.
     cx: Option<Context>,
@@ -72,7 +73,7 @@ impl ServerCall {
     /// Starts the record of an invocation of `function`, in the trace its caller sent. `None`
     /// when nothing is exported.
     pub(crate) fn start(
-        function: &Function,
+        function: &Arc<Function>,
         headers: Option<&async_nats::HeaderMap>,
     ) -> Option<Self> {
         let installed = installed()?;
@@ -106,7 +107,7 @@ impl ServerCall {
             instruments.in_flight.add(1, &rpc_attributes(function)[1..]);
         }
         Some(Self {
-            function: function.clone(),
+            function: Arc::clone(function),
             started: Instant::now(),
             cx,
             scope,
