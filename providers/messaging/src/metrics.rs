@@ -10,6 +10,7 @@ use provider_sdk::telemetry::opentelemetry::metrics::ObservableCounter;
 
 use crate::delivery::Stats;
 use crate::jetstream;
+use crate::{DeliveryStats, JetStreamStats};
 
 /// The registered instruments: their callbacks live as long as these do.
 #[derive(Debug)]
@@ -17,57 +18,76 @@ pub(crate) struct Observed {
     _counters: Vec<ObservableCounter<u64>>,
 }
 
+/// A counter's name, description, and what it reads from a snapshot of `S`.
+type Counted<S> = (&'static str, &'static str, fn(&S) -> u64);
+
+/// What each delivery counter is called, says, and reads.
+const DELIVERIES: [Counted<DeliveryStats>; 3] = [
+    (
+        "messaging.deliveries",
+        "Messages a handler component answered with ok",
+        |stats| stats.delivered,
+    ),
+    (
+        "messaging.handler_errors",
+        "Messages a handler component answered with an error, or whose call failed",
+        |stats| stats.failed,
+    ),
+    (
+        "messaging.dropped",
+        "Messages dropped for want of a delivery slot, a full queue, or a closing link",
+        |stats| stats.dropped,
+    ),
+];
+
+/// What each JetStream counter is called, says, and reads.
+const JETSTREAM: [Counted<JetStreamStats>; 3] = [
+    (
+        "messaging.jetstream.acks",
+        "JetStream messages handled and acked",
+        |stats| stats.acked,
+    ),
+    (
+        "messaging.jetstream.naks",
+        "JetStream messages nak'ed for redelivery after a failed delivery",
+        |stats| stats.naked,
+    ),
+    (
+        "messaging.jetstream.terminated",
+        "JetStream messages terminated after their last allowed delivery failed",
+        |stats| stats.terminated,
+    ),
+];
+
 /// Registers the counters over `deliveries` and `jetstream`.
 pub(crate) fn observe(deliveries: &Arc<Stats>, jetstream: &Arc<jetstream::Stats>) -> Observed {
     let meter = provider_sdk::telemetry::meter("messaging-provider");
-    let mut counters = Vec::new();
-    let mut counter = |name: &'static str,
-                       description: &'static str,
-                       read: Box<dyn Fn() -> u64 + Send + Sync>| {
-        counters.push(
-            meter
-                .u64_observable_counter(name)
-                .with_description(description)
-                .with_callback(move |observer| observer.observe(read(), &[] as &[KeyValue]))
-                .build(),
-        );
+    let counter = |name: &'static str,
+                   description: &'static str,
+                   read: Box<dyn Fn() -> u64 + Send + Sync>| {
+        meter
+            .u64_observable_counter(name)
+            .with_description(description)
+            .with_callback(move |observer| observer.observe(read(), &[] as &[KeyValue]))
+            .build()
     };
-    let stats = Arc::clone(deliveries);
-    counter(
-        "messaging.deliveries",
-        "Messages a handler component answered with ok",
-        Box::new(move || stats.snapshot().delivered),
-    );
-    let stats = Arc::clone(deliveries);
-    counter(
-        "messaging.handler_errors",
-        "Messages a handler component answered with an error, or whose call failed",
-        Box::new(move || stats.snapshot().failed),
-    );
-    let stats = Arc::clone(deliveries);
-    counter(
-        "messaging.dropped",
-        "Messages dropped for want of a delivery slot, a full queue, or a closing link",
-        Box::new(move || stats.snapshot().dropped),
-    );
-    let stats = Arc::clone(jetstream);
-    counter(
-        "messaging.jetstream.acks",
-        "JetStream messages handled and acked",
-        Box::new(move || stats.snapshot().acked),
-    );
-    let stats = Arc::clone(jetstream);
-    counter(
-        "messaging.jetstream.naks",
-        "JetStream messages nak'ed for redelivery after a failed delivery",
-        Box::new(move || stats.snapshot().naked),
-    );
-    let stats = Arc::clone(jetstream);
-    counter(
-        "messaging.jetstream.terminated",
-        "JetStream messages terminated after their last allowed delivery failed",
-        Box::new(move || stats.snapshot().terminated),
-    );
+    let mut counters = Vec::new();
+    for (name, description, read) in DELIVERIES {
+        let stats = Arc::clone(deliveries);
+        counters.push(counter(
+            name,
+            description,
+            Box::new(move || read(&stats.snapshot())),
+        ));
+    }
+    for (name, description, read) in JETSTREAM {
+        let stats = Arc::clone(jetstream);
+        counters.push(counter(
+            name,
+            description,
+            Box::new(move || read(&stats.snapshot())),
+        ));
+    }
     Observed {
         _counters: counters,
     }
