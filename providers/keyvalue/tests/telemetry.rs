@@ -108,6 +108,24 @@ fn histogram_count(metric: &ReceivedMetric, with: &[(&str, &str)]) -> Option<u64
         .max()
 }
 
+/// How a test reads a metric's data points: `sum_point` or `histogram_count`.
+type Reading<T> = fn(&ReceivedMetric, &[(&str, &str)]) -> Option<T>;
+
+/// Asserts that a metric named `name` arrives whose data points (those with all of `with`)
+/// `read` finds `wanted`: `sum_point` or `histogram_count` compared by `wanted`.
+async fn metric_arrives<T: std::fmt::Debug>(
+    receiver: &OtlpReceiver,
+    name: &str,
+    with: &[(&str, &str)],
+    read: Reading<T>,
+    wanted: impl Fn(Option<T>) -> bool,
+) {
+    let arrived = receiver
+        .wait_for_metrics(|m| m.metric.name == name && wanted(read(m, with)), WAIT)
+        .await;
+    assert!(arrived.is_ok(), "{name} {with:?}: {arrived:?}");
+}
+
 #[tokio::test]
 async fn a_call_is_a_server_span_in_the_callers_trace_with_its_measurements_and_logs() {
     let nats = NatsServer::start().unwrap();
@@ -182,45 +200,47 @@ async fn a_call_is_a_server_span_in_the_callers_trace_with_its_measurements_and_
 
     // The invocation counter by function and outcome, and the duration histogram.
     let get_ok = [("rpc.method", "get"), ("wrpc.outcome", "ok")];
-    let counted = receiver
-        .wait_for_metrics(
-            |m| m.metric.name == "wrpc.server.invocations" && sum_point(m, &get_ok) >= Some(1),
-            WAIT,
-        )
-        .await;
-    assert!(counted.is_ok(), "{counted:?}");
-    let timed = receiver
-        .wait_for_metrics(
-            |m| {
-                m.metric.name == "rpc.server.call.duration"
-                    && histogram_count(m, &get_ok) >= Some(1)
-            },
-            WAIT,
-        )
-        .await;
-    assert!(timed.is_ok(), "{timed:?}");
-    let links = receiver
-        .wait_for_metrics(
-            |m| {
-                m.metric.name == "wasmcloud.provider.links"
-                    && sum_point(m, &[("wasmcloud.link.role", "target")]) == Some(1)
-            },
-            WAIT,
-        )
-        .await;
-    assert!(links.is_ok(), "{links:?}");
+    let target = [("wasmcloud.link.role", "target")];
+    let at_least_one = |n: Option<i64>| n >= Some(1);
+    metric_arrives(
+        &receiver,
+        "wrpc.server.invocations",
+        &get_ok,
+        sum_point,
+        at_least_one,
+    )
+    .await;
+    let counted = |n: Option<u64>| n >= Some(1);
+    metric_arrives(
+        &receiver,
+        "rpc.server.call.duration",
+        &get_ok,
+        histogram_count,
+        counted,
+    )
+    .await;
+    let one = |n| n == Some(1);
+    metric_arrives(
+        &receiver,
+        "wasmcloud.provider.links",
+        &target,
+        sum_point,
+        one,
+    )
+    .await;
     // The provider's own: operations by backend and operation.
     let memory_get = [
         ("keyvalue.backend", "memory"),
         ("keyvalue.operation", "get"),
     ];
-    let operations = receiver
-        .wait_for_metrics(
-            |m| m.metric.name == "keyvalue.operations" && sum_point(m, &memory_get) >= Some(1),
-            WAIT,
-        )
-        .await;
-    assert!(operations.is_ok(), "{operations:?}");
+    metric_arrives(
+        &receiver,
+        "keyvalue.operations",
+        &memory_get,
+        sum_point,
+        at_least_one,
+    )
+    .await;
 
     // The runtime's log lines arrive as log records.
     let logged = receiver
@@ -237,27 +257,18 @@ async fn a_call_is_a_server_span_in_the_callers_trace_with_its_measurements_and_
     // A caller without a link is refused before any handler runs, and counted.
     let stranger = host.component("comp-x", "default").unwrap();
     assert!(store::get(&stranger, "b", "k").await.is_err());
-    let refused = receiver
-        .wait_for_metrics(
-            |m| {
-                m.metric.name == "wrpc.server.refused"
-                    && sum_point(m, &[("rpc.method", "get")]) >= Some(1)
-            },
-            WAIT,
-        )
-        .await;
-    assert!(refused.is_ok(), "{refused:?}");
+    let get = [("rpc.method", "get")];
+    metric_arrives(
+        &receiver,
+        "wrpc.server.refused",
+        &get,
+        sum_point,
+        at_least_one,
+    )
+    .await;
     // Nothing is running now: the in-flight count is back to nothing.
-    let idle = receiver
-        .wait_for_metrics(
-            |m| {
-                m.metric.name == "wrpc.server.in_flight"
-                    && sum_point(m, &[("rpc.method", "get")]) == Some(0)
-            },
-            WAIT,
-        )
-        .await;
-    assert!(idle.is_ok(), "{idle:?}");
+    let none = |n| n == Some(0);
+    metric_arrives(&receiver, "wrpc.server.in_flight", &get, sum_point, none).await;
 
     // Deleting the link is a span with its event, and the link count goes back to none.
     host.delete_link(&link()).await.unwrap();
@@ -265,16 +276,14 @@ async fn a_call_is_a_server_span_in_the_callers_trace_with_its_measurements_and_
         .wait_for_spans(|span| span.span.name == "wasmcloud/link.delete", WAIT)
         .await;
     assert!(deleted.is_ok(), "{deleted:?}");
-    let none = receiver
-        .wait_for_metrics(
-            |m| {
-                m.metric.name == "wasmcloud.provider.links"
-                    && sum_point(m, &[("wasmcloud.link.role", "target")]) == Some(0)
-            },
-            WAIT,
-        )
-        .await;
-    assert!(none.is_ok(), "{none:?}");
+    metric_arrives(
+        &receiver,
+        "wasmcloud.provider.links",
+        &target,
+        sum_point,
+        none,
+    )
+    .await;
 
     assert_eq!(host.shutdown().await.unwrap(), "shutting down");
 }
